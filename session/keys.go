@@ -1,0 +1,124 @@
+package session
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Keys derives the signing and encryption keys from POKOR_SECRET_KEY, one per purpose, so that a
+// signature can never be replayed as a ciphertext or the other way round.
+type Keys struct {
+	sign []byte
+	aead cipher.AEAD
+}
+
+// NewKeys derives the keys from secret, which must be at least 32 bytes of high-entropy text.
+func NewKeys(secret string) (*Keys, error) {
+	if len(secret) < 32 {
+		return nil, errors.New("POKOR_SECRET_KEY must be at least 32 characters")
+	}
+	sign, err := hkdf.Key(sha256.New, []byte(secret), nil, "pokor link signing v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := hkdf.Key(sha256.New, []byte(secret), nil, "pokor secret encryption v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(enc)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Keys{sign: sign, aead: aead}, nil
+}
+
+// Seal encrypts a secret (a bot token, a tracker token) for storage: AES-256-GCM, random nonce.
+func (k *Keys) Seal(plain string) string {
+	nonce := make([]byte, k.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	out := k.aead.Seal(nonce, nonce, []byte(plain), nil)
+	return "v1:" + base64.RawStdEncoding.EncodeToString(out)
+}
+
+// Open decrypts what Seal produced.
+func (k *Keys) Open(sealed string) (string, error) {
+	raw, ok := strings.CutPrefix(sealed, "v1:")
+	if !ok {
+		return "", errors.New("unknown secret format")
+	}
+	b, err := base64.RawStdEncoding.DecodeString(raw)
+	if err != nil || len(b) < k.aead.NonceSize() {
+		return "", errors.New("malformed secret")
+	}
+	plain, err := k.aead.Open(nil, b[:k.aead.NonceSize()], b[k.aead.NonceSize():], nil)
+	if err != nil {
+		return "", errors.New("secret does not decrypt: was POKOR_SECRET_KEY changed?")
+	}
+	return string(plain), nil
+}
+
+// Link is what a pre-signed join link grants.
+type Link struct {
+	SessionID string `json:"s"`
+	Role      Role   `json:"r"`
+	// ChatID and Name identify the chat user the link was made for ("slack:T1:U2", "Ann").
+	ChatID  string `json:"c,omitempty"`
+	Name    string `json:"n,omitempty"`
+	Expires int64  `json:"e"`
+}
+
+// Errors of VerifyLink.
+var (
+	ErrLinkInvalid = &Error{Code: CodeForbidden, Message: "this link is not valid: it was altered or not made by this Pokor server"}
+	ErrLinkExpired = &Error{Code: CodeForbidden, Message: "this link has expired"}
+)
+
+// SignLink returns the token of a pre-signed link: base64url(JSON) "." base64url(HMAC-SHA256).
+func (k *Keys) SignLink(l Link) string {
+	payload, _ := json.Marshal(l)
+	p := base64.RawURLEncoding.EncodeToString(payload)
+	return p + "." + base64.RawURLEncoding.EncodeToString(k.mac(p))
+}
+
+// VerifyLink checks a link token's signature, then its expiry at now.
+func (k *Keys) VerifyLink(token string, now time.Time) (Link, error) {
+	p, sig, ok := strings.Cut(token, ".")
+	if !ok {
+		return Link{}, ErrLinkInvalid
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, k.mac(p)) {
+		return Link{}, ErrLinkInvalid
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return Link{}, ErrLinkInvalid
+	}
+	var l Link
+	if err := json.Unmarshal(payload, &l); err != nil || l.SessionID == "" || !l.Role.valid() {
+		return Link{}, ErrLinkInvalid
+	}
+	if now.Unix() > l.Expires {
+		return l, ErrLinkExpired
+	}
+	return l, nil
+}
+
+func (k *Keys) mac(s string) []byte {
+	m := hmac.New(sha256.New, k.sign)
+	m.Write([]byte(s))
+	return m.Sum(nil)
+}

@@ -1,0 +1,165 @@
+package session
+
+import (
+	"context"
+)
+
+// ParticipantView is a participant as the room shows it.
+type ParticipantView struct {
+	*Participant
+	Connected bool `json:"connected"`
+}
+
+func (s *Service) participantView(p *Participant, online map[string]bool) ParticipantView {
+	if online == nil {
+		online = s.online(p.SessionID)
+	}
+	return ParticipantView{Participant: p, Connected: online[p.ID]}
+}
+
+// ParticipantInput changes a participant; nil fields stay as they are.
+type ParticipantInput struct {
+	Name *string `json:"name,omitempty"`
+	Role *Role   `json:"role,omitempty"`
+}
+
+// UpdateParticipant renames a participant or changes its role. Participants may rename
+// themselves and switch between voter and spectator; organizers may change anyone. A session
+// always keeps an organizer.
+func (s *Service) UpdateParticipant(ctx context.Context, a Actor, id string, in ParticipantInput) (*Participant, error) {
+	sess, me, err := s.actor(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if sess.Closed() {
+		return nil, Errorf(CodeConflict, "this session has ended")
+	}
+	self := id == me.ID
+	if !self && me.Role != RoleOrganizer {
+		return nil, Errorf(CodeForbidden, "only an organizer can change other participants")
+	}
+	p, err := s.cfg.Store.Participant(ctx, sess.ID, id)
+	if err != nil || p.Status == StatusRemoved {
+		return nil, notFound("participant")
+	}
+	if in.Name != nil {
+		n, err := cleanName("name", *in.Name, MaxNameLen)
+		if err != nil {
+			return nil, err
+		}
+		p.Name = n
+	}
+	if in.Role != nil && *in.Role != p.Role {
+		r := *in.Role
+		if !r.valid() {
+			return nil, invalid("role", "role must be organizer, voter or spectator")
+		}
+		if me.Role != RoleOrganizer && (r == RoleOrganizer || p.Role == RoleOrganizer) {
+			return nil, Errorf(CodeForbidden, "only an organizer can promote or demote organizers")
+		}
+		if r == RoleSpectator && !sess.Settings.AllowSpectators && me.Role != RoleOrganizer {
+			return nil, invalid("role", "this session does not allow spectators")
+		}
+		if p.Role == RoleOrganizer {
+			if err := s.keepOrganizer(ctx, sess.ID, p.ID); err != nil {
+				return nil, err
+			}
+		}
+		p.Role = r
+	}
+	if err := s.cfg.Store.UpdateParticipant(ctx, p); err != nil {
+		return nil, internal("saving the participant", err)
+	}
+	s.publish(ctx, Event{Type: EvParticipant, SessionID: sess.ID, OrganizersOnly: p.Status == StatusPending, Data: s.participantView(p, nil)})
+	if sess.CurrentStoryID != "" {
+		s.maybeAutoReveal(ctx, sess.ID, sess.CurrentStoryID)
+	}
+	return p, nil
+}
+
+// keepOrganizer refuses to demote or remove the last active organizer.
+func (s *Service) keepOrganizer(ctx context.Context, sessionID, leaving string) error {
+	ps, err := s.cfg.Store.Participants(ctx, sessionID)
+	if err != nil {
+		return internal("loading participants", err)
+	}
+	for _, q := range ps {
+		if q.ID != leaving && q.Role == RoleOrganizer && q.Status == StatusActive {
+			return nil
+		}
+	}
+	return Errorf(CodeConflict, "a session always keeps an organizer: promote someone else first")
+}
+
+// RemoveParticipant removes a participant from the session; its connections are closed. Only
+// organizers may remove others; anyone may leave.
+func (s *Service) RemoveParticipant(ctx context.Context, a Actor, id string) error {
+	sess, me, err := s.actor(ctx, a)
+	if err != nil {
+		return err
+	}
+	if id != me.ID && me.Role != RoleOrganizer {
+		return Errorf(CodeForbidden, "only an organizer can remove participants")
+	}
+	p, err := s.cfg.Store.Participant(ctx, sess.ID, id)
+	if err != nil || p.Status == StatusRemoved {
+		return notFound("participant")
+	}
+	if p.Role == RoleOrganizer {
+		if err := s.keepOrganizer(ctx, sess.ID, p.ID); err != nil {
+			return err
+		}
+	}
+	if err := s.cfg.Store.RemoveParticipant(ctx, sess.ID, id); err != nil {
+		return internal("removing the participant", err)
+	}
+	s.publish(ctx, Event{Type: EvParticipantRm, SessionID: sess.ID, Data: map[string]string{"id": id}})
+	s.publish(ctx, Event{Type: EvAdmission, SessionID: sess.ID, To: id, Data: map[string]any{"admitted": false, "removed": true}})
+	if sess.CurrentStoryID != "" {
+		s.maybeAutoReveal(ctx, sess.ID, sess.CurrentStoryID)
+	}
+	return nil
+}
+
+// Admit lets a waiting participant in (admit true) or turns it away. Only organizers may.
+func (s *Service) Admit(ctx context.Context, a Actor, id string, admit bool) (*Participant, error) {
+	sess, _, err := s.organizer(ctx, a, "admit participants")
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.cfg.Store.Participant(ctx, sess.ID, id)
+	if err != nil || p.Status == StatusRemoved {
+		return nil, notFound("participant")
+	}
+	if p.Status != StatusPending {
+		return nil, Errorf(CodeConflict, "%s is not waiting to be admitted", p.Name)
+	}
+	if !admit {
+		if err := s.cfg.Store.RemoveParticipant(ctx, sess.ID, id); err != nil {
+			return nil, internal("turning the participant away", err)
+		}
+		p.Status = StatusRemoved
+		s.publish(ctx, Event{Type: EvParticipantRm, SessionID: sess.ID, OrganizersOnly: true, Data: map[string]string{"id": id}})
+		s.publish(ctx, Event{Type: EvAdmission, SessionID: sess.ID, To: id, Data: map[string]any{"admitted": false}})
+		return p, nil
+	}
+	p.Status = StatusActive
+	if err := s.cfg.Store.UpdateParticipant(ctx, p); err != nil {
+		return nil, internal("admitting the participant", err)
+	}
+	s.publish(ctx, Event{Type: EvParticipant, SessionID: sess.ID, Data: s.participantView(p, nil)})
+	s.publish(ctx, Event{Type: EvAdmission, SessionID: sess.ID, To: id, Data: map[string]any{"admitted": true}})
+	return p, nil
+}
+
+// PresenceChanged is told by the hub when a participant comes or goes; the room learns it and a
+// voter leaving may complete an auto-reveal.
+func (s *Service) PresenceChanged(sessionID, participantID string, connected bool) {
+	ctx := context.Background()
+	s.publish(ctx, Event{Type: EvPresence, SessionID: sessionID, Data: map[string]any{"id": participantID, "connected": connected}})
+	if !connected {
+		if sess, err := s.cfg.Store.Session(ctx, sessionID); err == nil && sess.CurrentStoryID != "" {
+			s.maybeAutoReveal(ctx, sessionID, sess.CurrentStoryID)
+		}
+	}
+}

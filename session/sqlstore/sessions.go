@@ -1,0 +1,110 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/pokor/pokor/session"
+)
+
+const sessionCols = `id, title, deck, settings, current_story_id, origin, created_at, updated_at, closed_at`
+
+// CreateSession stores a session with its first organizer.
+func (s *Store) CreateSession(ctx context.Context, sess *session.Session, org *session.Participant, tokenHash string) error {
+	deck, settings, origin, err := s.encodeSession(sess)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sess.ID, sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.CreatedAt), ms(sess.UpdatedAt), nullMS(sess.ClosedAt)); err != nil {
+			return err
+		}
+		return s.addParticipant(ctx, tx, org, tokenHash)
+	})
+}
+
+func (s *Store) encodeSession(sess *session.Session) (deck, settings, origin string, err error) {
+	d, err := json.Marshal(sess.Deck)
+	if err != nil {
+		return "", "", "", err
+	}
+	st, err := json.Marshal(sess.Settings)
+	if err != nil {
+		return "", "", "", err
+	}
+	if sess.Origin != (session.Origin{}) {
+		o, err := json.Marshal(sess.Origin)
+		if err != nil {
+			return "", "", "", err
+		}
+		// The origin holds a reply URL, which is a credential: it is stored encrypted.
+		origin = string(o)
+		if s.sealer != nil {
+			origin = s.sealer.Seal(origin)
+		}
+	}
+	return string(d), string(st), origin, nil
+}
+
+// Session returns a session by id.
+func (s *Store) Session(ctx context.Context, id string) (*session.Session, error) {
+	var (
+		sess                   session.Session
+		deck, settings, origin string
+		created, updated       int64
+		closed                 sql.NullInt64
+	)
+	err := s.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id).
+		Scan(&sess.ID, &sess.Title, &deck, &settings, &sess.CurrentStoryID, &origin, &created, &updated, &closed)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if err := json.Unmarshal([]byte(deck), &sess.Deck); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(settings), &sess.Settings); err != nil {
+		return nil, err
+	}
+	if origin != "" {
+		if s.sealer != nil {
+			if origin, err = s.sealer.Open(origin); err != nil {
+				return nil, err
+			}
+		}
+		if err := json.Unmarshal([]byte(origin), &sess.Origin); err != nil {
+			return nil, err
+		}
+	}
+	sess.CreatedAt, sess.UpdatedAt, sess.ClosedAt = fromMS(created), fromMS(updated), fromNullMS(closed)
+	return &sess, nil
+}
+
+// UpdateSession saves the changeable fields of a session.
+func (s *Store) UpdateSession(ctx context.Context, sess *session.Session) error {
+	deck, settings, origin, err := s.encodeSession(sess)
+	if err != nil {
+		return err
+	}
+	res, err := s.exec(ctx, `UPDATE sessions SET title = ?, deck = ?, settings = ?, current_story_id = ?, origin = ?, updated_at = ?, closed_at = ? WHERE id = ?`,
+		sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.UpdatedAt), nullMS(sess.ClosedAt), sess.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteIdleSessions deletes sessions not updated since before; cascades remove their contents.
+func (s *Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.exec(ctx, `DELETE FROM sessions WHERE updated_at < ?`, ms(before))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -1,0 +1,279 @@
+// Package sqlstore implements session.Store on SQLite (modernc.org/sqlite, no cgo) and
+// PostgreSQL (pgx). Both run the same embedded migrations; the few differences in SQL between
+// the two stay in this package.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/pokor/pokor/session"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Sealer encrypts the secrets a store keeps (reply URLs of chat origins).
+type Sealer interface {
+	Seal(plain string) string
+	Open(sealed string) (string, error)
+}
+
+type dialect int
+
+const (
+	sqlite dialect = iota
+	postgres
+)
+
+// Store is a session.Store over database/sql.
+type Store struct {
+	dialect dialect
+	// w takes writes; r takes reads. On SQLite w has one connection (SQLite has one writer, and
+	// queueing in Go is cheaper than busy-waiting in SQLite) and r several (WAL lets readers run
+	// beside the writer). On PostgreSQL both are the same pool.
+	w, r   *sql.DB
+	sealer Sealer
+	votes  *voteBatcher
+}
+
+var _ session.Store = (*Store)(nil)
+
+// Open opens the store named by url: "sqlite:PATH" (the directory is created) or
+// "postgres://..." / "postgresql://...", and applies the migrations.
+func Open(ctx context.Context, url string, sealer Sealer) (*Store, error) {
+	s := &Store{sealer: sealer}
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+		if path == "" {
+			return nil, errors.New("POKOR_DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/pokor.db")
+		}
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("creating the data directory: %w", err)
+			}
+		}
+		// synchronous(FULL) makes each commit durable before it returns: a vote is acknowledged
+		// only once on disk. Group commit (voteBatcher) keeps that affordable.
+		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+		w, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		r, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		r.SetMaxOpenConns(8)
+		s.dialect, s.w, s.r = sqlite, w, r
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
+		s.dialect, s.w, s.r = postgres, db, db
+	default:
+		return nil, fmt.Errorf("POKOR_DATABASE_URL must start with sqlite: or postgres:// (got %q)", redact(url))
+	}
+	if err := s.w.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("applying migrations: %w", err)
+	}
+	s.votes = newVoteBatcher(s)
+	return s, nil
+}
+
+// redact hides a password in a database URL.
+func redact(url string) string {
+	if at := strings.Index(url, "@"); at > 0 {
+		if i := strings.Index(url, "://"); i > 0 && i < at {
+			return url[:i+3] + "…" + url[at:]
+		}
+	}
+	return url
+}
+
+// Close stops the vote writer and closes the databases.
+func (s *Store) Close() error {
+	if s.votes != nil {
+		s.votes.close()
+	}
+	var err error
+	if s.w != nil {
+		err = s.w.Close()
+	}
+	if s.r != nil && s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.w.PingContext(ctx) }
+
+// q rewrites "?" placeholders as "$1", "$2"... for PostgreSQL.
+func (s *Store) q(query string) string {
+	if s.dialect != postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.w.ExecContext(ctx, s.q(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, s.q(query), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, s.q(query), args...)
+}
+
+// tx runs f in a write transaction.
+func (s *Store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	return tx.ExecContext(ctx, s.q(query), args...)
+}
+
+// migrate applies the embedded migrations not yet applied, each in its own transaction. On
+// PostgreSQL an advisory lock serialises instances that start at the same moment.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(filepath.Base(name), ".sql")
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			if s.dialect == postgres {
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(727001)`); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for _, stmt := range splitSQL(string(body)) {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("%s: %w", version, err)
+				}
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitSQL splits a migration into statements at semicolons that end a line, dropping comments.
+func splitSQL(body string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(body, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		cur.WriteString(line + "\n")
+		if strings.HasSuffix(t, ";") {
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" {
+		out = append(out, strings.TrimSpace(cur.String()))
+	}
+	return out
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+func nullMS(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// notFound maps sql.ErrNoRows to session.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return session.ErrNotFound
+	}
+	return err
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

@@ -1,0 +1,199 @@
+package session
+
+import (
+	"context"
+	"strings"
+)
+
+// StoryInput describes a story to add or change.
+type StoryInput struct {
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	URL         string `json:"url,omitempty"`
+	// Source and Key identify an imported story; importing the same key again updates it.
+	Source string `json:"source,omitempty"`
+	Key    string `json:"key,omitempty"`
+}
+
+func (in StoryInput) story(sessionID string) (*Story, error) {
+	title, err := cleanName("title", strings.ReplaceAll(in.Title, "\n", " "), MaxTitleLen)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := cleanText("description", in.Description, MaxDescriptionLen, false)
+	if err != nil {
+		return nil, err
+	}
+	u, err := cleanURL(in.URL)
+	if err != nil {
+		return nil, err
+	}
+	return &Story{SessionID: sessionID, Title: title, Description: desc, URL: u, Source: in.Source, ExternalKey: in.Key}, nil
+}
+
+// AddStories appends stories (or updates imported ones already there, matched by source and key).
+// Only organizers may. If the session has no current story yet, the first added becomes current.
+func (s *Service) AddStories(ctx context.Context, a Actor, in []StoryInput) ([]*Story, error) {
+	sess, _, err := s.organizer(ctx, a, "add stories")
+	if err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
+		return nil, invalid("stories", "no stories to add")
+	}
+	stories := make([]*Story, 0, len(in))
+	for i, si := range in {
+		st, err := si.story(sess.ID)
+		if err != nil {
+			if len(in) > 1 {
+				e := err.(*Error)
+				return nil, invalid(e.Field, "story %d: %s", i+1, e.Message)
+			}
+			return nil, err
+		}
+		st.CreatedAt = s.now().UTC()
+		stories = append(stories, st)
+	}
+	if err := s.cfg.Store.SaveStories(ctx, sess.ID, stories); err != nil {
+		return nil, internal("saving stories", err)
+	}
+	for _, st := range stories {
+		s.publish(ctx, Event{Type: EvStory, SessionID: sess.ID, Data: StoryView{Story: st, Voters: []string{}}})
+	}
+	if sess.CurrentStoryID == "" {
+		sess.CurrentStoryID = stories[0].ID
+		sess.UpdatedAt = s.now().UTC()
+		if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {
+			return nil, internal("saving the session", err)
+		}
+		s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
+	}
+	return stories, nil
+}
+
+// UpdateStory changes a story's title, description and link. Only organizers may.
+func (s *Service) UpdateStory(ctx context.Context, a Actor, id string, in StoryInput) (*Story, error) {
+	sess, _, err := s.organizer(ctx, a, "edit stories")
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.cfg.Store.Story(ctx, sess.ID, id)
+	if err != nil {
+		return nil, lookupErr("story", err)
+	}
+	upd, err := in.story(sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	st.Title, st.Description, st.URL = upd.Title, upd.Description, upd.URL
+	if err := s.cfg.Store.UpdateStory(ctx, st); err != nil {
+		return nil, internal("saving the story", err)
+	}
+	s.publishStory(ctx, sess, st)
+	return st, nil
+}
+
+// publishStory sends a story's public state: who voted, and the votes only once revealed.
+func (s *Service) publishStory(ctx context.Context, sess *Session, st *Story) {
+	view := StoryView{Story: st, Voters: []string{}}
+	if votes, err := s.cfg.Store.Votes(ctx, st.ID, st.Round); err == nil {
+		view = s.storyView(sess, st, votes, "")
+	}
+	s.publish(ctx, Event{Type: EvStory, SessionID: sess.ID, Data: view})
+}
+
+// RemoveStory deletes a story with its history. Only organizers may.
+func (s *Service) RemoveStory(ctx context.Context, a Actor, id string) error {
+	sess, _, err := s.organizer(ctx, a, "remove stories")
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.Story(ctx, sess.ID, id); err != nil {
+		return lookupErr("story", err)
+	}
+	if err := s.cfg.Store.DeleteStory(ctx, sess.ID, id); err != nil {
+		return internal("removing the story", err)
+	}
+	s.publish(ctx, Event{Type: EvStoryRm, SessionID: sess.ID, Data: map[string]string{"id": id}})
+	if sess.CurrentStoryID == id {
+		sess.CurrentStoryID = ""
+		if stories, err := s.cfg.Store.Stories(ctx, sess.ID); err == nil {
+			sess.CurrentStoryID = nextOpen(stories, "")
+		}
+		sess.UpdatedAt = s.now().UTC()
+		if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {
+			return internal("saving the session", err)
+		}
+		s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
+	}
+	return nil
+}
+
+// ReorderStories sets the order of the stories; ids must list every story once. Only organizers may.
+func (s *Service) ReorderStories(ctx context.Context, a Actor, ids []string) error {
+	sess, _, err := s.organizer(ctx, a, "reorder stories")
+	if err != nil {
+		return err
+	}
+	stories, err := s.cfg.Store.Stories(ctx, sess.ID)
+	if err != nil {
+		return internal("loading stories", err)
+	}
+	have := map[string]bool{}
+	for _, st := range stories {
+		have[st.ID] = true
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !have[id] {
+			return invalid("ids", "story %q is not in this session", id)
+		}
+		if seen[id] {
+			return invalid("ids", "story %q is listed twice", id)
+		}
+		seen[id] = true
+	}
+	if len(ids) != len(stories) {
+		return invalid("ids", "list every story of the session once: %d listed, %d in the session", len(ids), len(stories))
+	}
+	if err := s.cfg.Store.ReorderStories(ctx, sess.ID, ids); err != nil {
+		return internal("reordering stories", err)
+	}
+	s.publish(ctx, Event{Type: EvOrder, SessionID: sess.ID, Data: map[string][]string{"ids": ids}})
+	return nil
+}
+
+// SelectStory makes a story the one the room estimates now. Only organizers may.
+func (s *Service) SelectStory(ctx context.Context, a Actor, id string) (*Session, error) {
+	sess, _, err := s.organizer(ctx, a, "pick the current story")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.cfg.Store.Story(ctx, sess.ID, id); err != nil {
+		return nil, lookupErr("story", err)
+	}
+	sess.CurrentStoryID = id
+	sess.UpdatedAt = s.now().UTC()
+	if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {
+		return nil, internal("saving the session", err)
+	}
+	s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
+	return sess, nil
+}
+
+// nextOpen returns the first open story after the one with id after (wrapping around), or "".
+func nextOpen(stories []*Story, after string) string {
+	start := 0
+	for i, st := range stories {
+		if st.ID == after {
+			start = i + 1
+		}
+	}
+	for i := range stories {
+		st := stories[(start+i)%len(stories)]
+		if st.Status == StoryOpen && st.ID != after {
+			return st.ID
+		}
+	}
+	return ""
+}
