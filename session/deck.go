@@ -1,6 +1,7 @@
 package session
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -104,7 +105,9 @@ func CardValue(card string) (float64, bool) {
 		return 0.5, true
 	}
 	f, err := strconv.ParseFloat(card, 64)
-	if err != nil {
+	// ParseFloat also reads "inf" and "NaN": on a card those are words, and their values would
+	// make the statistics impossible to encode as JSON.
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, false
 	}
 	return f, true

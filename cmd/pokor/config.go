@@ -1,0 +1,141 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// setting is one row of the configuration table: an environment variable, also accepted as a
+// flag of `pokor serve` (POKOR_BASE_URL → --base-url).
+type setting struct {
+	Env     string
+	Default string
+	Help    string
+	Secret  bool
+}
+
+// settings is the whole configuration of Pokor, read in one place. docs/configuration.md
+// documents the same table.
+var settings = []setting{
+	{Env: "POKOR_ADDR", Default: ":8080", Help: "listen address"},
+	{Env: "POKOR_BASE_URL", Default: "http://localhost:8080", Help: "public URL used in links"},
+	{Env: "POKOR_DATABASE_URL", Default: "sqlite:./data/pokor.db", Help: "sqlite:PATH or postgres://…"},
+	{Env: "POKOR_REDIS_URL", Help: "redis://… enables cross-instance events", Secret: true},
+	{Env: "POKOR_SECRET_KEY", Help: "signs links and encrypts secrets (32+ characters); generated and kept in the data directory when unset with SQLite; required with PostgreSQL", Secret: true},
+	{Env: "POKOR_SESSION_TTL", Default: "0", Help: "delete sessions idle this long, e.g. 720h (0 keeps them)"},
+	{Env: "POKOR_LOG_FORMAT", Default: "text", Help: "text or json"},
+	{Env: "POKOR_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
+	{Env: "SLACK_SIGNING_SECRET", Help: "Slack app signing secret", Secret: true},
+	{Env: "SLACK_CLIENT_ID", Help: "Slack app client id (multi-workspace install)"},
+	{Env: "SLACK_CLIENT_SECRET", Help: "Slack app client secret", Secret: true},
+	{Env: "SLACK_BOT_TOKEN", Help: "bot token for a single workspace without the install flow", Secret: true},
+	{Env: "SLACK_API_URL", Help: "Slack Web API base URL (tests, proxies)"},
+	{Env: "DISCORD_PUBLIC_KEY", Help: "Discord application public key (hex)"},
+	{Env: "DISCORD_APPLICATION_ID", Help: "Discord application id"},
+	{Env: "DISCORD_BOT_TOKEN", Help: "Discord bot token", Secret: true},
+	{Env: "DISCORD_API_URL", Help: "Discord API base URL (tests, proxies)"},
+	{Env: "GITHUB_TOKEN", Help: "default GitHub credentials", Secret: true},
+	{Env: "GITHUB_API_URL", Help: "GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3/)"},
+	{Env: "JIRA_BASE_URL", Help: "default Jira site, e.g. https://acme.atlassian.net"},
+	{Env: "JIRA_EMAIL", Help: "Jira Cloud account email (with JIRA_API_TOKEN)"},
+	{Env: "JIRA_API_TOKEN", Help: "Jira Cloud API token, or a Data Center personal access token when JIRA_EMAIL is unset", Secret: true},
+	{Env: "NOTION_TOKEN", Help: "default Notion integration token", Secret: true},
+	{Env: "NOTION_API_URL", Help: "Notion API base URL (tests, proxies)"},
+}
+
+// Config is the parsed configuration.
+type Config struct {
+	values map[string]string
+}
+
+// Get returns the value of an environment variable of the table.
+func (c Config) Get(env string) string { return c.values[env] }
+
+func flagName(env string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "POKOR_")), "_", "-")
+}
+
+// loadConfig reads the table from the environment, then lets flags override it.
+func loadConfig(args []string, getenv func(string) string) (Config, error) {
+	c := Config{values: map[string]string{}}
+	fs := flag.NewFlagSet("pokor serve", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: pokor serve [flags]\n\nEvery flag may also be given as its environment variable.")
+		fs.PrintDefaults()
+	}
+	flags := map[string]*string{}
+	for _, s := range settings {
+		v := s.Default
+		if e := getenv(s.Env); e != "" {
+			v = e
+		}
+		c.values[s.Env] = v
+		def := v
+		if s.Secret && v != "" {
+			def = "" // never print a secret in --help
+		}
+		flags[s.Env] = fs.String(flagName(s.Env), def, s.Help+" ($"+s.Env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		for env := range flags {
+			if flagName(env) == f.Name {
+				c.values[env] = f.Value.String()
+			}
+		}
+	})
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	var errs []string
+	db := c.Get("POKOR_DATABASE_URL")
+	if !strings.HasPrefix(db, "sqlite:") && !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
+		errs = append(errs, "POKOR_DATABASE_URL must be sqlite:PATH or postgres://…")
+	}
+	if !strings.HasPrefix(c.Get("POKOR_BASE_URL"), "http://") && !strings.HasPrefix(c.Get("POKOR_BASE_URL"), "https://") {
+		errs = append(errs, "POKOR_BASE_URL must start with http:// or https://")
+	}
+	if k := c.Get("POKOR_SECRET_KEY"); k != "" && len(k) < 32 {
+		errs = append(errs, "POKOR_SECRET_KEY must be at least 32 characters (try: openssl rand -base64 48)")
+	}
+	if k := c.Get("POKOR_SECRET_KEY"); k == "" && !strings.HasPrefix(db, "sqlite:") {
+		errs = append(errs, "POKOR_SECRET_KEY is required with PostgreSQL: every instance must sign links with the same key")
+	}
+	if _, err := c.SessionTTL(); err != nil {
+		errs = append(errs, "POKOR_SESSION_TTL: "+err.Error())
+	}
+	switch c.Get("POKOR_LOG_FORMAT") {
+	case "text", "json":
+	default:
+		errs = append(errs, "POKOR_LOG_FORMAT must be text or json")
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return errors.New("configuration: " + strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// SessionTTL parses POKOR_SESSION_TTL ("0" keeps sessions).
+func (c Config) SessionTTL() (time.Duration, error) {
+	v := c.Get("POKOR_SESSION_TTL")
+	if v == "" || v == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration like 720h", v)
+	}
+	return d, nil
+}
+
+// getenv is os.Getenv, replaceable in tests.
+var getenv = os.Getenv

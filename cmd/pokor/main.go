@@ -1,0 +1,289 @@
+// Command pokor is the Pokor server and its administration commands. main only wires: the
+// configuration table is read in config.go, and Main holds the running parts.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/session/sqlstore"
+	"github.com/pokor/pokor/webui"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "pokor:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Usage: pokor [command] [flags]
+
+Commands:
+  serve            run the server (default)
+  export ID        print a session as CSV or JSON (--format csv|json)
+  import ID FILE   add the stories of a CSV file to a session
+  check TRACKER    test a connection: github, jira, notion, slack or discord (--json)
+  discord register bulk-overwrite the /pokor command from manifests/discord/commands.json
+  version          print the version
+
+Every setting is an environment variable; see docs/configuration.md or 'pokor serve --help'.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	if c, ok := commands[cmd]; ok {
+		return c(ctx, args, stdout, stderr)
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "pokor", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// commands maps sub-commands to their functions; integration files add theirs in init.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"serve": serve,
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg, newLogger(cfg, stderr))
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Get("POKOR_LOG_LEVEL")))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Get("POKOR_LOG_FORMAT") == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Main is a running Pokor: the end-to-end tests start the same Main as the binary.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+
+	Keys    *session.Keys
+	Store   *sqlstore.Store
+	Hub     *session.Hub
+	Service *session.Service
+	Web     *webui.Server
+
+	ln       net.Listener
+	server   *http.Server
+	closers  []func() error
+	starters []func(ctx context.Context)
+}
+
+// NewMain returns an unopened Main.
+func NewMain(cfg Config, log *slog.Logger) *Main {
+	return &Main{Config: cfg, Log: log}
+}
+
+// Open opens the store, builds the service and the web server, and listens.
+func (m *Main) Open(ctx context.Context) error {
+	slog.SetDefault(m.Log)
+	secret, err := m.secretKey()
+	if err != nil {
+		return err
+	}
+	if m.Keys, err = session.NewKeys(secret); err != nil {
+		return err
+	}
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	m.Hub = session.NewHub()
+	svcCfg := session.Config{
+		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
+		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log,
+	}
+	for _, hook := range serviceHooks {
+		if err := hook(ctx, m, &svcCfg); err != nil {
+			return err
+		}
+	}
+	m.Service = session.NewService(svcCfg)
+	m.Hub.OnPresence(m.Service.PresenceChanged)
+	m.Web, err = webui.New(webui.Config{
+		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
+		Ready: m.ready,
+	})
+	if err != nil {
+		return err
+	}
+	for _, hook := range webHooks {
+		if err := hook(ctx, m); err != nil {
+			return err
+		}
+	}
+	m.ln, err = net.Listen("tcp", m.Config.Get("POKOR_ADDR"))
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", m.Config.Get("POKOR_ADDR"), err)
+	}
+	m.server = &http.Server{Handler: m.Web.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	return nil
+}
+
+// serviceHooks and webHooks let integration files (bots, trackers, Redis) add their parts to
+// the service configuration and the router without main.go knowing each of them.
+var (
+	serviceHooks []func(ctx context.Context, m *Main, cfg *session.Config) error
+	webHooks     []func(ctx context.Context, m *Main) error
+	readyChecks  []func(ctx context.Context, m *Main) error
+)
+
+func (m *Main) openStore(ctx context.Context) error {
+	var err error
+	m.Store, err = sqlstore.Open(ctx, m.Config.Get("POKOR_DATABASE_URL"), m.Keys)
+	return err
+}
+
+func (m *Main) ready(ctx context.Context) error {
+	if err := m.Store.Ping(ctx); err != nil {
+		return errors.New("database unreachable")
+	}
+	for _, check := range readyChecks {
+		if err := check(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Addr is the address the server listens on (useful with POKOR_ADDR=127.0.0.1:0).
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// OnStart registers work that runs beside the server until Run's context ends.
+func (m *Main) OnStart(f func(ctx context.Context)) { m.starters = append(m.starters, f) }
+
+// OnClose registers a function run by Close.
+func (m *Main) OnClose(f func() error) { m.closers = append(m.closers, f) }
+
+// Run serves until ctx ends, then shuts down gracefully: /readyz turns unready, connected clients
+// are told to reconnect, in-flight requests finish.
+func (m *Main) Run(ctx context.Context) error {
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, f := range m.starters {
+		go f(runCtx)
+	}
+	if ttl, _ := m.Config.SessionTTL(); ttl > 0 {
+		go m.expireSessions(runCtx, ttl)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- m.server.Serve(m.ln) }()
+	m.Log.Info("pokor listening", "addr", m.Addr(), "base_url", m.Config.Get("POKOR_BASE_URL"), "version", version,
+		"database", strings.SplitN(m.Config.Get("POKOR_DATABASE_URL"), ":", 2)[0])
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	m.Log.Info("shutting down")
+	shutCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
+	defer done()
+	m.Web.Shutdown(shutCtx)
+	err := m.server.Shutdown(shutCtx)
+	cancel()
+	return err
+}
+
+func (m *Main) expireSessions(ctx context.Context, ttl time.Duration) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := m.Store.DeleteIdleSessions(ctx, time.Now().Add(-ttl))
+		if err != nil && ctx.Err() == nil {
+			m.Log.Warn("deleting idle sessions", "err", err)
+		} else if n > 0 {
+			m.Log.Info("deleted idle sessions", "count", n, "idle_for", ttl)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close releases everything Open acquired.
+func (m *Main) Close() error {
+	var err error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		err = errors.Join(err, m.closers[i]())
+	}
+	if m.ln != nil {
+		m.ln.Close()
+	}
+	if m.Store != nil {
+		err = errors.Join(err, m.Store.Close())
+	}
+	return err
+}
+
+// secretKey returns POKOR_SECRET_KEY or, with SQLite, a key generated once and kept beside the
+// database (mode 0600), so that links and encrypted secrets survive restarts.
+func (m *Main) secretKey() (string, error) {
+	if k := m.Config.Get("POKOR_SECRET_KEY"); k != "" {
+		return k, nil
+	}
+	db := m.Config.Get("POKOR_DATABASE_URL")
+	path := filepath.Join(filepath.Dir(strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//")), "secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	k := session.NewToken() + session.NewToken()
+	if err := os.WriteFile(path, []byte(k+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keeping the generated secret key: %w", err)
+	}
+	m.Log.Info("generated POKOR_SECRET_KEY and kept it beside the database", "path", path)
+	return k, nil
+}
+
+var newKeys = session.NewKeys
+
+func newOfflineService(m *Main) *session.Service {
+	return session.NewService(session.Config{Store: m.Store, Keys: m.Keys, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log})
+}

@@ -1,0 +1,182 @@
+package webui
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pokor/pokor/session"
+)
+
+// request is one room action, from the JSON API (path parameters and body) or the WebSocket
+// (fields of the message). Both transports run the same action table, so they cannot drift.
+type request struct {
+	StoryID       string
+	ParticipantID string
+	Data          json.RawMessage
+}
+
+// decode reads the action's JSON payload into v; an absent payload leaves v as it is.
+func (r request) decode(v any) error {
+	if len(r.Data) == 0 || string(r.Data) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		return &session.Error{Code: session.CodeInvalid, Message: "the data of this request is not valid: " + err.Error()}
+	}
+	return nil
+}
+
+type actionFunc func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error)
+
+// actions is the table of everything a participant can do in a room.
+var actions = map[string]actionFunc{
+	"snapshot": func(ctx context.Context, svc *session.Service, a session.Actor, _ request) (any, error) {
+		return svc.Snapshot(ctx, a)
+	},
+	"update_session": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		var in session.SettingsInput
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		return svc.UpdateSession(ctx, a, in)
+	},
+	"close_session": func(ctx context.Context, svc *session.Service, a session.Actor, _ request) (any, error) {
+		return svc.CloseSession(ctx, a)
+	},
+	"update_participant": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		var in session.ParticipantInput
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		return svc.UpdateParticipant(ctx, a, r.ParticipantID, in)
+	},
+	"remove_participant": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		return nil, svc.RemoveParticipant(ctx, a, r.ParticipantID)
+	},
+	"admit": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		in := struct {
+			Admit *bool `json:"admit"`
+		}{}
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		if in.Admit == nil {
+			return nil, &session.Error{Code: session.CodeInvalid, Field: "admit", Message: `say {"admit": true} to let them in or {"admit": false} to turn them away`}
+		}
+		return svc.Admit(ctx, a, r.ParticipantID, *in.Admit)
+	},
+	"throw": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		in := struct {
+			Emoji string `json:"emoji"`
+		}{}
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		return nil, svc.Throw(ctx, a, r.ParticipantID, in.Emoji)
+	},
+	"add_stories": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		// One story as an object, or several as {"stories": [...]}.
+		in := struct {
+			session.StoryInput
+			Stories []session.StoryInput `json:"stories"`
+		}{}
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		list := in.Stories
+		if len(list) == 0 {
+			list = []session.StoryInput{in.StoryInput}
+		}
+		return svc.AddStories(ctx, a, list)
+	},
+	"update_story": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		var in session.StoryInput
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		return svc.UpdateStory(ctx, a, r.StoryID, in)
+	},
+	"remove_story": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		return nil, svc.RemoveStory(ctx, a, r.StoryID)
+	},
+	"reorder": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		in := struct {
+			IDs []string `json:"ids"`
+		}{}
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		return nil, svc.ReorderStories(ctx, a, in.IDs)
+	},
+	"select_story": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		return svc.SelectStory(ctx, a, r.StoryID)
+	},
+	"vote": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		var in session.VoteInput
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		return svc.Vote(ctx, a, r.StoryID, in)
+	},
+	"retract": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		return nil, svc.RetractVote(ctx, a, r.StoryID)
+	},
+	"reveal": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		return svc.Reveal(ctx, a, r.StoryID)
+	},
+	"revote": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		return svc.Revote(ctx, a, r.StoryID)
+	},
+	"accept": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		in := struct {
+			Value string `json:"value"`
+		}{}
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		return svc.Accept(ctx, a, r.StoryID, in.Value)
+	},
+	"history": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		return svc.History(ctx, a, r.StoryID)
+	},
+}
+
+// act returns the HTTP handler of a room action: authenticate by cookie, run, answer JSON.
+func (s *Server) act(name string) gin.HandlerFunc {
+	run := actions[name]
+	return func(c *gin.Context) {
+		actor, err := s.actor(c)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		var raw json.RawMessage
+		if err := decodeJSON(c, &raw); err != nil {
+			writeError(c, err)
+			return
+		}
+		res, err := s.run(c.Request.Context(), name, run, actor, request{StoryID: c.Param("sid"), ParticipantID: c.Param("pid"), Data: raw})
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		if res == nil {
+			c.Status(http.StatusNoContent)
+			return
+		}
+		c.JSON(http.StatusOK, res)
+	}
+}
+
+// run executes an action and counts it.
+func (s *Server) run(ctx context.Context, name string, f actionFunc, a session.Actor, r request) (any, error) {
+	res, err := f(ctx, s.svc, a, r)
+	s.metrics.action(name, err)
+	return res, err
+}
+
+func slogFrom(*gin.Context) *slog.Logger { return slog.Default() }
