@@ -23,8 +23,11 @@ const (
 
 // Write-back modes.
 const (
-	ModeLabel        = "label"
-	ModeComment      = "comment"
+	// ModeLabel sets an estimate label such as "estimate: 5".
+	ModeLabel = "label"
+	// ModeComment posts, or on re-estimation edits, one Pokor comment on the issue.
+	ModeComment = "comment"
+	// ModeLabelComment does both; it is the default.
 	ModeLabelComment = "label+comment"
 )
 
