@@ -5,8 +5,8 @@
 // Package notion imports the pages of a Notion database as stories and writes accepted
 // estimates back to a Number or Select property of each page. It talks to Notion through
 // github.com/jomei/notionapi v1.13.3, which speaks Notion-Version 2022-06-28, and works around
-// that library's gaps (no base URL option, a 429 retry that resends an empty body, error bodies
-// left open, panics on unexpected payloads) in this package.
+// that library's gaps (no base URL option, a 429 retry that blocks the caller and drops
+// Retry-After, error bodies left open, panics on unexpected payloads) in this package.
 package notion
 
 import (
@@ -117,8 +117,9 @@ func New(cfg Config) (*Client, error) {
 	api := notionapi.NewClient(notionapi.Token(token),
 		notionapi.WithHTTPClient(hc),
 		notionapi.WithVersion(notionVersion),
-		// One attempt: notionapi's own 429 retry resends a request whose body was already read
-		// (an empty POST), so rate limits are handled in this package instead.
+		// One attempt: notionapi's own 429 loop sleeps up to three Retry-Afters inside the call
+		// and then reports the limit without saying how long to wait, which the write-back
+		// worker needs; the transport and call handle 429s instead.
 		notionapi.WithRetry(1),
 	)
 	return &Client{api: api, pace: pace, site: site}, nil

@@ -78,7 +78,8 @@ func (c *Client) Databases(ctx context.Context) ([]Database, error) {
 }
 
 // search pages through POST /v1/search filtered to databases. The filter is always set:
-// notionapi sends its non-pointer Filter even when empty, which Notion rejects.
+// notionapi sends its non-pointer Filter even when unset, as {"value":"","property":""}, which
+// is not a filter Notion documents.
 func (c *Client) search(ctx context.Context, title string) ([]*notionapi.Database, error) {
 	var out []*notionapi.Database
 	req := &notionapi.SearchRequest{

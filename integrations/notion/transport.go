@@ -92,7 +92,7 @@ func normalizeErrorBody(resp *http.Response) error {
 		data, _ = json.Marshal(map[string]any{
 			"object":  "error",
 			"status":  resp.StatusCode,
-			"code":    "http_" + strconv.Itoa(resp.StatusCode),
+			"code":    statusCode(resp.StatusCode),
 			"message": http.StatusText(resp.StatusCode),
 		})
 	}
@@ -100,6 +100,15 @@ func normalizeErrorBody(resp *http.Response) error {
 	resp.ContentLength = int64(len(data))
 	resp.Header.Del("Content-Length")
 	return nil
+}
+
+// statusCode names an HTTP status the way Notion names its error codes ("bad_gateway").
+func statusCode(status int) string {
+	text := http.StatusText(status)
+	if text == "" {
+		return "http_" + strconv.Itoa(status)
+	}
+	return strings.ToLower(strings.ReplaceAll(text, " ", "_"))
 }
 
 // retryAfter reads the Retry-After header: Notion sends whole seconds; an HTTP date is
