@@ -125,7 +125,9 @@ func TestErrorGuidance(t *testing.T) {
 			wantMsg: []string{"token is invalid", "NOTION_TOKEN"}},
 		{name: "missing capability", setup: func(f *fakeNotion) { f.fail("POST", "/v1/databases/"+backlogID+"/query", http.StatusForbidden) },
 			kind: integrations.KindPermission, wantMsg: []string{"may not read database", "Capabilities", "Read content"}},
-		{name: "server error", setup: func(f *fakeNotion) { f.fail("POST", "/v1/databases/"+backlogID+"/query", http.StatusInternalServerError) },
+		{name: "server error", setup: func(f *fakeNotion) {
+			f.fail("POST", "/v1/databases/"+backlogID+"/query", http.StatusInternalServerError)
+		},
 			kind: integrations.KindUnavailable, wantMsg: []string{"500 internal_server_error"}, retry: true},
 		{name: "html from a proxy", setup: func(f *fakeNotion) { f.fail("GET", "/v1/databases/"+backlogID, http.StatusBadGateway) },
 			kind: integrations.KindUnavailable, wantMsg: []string{"502 bad_gateway"}, retry: true},

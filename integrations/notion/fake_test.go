@@ -53,14 +53,14 @@ type fakeNotion struct {
 	t   *testing.T
 	srv *httptest.Server
 
-	mu        sync.Mutex
-	dbs       []*fakeDB
-	pages     []*fakePage
-	queryPage int // results per database query page, to exercise next_cursor
+	mu         sync.Mutex
+	dbs        []*fakeDB
+	pages      []*fakePage
+	queryPage  int // results per database query page, to exercise next_cursor
 	searchPage int
-	limits    []string // Retry-After values of 429s to answer before serving anything else
-	status    map[string]int // "METHOD /path" → status answered with a fitting error object
-	requests  []recorded
+	limits     []string       // Retry-After values of 429s to answer before serving anything else
+	status     map[string]int // "METHOD /path" → status answered with a fitting error object
+	requests   []recorded
 }
 
 func newFake(t *testing.T) *fakeNotion {
@@ -430,7 +430,7 @@ func pageJSON(p *fakePage, db *fakeDB) map[string]any {
 		"created_time": timestamp, "last_edited_time": timestamp,
 		"created_by":     map[string]any{"object": "user", "id": "5389a034-eb5c-47b5-8a9e-f79c99ef166c"},
 		"last_edited_by": map[string]any{"object": "user", "id": "5389a034-eb5c-47b5-8a9e-f79c99ef166c"},
-		"cover": nil, "icon": nil,
+		"cover":          nil, "icon": nil,
 		"parent":   map[string]any{"type": "database_id", "database_id": p.db},
 		"archived": p.archived, "in_trash": p.archived,
 		"properties": props,
