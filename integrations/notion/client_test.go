@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,29 +116,29 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestErrorGuidance(t *testing.T) {
 	tests := []struct {
 		name    string
-		setup   func(f *fakeNotion)
 		token   string
+		failOn  string // "METHOD /path" the fake answers with status
+		status  int
 		kind    integrations.Kind
 		wantMsg []string
 		retry   bool
 	}{
 		{name: "invalid token", token: "ntn_wrong", kind: integrations.KindAuth,
 			wantMsg: []string{"token is invalid", "NOTION_TOKEN"}},
-		{name: "missing capability", setup: func(f *fakeNotion) { f.fail("POST", "/v1/databases/"+backlogID+"/query", http.StatusForbidden) },
+		{name: "missing capability", failOn: "POST /v1/databases/" + backlogID + "/query", status: http.StatusForbidden,
 			kind: integrations.KindPermission, wantMsg: []string{"may not read database", "Capabilities", "Read content"}},
-		{name: "server error", setup: func(f *fakeNotion) {
-			f.fail("POST", "/v1/databases/"+backlogID+"/query", http.StatusInternalServerError)
-		},
+		{name: "server error", failOn: "POST /v1/databases/" + backlogID + "/query", status: http.StatusInternalServerError,
 			kind: integrations.KindUnavailable, wantMsg: []string{"500 internal_server_error"}, retry: true},
-		{name: "html from a proxy", setup: func(f *fakeNotion) { f.fail("GET", "/v1/databases/"+backlogID, http.StatusBadGateway) },
+		{name: "html from a proxy", failOn: "GET /v1/databases/" + backlogID, status: http.StatusBadGateway,
 			kind: integrations.KindUnavailable, wantMsg: []string{"502 bad_gateway"}, retry: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
 			f.standard()
-			if tt.setup != nil {
-				tt.setup(f)
+			if tt.failOn != "" {
+				method, path, _ := strings.Cut(tt.failOn, " ")
+				f.fail(method, path, tt.status)
 			}
 			token := testToken
 			if tt.token != "" {
@@ -162,6 +163,34 @@ func TestErrorGuidance(t *testing.T) {
 				t.Errorf("Retryable = %v, want %v", retry, tt.retry)
 			}
 		})
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	f := newFake(t)
+	f.standard()
+	c := newClient(t, f)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i%2 == 0 {
+				_, err = c.List(context.Background(), "Sprint Backlog [Status=Ready]", "")
+			} else {
+				_, err = c.WriteEstimate(context.Background(), page2ID, integrations.Estimate{Value: "3"})
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent call: %v", err)
+		}
 	}
 }
 
