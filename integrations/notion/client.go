@@ -61,9 +61,12 @@ func (c Config) String() string {
 	if c.Token != "" {
 		token = "set"
 	}
-	base := c.BaseURL
-	if base == "" {
-		base = "https://api.notion.com"
+	base := "https://" + apiHost
+	if c.BaseURL != "" {
+		base = "(invalid URL)"
+		if u, err := url.Parse(c.BaseURL); err == nil {
+			base = u.Redacted() // a proxy URL may carry a password
+		}
 	}
 	return fmt.Sprintf("notion.Config{BaseURL: %s, Token: %s}", base, token)
 }
@@ -95,8 +98,9 @@ func New(cfg Config) (*Client, error) {
 	if base := strings.TrimSpace(cfg.BaseURL); base != "" {
 		u, err := url.Parse(base)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			// The value is not echoed: a mistyped URL may carry a proxy password.
 			return nil, integrations.Errorf(provider, integrations.KindInvalid,
-				"NOTION_API_URL %q is not an http(s) URL", base)
+				"NOTION_API_URL must be an http(s) URL such as https://api.notion.com")
 		}
 		target = u
 		site = u.Host

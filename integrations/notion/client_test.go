@@ -40,11 +40,11 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestConfigStringHidesToken(t *testing.T) {
-	cfg := Config{Token: testToken, BaseURL: "http://localhost:9999"}
+func TestConfigStringHidesSecrets(t *testing.T) {
+	cfg := Config{Token: testToken, BaseURL: "http://pokor:proxy-password@localhost:9999"}
 	for _, s := range []string{cfg.String(), fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg)} {
-		if strings.Contains(s, testToken) || !strings.Contains(s, "Token: set") {
-			t.Fatalf("%q shows the token or hides whether it is set", s)
+		if strings.Contains(s, testToken) || strings.Contains(s, "proxy-password") || !strings.Contains(s, "Token: set") {
+			t.Fatalf("%q shows a secret or hides whether the token is set", s)
 		}
 	}
 }

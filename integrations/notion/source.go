@@ -25,6 +25,8 @@ func (c *Client) List(ctx context.Context, q string, cursor string) (integration
 	if err != nil {
 		return integrations.Page{}, err
 	}
+	// The schema is read again for every page of results rather than cached: one request more
+	// per hundred stories, and a property renamed or an option added in Notion is seen at once.
 	s, err := c.database(ctx, parsed.database)
 	if err != nil {
 		return integrations.Page{}, err
