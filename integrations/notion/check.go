@@ -2,6 +2,7 @@ package notion
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -115,4 +116,13 @@ func summarize(dbs []Database) string {
 // message is an error's text for a fact, without the "notion: " prefix the Check already implies.
 func message(err error) string {
 	return strings.TrimPrefix(err.Error(), provider+": ")
+}
+
+// kindOf returns the Kind of an *integrations.Error, "" for anything else.
+func kindOf(err error) integrations.Kind {
+	var e *integrations.Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return ""
 }

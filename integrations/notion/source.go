@@ -2,7 +2,6 @@ package notion
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -170,13 +169,4 @@ func choice(msg string, dbs []schema, reason string) *integrations.Error {
 		e.Choices = append(e.Choices, integrations.Choice{ID: s.ID, Name: s.Title, Reason: reason + ", " + s.URL})
 	}
 	return e
-}
-
-// kindOf returns the Kind of an *integrations.Error, "" for anything else.
-func kindOf(err error) integrations.Kind {
-	var e *integrations.Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return ""
 }
