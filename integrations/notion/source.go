@@ -1,0 +1,172 @@
+package notion
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jomei/notionapi"
+
+	"github.com/pokor/pokor/integrations"
+)
+
+// maxSearchPages bounds database discovery to a thousand databases: enough for any picker,
+// and a workspace with more should be named by URL rather than paged through at 3 requests a
+// second.
+const maxSearchPages = 10
+
+// List returns the pages of the database a query names (see QuerySyntax), one Notion page of
+// up to 100 at a time; cursor is Notion's next_cursor from the previous Page. Each item's Key is
+// the page ID, its Title the title property, its Description the text of a property named like
+// Description, Details, Notes or Summary, and its Estimate the value of the estimate property.
+func (c *Client) List(ctx context.Context, q string, cursor string) (integrations.Page, error) {
+	parsed, err := parseQuery(q)
+	if err != nil {
+		return integrations.Page{}, err
+	}
+	// The schema is read again for every page of results rather than cached: one request more
+	// per hundred stories, and a property renamed or an option added in Notion is seen at once.
+	s, err := c.database(ctx, parsed.database)
+	if err != nil {
+		return integrations.Page{}, err
+	}
+	filter, err := s.filter(parsed.conditions)
+	if err != nil {
+		return integrations.Page{}, err
+	}
+	// Import works without an estimate property (the room can still vote); only the
+	// write-back needs one, and it reports the missing property itself.
+	var est *EstimateTarget
+	if t, err := s.estimate(""); err == nil {
+		est = &t
+	}
+
+	req := &notionapi.DatabaseQueryRequest{StartCursor: notionapi.Cursor(cursor), PageSize: pageSize}
+	if filter != nil {
+		req.Filter = filter
+	}
+	var resp *notionapi.DatabaseQueryResponse
+	err = c.call(ctx, target{noun: "database", id: s.ID, action: "read"}, func(ctx context.Context) error {
+		var err error
+		resp, err = c.api.Database.Query(ctx, notionapi.DatabaseID(s.ID), req)
+		return err
+	})
+	if err != nil {
+		return integrations.Page{}, err
+	}
+	page := integrations.Page{Items: make([]integrations.Item, 0, len(resp.Results)), Total: -1}
+	for i := range resp.Results {
+		page.Items = append(page.Items, s.item(&resp.Results[i], est))
+	}
+	if resp.HasMore {
+		page.Next = resp.NextCursor.String()
+	}
+	return page, nil
+}
+
+// Databases lists the databases shared with the integration, most recently edited first, so an
+// organizer can pick one by name.
+func (c *Client) Databases(ctx context.Context) ([]Database, error) {
+	dbs, err := c.search(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Database, len(dbs))
+	for i, db := range dbs {
+		out[i] = newSchema(db).Database
+	}
+	return out, nil
+}
+
+// search pages through POST /v1/search filtered to databases. The filter is always set:
+// notionapi sends its non-pointer Filter even when unset, as {"value":"","property":""}, which
+// is not a filter Notion documents.
+func (c *Client) search(ctx context.Context, title string) ([]*notionapi.Database, error) {
+	var out []*notionapi.Database
+	req := &notionapi.SearchRequest{
+		Query:    title,
+		Filter:   notionapi.SearchFilter{Property: "object", Value: "database"},
+		Sort:     &notionapi.SortObject{Timestamp: "last_edited_time", Direction: "descending"},
+		PageSize: pageSize,
+	}
+	for range maxSearchPages {
+		var resp *notionapi.SearchResponse
+		err := c.call(ctx, target{action: "search"}, func(ctx context.Context) error {
+			var err error
+			resp, err = c.api.Search.Do(ctx, req)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range resp.Results {
+			if db, ok := o.(*notionapi.Database); ok && !db.Archived {
+				out = append(out, db)
+			}
+		}
+		if !resp.HasMore || resp.NextCursor == "" {
+			break
+		}
+		req.StartCursor = resp.NextCursor
+	}
+	return out, nil
+}
+
+// database reads the schema of the database ref names: an ID or URL is fetched directly
+// (GET /v1/databases/{id}); a title is looked up among the databases shared with the
+// integration.
+func (c *Client) database(ctx context.Context, ref string) (schema, error) {
+	if id, ok := parseID(ref); ok {
+		var db *notionapi.Database
+		err := c.call(ctx, target{noun: "database", id: id, action: "read"}, func(ctx context.Context) error {
+			var err error
+			db, err = c.api.Database.Get(ctx, notionapi.DatabaseID(id))
+			return err
+		})
+		if err != nil {
+			return schema{}, err
+		}
+		return newSchema(db), nil
+	}
+	return c.databaseByTitle(ctx, ref)
+}
+
+// databaseByTitle finds the one shared database whose title is title, ignoring case. Several
+// databases with that title, or none but a few with similar titles, give KindChoice.
+func (c *Client) databaseByTitle(ctx context.Context, title string) (schema, error) {
+	title = strings.TrimSpace(title)
+	dbs, err := c.search(ctx, title)
+	if err != nil {
+		return schema{}, err
+	}
+	var exact, partial []schema
+	for _, db := range dbs {
+		s := newSchema(db)
+		switch {
+		case strings.EqualFold(strings.TrimSpace(s.Title), title):
+			exact = append(exact, s)
+		case strings.Contains(strings.ToLower(s.Title), strings.ToLower(title)):
+			partial = append(partial, s)
+		}
+	}
+	switch {
+	case len(exact) == 1:
+		return exact[0], nil
+	case len(exact) > 1:
+		return schema{}, choice(fmt.Sprintf("several databases are titled %q: choose one", title), exact, "same title")
+	case len(partial) > 0:
+		return schema{}, choice(fmt.Sprintf("no database is titled %q: choose one of these or give its URL", title),
+			partial, "title contains "+fmt.Sprintf("%q", title))
+	}
+	return schema{}, integrations.Errorf(provider, integrations.KindNotFound,
+		"no database titled %q is shared with the integration: open it in Notion → ••• → Connections → add %q, or give its URL",
+		title, c.botName(ctx, true))
+}
+
+func choice(msg string, dbs []schema, reason string) *integrations.Error {
+	e := integrations.Errorf(provider, integrations.KindChoice, "%s", msg)
+	for _, s := range dbs {
+		e.Choices = append(e.Choices, integrations.Choice{ID: s.ID, Name: s.Title, Reason: reason + ", " + s.URL})
+	}
+	return e
+}
