@@ -35,10 +35,9 @@ type Config struct {
 	Keys     *Keys
 	// BaseURL is the public URL of the server, for links ("https://poker.example.com").
 	BaseURL string
-	// WriteBack names the trackers with a configured sink; accepting an estimate of a story
-	// imported from one of them queues a write-back.
-	WriteBack map[string]bool
-	// Wake is signalled (without blocking) when a write-back is queued.
+	// Trackers reaches issue trackers for imports and write-back; nil disables both.
+	Trackers Trackers
+	// Wake is signalled (without blocking) when a write-back is queued; nil makes one.
 	Wake     chan struct{}
 	Notifier Notifier
 	Logger   *slog.Logger
@@ -61,8 +60,8 @@ func NewService(cfg Config) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.cfg.WriteBack == nil {
-		s.cfg.WriteBack = map[string]bool{}
+	if s.cfg.Wake == nil {
+		s.cfg.Wake = make(chan struct{}, 1)
 	}
 	return s
 }

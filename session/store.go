@@ -86,6 +86,15 @@ type Store interface {
 	// RequeueOutbox makes a failed entry of a story due again now; false when there is none.
 	RequeueOutbox(ctx context.Context, sessionID, storyID string, now time.Time) (bool, error)
 
+	// SaveConnection stores a session's connection to a tracker, replacing the previous one.
+	SaveConnection(ctx context.Context, c *Connection) error
+	// Connection returns a session's connection to a tracker.
+	Connection(ctx context.Context, sessionID, tracker string) (*Connection, error)
+	// Connections lists a session's tracker connections.
+	Connections(ctx context.Context, sessionID string) ([]*Connection, error)
+	// DeleteConnection forgets a session's connection to a tracker.
+	DeleteConnection(ctx context.Context, sessionID, tracker string) error
+
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store.

@@ -253,7 +253,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, storyID, value string) (*
 		return nil, invalid("value", "%q is not an estimate: use a card of the deck or a number", value)
 	}
 	var wb *Outbox
-	if st.Source != "" && st.ExternalKey != "" && s.cfg.WriteBack[st.Source] {
+	if st.Source != "" && st.ExternalKey != "" && s.cfg.Trackers != nil && s.cfg.Trackers.Has(st.Source) {
 		now := s.now().UTC()
 		wb = &Outbox{ID: newID(), SessionID: sess.ID, StoryID: st.ID, Source: st.Source, ExternalKey: st.ExternalKey,
 			Value: value, State: OutboxPending, NextAttempt: now, CreatedAt: now}
@@ -265,11 +265,8 @@ func (s *Service) Accept(ctx context.Context, a Actor, storyID, value string) (*
 	if !ok {
 		return nil, Errorf(CodeConflict, "the story changed while you were accepting; look again")
 	}
-	if wb != nil && s.cfg.Wake != nil {
-		select {
-		case s.cfg.Wake <- struct{}{}:
-		default:
-		}
+	if wb != nil {
+		s.wake()
 	}
 	if st, err = s.cfg.Store.Story(ctx, sess.ID, storyID); err != nil {
 		return nil, lookupErr("story", err)

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui"
@@ -106,6 +107,9 @@ type Main struct {
 	Hub     *session.Hub
 	Service *session.Service
 	Web     *webui.Server
+	// Notifiers holds the chat bots that report back to the channel a session came from; bot
+	// files register themselves in a web hook.
+	Notifiers bots.Notifiers
 
 	ln       net.Listener
 	server   *http.Server
@@ -115,7 +119,7 @@ type Main struct {
 
 // NewMain returns an unopened Main.
 func NewMain(cfg Config, log *slog.Logger) *Main {
-	return &Main{Config: cfg, Log: log}
+	return &Main{Config: cfg, Log: log, Notifiers: bots.Notifiers{}}
 }
 
 // Open opens the store, builds the service and the web server, and listens.
@@ -134,7 +138,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Hub = session.NewHub()
 	svcCfg := session.Config{
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
-		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log,
+		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
 	}
 	for _, hook := range serviceHooks {
 		if err := hook(ctx, m, &svcCfg); err != nil {

@@ -1,0 +1,168 @@
+package session
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Write-back delivery policy.
+const (
+	// maxAttempts bounds retries: after this many failures an entry is failed for good and an
+	// organizer can retry it from the room.
+	maxAttempts = 12
+	// leaseTime is how long a claimed entry belongs to one instance; a crash frees it after this.
+	leaseTime = 2 * time.Minute
+	// pollEvery catches entries whose retry time has come (and those of other instances).
+	pollEvery = 2 * time.Second
+)
+
+// backoff is the wait before attempt n+1: 2 s, 4 s, 8 s... capped at 15 minutes, with jitter so
+// that a tracker outage does not end in a thundering herd.
+func backoff(attempts int) time.Duration {
+	d := 2 * time.Second << min(attempts-1, 9)
+	d = min(d, 15*time.Minute)
+	return d/2 + rand.N(d/2+1)
+}
+
+func (s *Service) wake() {
+	select {
+	case s.cfg.Wake <- struct{}{}:
+	default:
+	}
+}
+
+// RunWriteBack delivers queued estimates to the trackers until ctx ends, then gives back the
+// entries it holds so another instance (or the next start) delivers them. owner names this
+// instance in the outbox leases; it must differ between instances sharing a database.
+func (s *Service) RunWriteBack(ctx context.Context, owner string) {
+	if s.cfg.Trackers == nil {
+		return
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.cfg.Store.ReleaseOutbox(rctx, owner); err != nil {
+			s.log.Warn("releasing write-back claims", "err", err)
+		}
+	}()
+	// notBefore holds, per tracker, the end of a rate-limit pause: one 429 pauses every entry
+	// for that tracker, not only the one that got it.
+	notBefore := map[string]time.Time{}
+	var mu sync.Mutex
+	t := time.NewTicker(pollEvery)
+	defer t.Stop()
+	for {
+		for {
+			batch, err := s.cfg.Store.ClaimOutbox(ctx, owner, 16, s.now().UTC(), leaseTime)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("claiming write-backs", "err", err)
+				}
+				break
+			}
+			if len(batch) == 0 {
+				break
+			}
+			for _, o := range batch {
+				mu.Lock()
+				pause := notBefore[o.Source]
+				mu.Unlock()
+				if wait := pause.Sub(s.now()); wait > 0 {
+					o.NextAttempt = pause
+					if err := s.cfg.Store.FinishOutbox(ctx, o); err != nil && ctx.Err() == nil {
+						s.log.Warn("rescheduling write-back", "err", err)
+					}
+					continue
+				}
+				if after := s.deliver(ctx, o); after > 0 {
+					mu.Lock()
+					notBefore[o.Source] = s.now().Add(after)
+					mu.Unlock()
+				}
+			}
+			if ctx.Err() != nil {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.cfg.Wake:
+		case <-t.C:
+		}
+	}
+}
+
+// deliver makes one attempt at an entry and records the outcome. It returns the pause the
+// tracker asked for, if any.
+func (s *Service) deliver(ctx context.Context, o *Outbox) time.Duration {
+	sess, err := s.cfg.Store.Session(ctx, o.SessionID)
+	if err != nil {
+		return 0 // the session was deleted; its outbox rows went with it
+	}
+	creds, options, err := s.connection(ctx, o.SessionID, o.Source)
+	var result string
+	if err == nil {
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		result, err = s.cfg.Trackers.Write(wctx, o.Source, creds, o.ExternalKey, WriteBack{
+			Value: o.Value, Deck: sess.Deck.Cards, SessionTitle: sess.Title, SessionURL: s.RoomURL(sess.ID), Options: options,
+		})
+		cancel()
+	}
+	if ctx.Err() != nil {
+		return 0 // shutting down: the lease is released and the entry retried later
+	}
+	o.Attempts++
+	var pause time.Duration
+	switch {
+	case err == nil:
+		o.State, o.Result, o.LastError = OutboxDelivered, result, ""
+		s.log.Info("estimate written back", "session", o.SessionID, "source", o.Source, "key", o.ExternalKey, "value", o.Value)
+	default:
+		retry, after := s.cfg.Trackers.Retry(err)
+		o.LastError = ErrorMessage(err)
+		if retry && o.Attempts < maxAttempts {
+			o.State = OutboxPending
+			wait := max(after, backoff(o.Attempts))
+			o.NextAttempt = s.now().UTC().Add(wait)
+			o.LastError = "retrying in " + wait.Round(time.Second).String() + ": " + o.LastError
+			pause = after
+		} else {
+			o.State = OutboxFailed
+		}
+		s.log.Warn("write-back failed", "session", o.SessionID, "source", o.Source, "key", o.ExternalKey,
+			"attempt", o.Attempts, "retry", o.State == OutboxPending, "err", err)
+	}
+	if err := s.cfg.Store.FinishOutbox(ctx, o); err != nil {
+		s.log.Error("recording write-back outcome", "err", err)
+		return pause
+	}
+	if st, err := s.cfg.Store.Story(ctx, o.SessionID, o.StoryID); err == nil {
+		s.publishStory(ctx, sess, st)
+	}
+	return pause
+}
+
+// RetryWriteBack queues a failed write-back again. Only organizers may.
+func (s *Service) RetryWriteBack(ctx context.Context, a Actor, storyID string) (*Story, error) {
+	sess, _, err := s.organizer(ctx, a, "retry a write-back")
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.cfg.Store.RequeueOutbox(ctx, sess.ID, storyID, s.now().UTC())
+	if err != nil {
+		return nil, internal("retrying the write-back", err)
+	}
+	if !ok {
+		return nil, Errorf(CodeConflict, "this story has no failed write-back to retry")
+	}
+	s.wake()
+	st, err := s.cfg.Store.Story(ctx, sess.ID, storyID)
+	if err != nil {
+		return nil, lookupErr("story", err)
+	}
+	s.publishStory(ctx, sess, st)
+	return st, nil
+}
