@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"sort"
+	"time"
 )
 
 // StoryView is a story as the room shows it. Votes and Stats are set only once the current
@@ -36,8 +37,10 @@ func revealedVotes(sess *Session, votes []Vote) []Vote {
 	out := make([]Vote, len(votes))
 	copy(out, votes)
 	if sess.Settings.Anonymous {
+		// The room saw who voted when; a vote's time would match it to its voter.
 		for i := range out {
 			out[i].ParticipantID = ""
+			out[i].CastAt = time.Time{}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
