@@ -1,0 +1,474 @@
+// Command pokor-load drives a running Pokor the way browsers do and measures it: it creates
+// sessions through the JSON API, connects R rooms of M members over the WebSocket, plays rounds
+// (votes through the real, durable vote path; reveals; re-votes) at an open-loop rate, ends with
+// a reveal storm in every room at once, and reports latencies from HDR histograms together with
+// the server's memory, goroutines and CPU. docs/performance.md explains the figures.
+//
+// A process may hold only so many open files, so the generator spreads the connections over
+// child processes (re-executions of itself with --child), each dialing from its own 127.0.0.x
+// source address so that ephemeral ports never run out. A room lives in one child, so every
+// latency of a room is measured on one monotonic clock.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	url              string
+	serve            string
+	serverPID        int
+	rooms            int
+	members          int
+	spectators       int
+	duration         time.Duration
+	voteRate         float64
+	storm            bool
+	settle           time.Duration
+	perProc          int
+	dialConcurrency  int
+	setupConcurrency int
+	sourceIPs        bool
+	steps            string
+	jsonPath         string
+}
+
+func main() {
+	if len(os.Args) > 2 && os.Args[1] == "--child" {
+		if err := runChild(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "pokor-load child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var o options
+	fs := flag.NewFlagSet("pokor-load", flag.ExitOnError)
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of a running Pokor (ignored with --serve)")
+	fs.StringVar(&o.serve, "serve", "", "start this pokor binary on a fresh SQLite database for each run, and stop it afterwards")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the server, for its memory and CPU (default: the process listening on --url's port)")
+	fs.IntVar(&o.rooms, "rooms", 1900, "rooms (sessions)")
+	fs.IntVar(&o.members, "members", 10, "members per room: one organizer, --spectators spectators, the rest voters (at most 64)")
+	fs.IntVar(&o.spectators, "spectators", 1, "spectators per room")
+	fs.DurationVar(&o.duration, "duration", 60*time.Second, "how long the connections are held while votes flow (0 skips the votes)")
+	fs.Float64Var(&o.voteRate, "vote-rate", 1, "votes per room per second, on an open-loop schedule")
+	fs.BoolVar(&o.storm, "storm", true, "end with a reveal in every room at the same instant")
+	fs.DurationVar(&o.settle, "settle", 5*time.Second, "pause after connecting, before the idle memory is read")
+	fs.IntVar(&o.perProc, "per-proc", 9000, "connections per child process (each process may hold 20,000 open files)")
+	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 500, "WebSocket dials in flight, over all processes (the server's accept backlog is 4,096)")
+	fs.IntVar(&o.setupConcurrency, "setup-concurrency", 16, "HTTP setup requests in flight per process")
+	fs.BoolVar(&o.sourceIPs, "source-ips", true, "with a loopback server, dial from 127.0.0.2, 127.0.0.3, … (one per process)")
+	fs.StringVar(&o.steps, "steps", "", "comma-separated connection counts (e.g. 1000,5000,10000,19000): run the scenario at each and print how cost grows")
+	fs.StringVar(&o.jsonPath, "json", "", "write the results as JSON to this file")
+	_ = fs.Parse(os.Args[1:])
+	if err := o.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "pokor-load:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "pokor-load:", err)
+		os.Exit(1)
+	}
+}
+
+func (o options) validate() error {
+	switch {
+	case o.members < 2 || o.members > 64:
+		return errors.New("--members must be between 2 and 64")
+	case o.spectators < 0 || o.spectators > o.members-2:
+		return errors.New("--spectators leaves no voter")
+	case o.rooms < 1:
+		return errors.New("--rooms must be at least 1")
+	case o.voteRate <= 0:
+		return errors.New("--vote-rate must be positive")
+	case o.perProc < o.members:
+		return errors.New("--per-proc must hold at least one room")
+	}
+	return nil
+}
+
+// Report is everything one run measured; it is also the JSON output.
+type Report struct {
+	Machine     Machine            `json:"machine"`
+	Command     string             `json:"command"`
+	Connections int                `json:"connections"`
+	Rooms       int                `json:"rooms"`
+	Members     int                `json:"members"`
+	Spectators  int                `json:"spectators"`
+	Processes   int                `json:"processes"`
+	Duration    string             `json:"duration"`
+	VoteRate    float64            `json:"vote_rate_per_room"`
+	Latency     map[string]Summary `json:"latency"`
+	Counts      map[string]int64   `json:"counts"`
+	Server      ServerReport       `json:"server"`
+	// VotesPerSecond is the rate of acknowledged votes during play.
+	VotesPerSecond float64  `json:"votes_per_second"`
+	Targets        []Target `json:"targets"`
+
+	all *metrics
+}
+
+// ServerReport holds the server's figures at the moments that matter.
+type ServerReport struct {
+	Baseline    serverSample `json:"baseline"`   // rooms set up, nothing connected
+	Idle        serverSample `json:"idle"`       // every member connected, nothing happening
+	Peak        serverSample `json:"peak"`       // highest RSS while votes flow and during the storm
+	RSSPerConn  float64      `json:"rss_per_connection_kb"`
+	HeapPerConn float64      `json:"heap_per_connection_kb"`
+	StackPer    float64      `json:"stack_per_connection_kb"`
+	GorPerConn  float64      `json:"goroutines_per_connection"`
+	CPUPlay     float64      `json:"cpu_play_percent"`    // server CPU while votes flow, % of one core
+	GenCPUPlay  float64      `json:"gen_cpu_play_percent"` // the generator's
+}
+
+// Target is one line of the issue's targets with what this run measured.
+type Target struct {
+	Name     string `json:"name"`
+	Goal     string `json:"goal"`
+	Measured string `json:"measured"`
+	Pass     bool   `json:"pass"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPUs   int    `json:"cpus"`
+	CPU    string `json:"cpu"`
+	Memory string `json:"memory"`
+	Kernel string `json:"kernel"`
+	Go     string `json:"go"`
+}
+
+func machine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				m.Memory = fmt.Sprintf("%.1f GiB", kb/(1<<20))
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return m
+}
+
+func run(ctx context.Context, o options, stdout io.Writer) error {
+	if o.steps == "" {
+		rep, err := runScenario(ctx, o)
+		if err != nil {
+			return err
+		}
+		printReport(stdout, rep)
+		return writeJSON(o.jsonPath, rep)
+	}
+	var reps []*Report
+	for _, s := range strings.Split(o.steps, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < o.members {
+			return fmt.Errorf("--steps: %q is not a connection count of at least one room", s)
+		}
+		step := o
+		step.rooms = n / o.members
+		rep, err := runScenario(ctx, step)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", n, err)
+		}
+		printReport(stdout, rep)
+		reps = append(reps, rep)
+	}
+	printGrowth(stdout, reps)
+	return writeJSON(o.jsonPath, map[string]any{"steps": reps})
+}
+
+func writeJSON(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// childProc is a running child process and the channel of its replies.
+type childProc struct {
+	cfg     childConfig
+	pid     int
+	in      *json.Encoder
+	replies chan reply
+	done    chan error
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// runScenario runs one scenario against a server: set up, connect, idle, play, storm.
+func runScenario(ctx context.Context, o options) (*Report, error) {
+	base := o.url
+	pid := o.serverPID
+	if o.serve != "" {
+		srv, err := startServer(ctx, o.serve)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.stop()
+		base, pid = srv.url, srv.pid()
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	if pid == 0 {
+		if pid, err = findListener(u.Host); err != nil {
+			return nil, err
+		}
+	}
+	pr := &probe{pid: pid, base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 10 * time.Second}}
+	conns := o.rooms * o.members
+	nproc := (conns + o.perProc - 1) / o.perProc
+	rep := &Report{
+		Machine: machine(), Command: strings.Join(os.Args, " "),
+		Connections: conns, Rooms: o.rooms, Members: o.members, Spectators: o.spectators, Processes: nproc,
+		Duration: o.duration.String(), VoteRate: o.voteRate,
+	}
+	progress("%d rooms × %d members = %d connections over %d processes; server pid %d at %s", o.rooms, o.members, conns, nproc, pid, base)
+
+	loopback := false
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() || u.Hostname() == "localhost" {
+		loopback = true
+	}
+	run := strconv.FormatInt(time.Now().Unix(), 36)
+	var children []*childProc
+	defer func() {
+		for _, c := range children {
+			_ = c.in.Encode(command{Cmd: "close"})
+		}
+		for _, c := range children {
+			select {
+			case <-c.done:
+			case <-time.After(30 * time.Second):
+				if p, err := os.FindProcess(c.pid); err == nil {
+					_ = p.Kill()
+				}
+			}
+		}
+	}()
+	first := 0
+	for i := 0; i < nproc; i++ {
+		n := o.rooms / nproc
+		if i < o.rooms%nproc {
+			n++
+		}
+		cfg := childConfig{
+			Index: i, URL: strings.TrimRight(base, "/"), Run: run, FirstRoom: first, Rooms: n, TotalRooms: o.rooms,
+			Members: o.members, Spectators: o.spectators, VoteRate: o.voteRate,
+			DialConcurrency: max(1, o.dialConcurrency/nproc), SetupConcurrency: o.setupConcurrency,
+		}
+		if loopback && o.sourceIPs {
+			cfg.SourceIP = fmt.Sprintf("127.0.0.%d", 2+i%250)
+		}
+		first += n
+		c, err := spawn(cfg)
+		if err != nil {
+			return nil, err
+		}
+		children = append(children, c)
+	}
+	phase := func(c command, what string) error {
+		start := time.Now()
+		for _, ch := range children {
+			if err := ch.in.Encode(c); err != nil {
+				return err
+			}
+		}
+		var errs []error
+		for _, ch := range children {
+			select {
+			case r, ok := <-ch.replies:
+				if !ok {
+					return fmt.Errorf("%s: child %d exited: %v", what, ch.cfg.Index, <-ch.done)
+				}
+				if r.Err != "" {
+					errs = append(errs, fmt.Errorf("%s: child %d: %s", what, ch.cfg.Index, r.Err))
+				}
+				if r.Metrics != nil {
+					rep.mergeWire(*r.Metrics)
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		progress("%s done in %s", what, time.Since(start).Round(time.Millisecond))
+		return errors.Join(errs...)
+	}
+
+	if err := phase(command{Cmd: "setup"}, "setup (create sessions, add stories, join)"); err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Second)
+	if rep.Server.Baseline, err = pr.sample(ctx); err != nil {
+		return nil, fmt.Errorf("reading the server: %w", err)
+	}
+	if err := phase(command{Cmd: "connect"}, "connect"); err != nil {
+		return nil, err
+	}
+	time.Sleep(o.settle)
+	if rep.Server.Idle, err = pr.sample(ctx); err != nil {
+		return nil, fmt.Errorf("reading the server: %w", err)
+	}
+	peak := rep.Server.Idle
+	sampleWhile := func(f func() error) (cpuSeconds, genSeconds float64, wall time.Duration, err error) {
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			t := time.NewTicker(2 * time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if s, err := pr.sample(ctx); err == nil && s.RSS > peak.RSS {
+						peak = s
+					}
+				}
+			}
+		}()
+		c0, _ := procCPU(pid)
+		g0 := childrenCPU(children)
+		start := time.Now()
+		err = f()
+		wall = time.Since(start)
+		c1, _ := procCPU(pid)
+		g1 := childrenCPU(children)
+		close(stop)
+		<-done
+		return c1 - c0, g1 - g0, wall, err
+	}
+	if o.duration > 0 {
+		at := time.Now().Add(time.Second)
+		progress("playing for %s at %g votes per room per second", o.duration, o.voteRate)
+		cpu, gen, wall, err := sampleWhile(func() error {
+			return phase(command{Cmd: "play", At: at.UnixNano(), Duration: o.duration}, "play")
+		})
+		if err != nil {
+			return nil, err
+		}
+		rep.Server.CPUPlay = math.Round(cpu / wall.Seconds() * 100)
+		rep.Server.GenCPUPlay = math.Round(gen / wall.Seconds() * 100)
+	}
+	if o.storm {
+		if err := phase(command{Cmd: "prepare"}, "prepare the storm (every voter votes)"); err != nil {
+			return nil, err
+		}
+		time.Sleep(time.Second)
+		at := time.Now().Add(time.Second)
+		if _, _, _, err := sampleWhile(func() error { return phase(command{Cmd: "storm", At: at.UnixNano()}, "reveal storm") }); err != nil {
+			return nil, err
+		}
+	}
+	if s, err := pr.sample(ctx); err == nil && s.RSS > peak.RSS {
+		peak = s
+	}
+	rep.Server.Peak = peak
+	if err := phase(command{Cmd: "report"}, "report"); err != nil {
+		return nil, err
+	}
+	if o.duration > 0 {
+		rep.VotesPerSecond = math.Round(float64(rep.Latency[hVoteAck].Count) / o.duration.Seconds())
+	}
+	rep.finish()
+	return rep, nil
+}
+
+// mergeWire adds a child's metrics to the report.
+func (rep *Report) mergeWire(w wire) {
+	if rep.all == nil {
+		rep.all = newMetrics()
+	}
+	if err := rep.all.merge(w); err != nil {
+		progress("merging a child's histograms: %v", err)
+	}
+	rep.Latency = rep.all.summaries()
+	rep.Counts = map[string]int64{}
+	rep.all.mu.Lock()
+	for k, v := range rep.all.counts {
+		rep.Counts[k] = v
+	}
+	rep.all.mu.Unlock()
+}
+
+func childrenCPU(children []*childProc) float64 {
+	var s float64
+	for _, c := range children {
+		v, _ := procCPU(c.pid)
+		s += v
+	}
+	return s
+}
+
+func spawn(cfg childConfig) (*childProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(cfg)
+	cmd := exec.Command(exe, "--child", string(b))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &childProc{cfg: cfg, pid: cmd.Process.Pid, in: json.NewEncoder(stdin), replies: make(chan reply, 4), done: make(chan error, 1)}
+	go func() {
+		dec := json.NewDecoder(stdout)
+		for {
+			var r reply
+			if err := dec.Decode(&r); err != nil {
+				break
+			}
+			c.replies <- r
+		}
+		close(c.replies)
+		c.done <- cmd.Wait()
+	}()
+	return c, nil
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// finish derives the per-connection figures and checks the targets of the issue.
+func (rep *Report) finish() {
+	s := &rep.Server
+	conns := float64(rep.Counts[cConnected])
+	if conns > 0 {
+		s.RSSPerConn = round1(float64(s.Idle.RSS-s.Baseline.RSS) / conns / 1024)
+		s.HeapPerConn = round1(float64(s.Idle.HeapInuse-s.Baseline.HeapInuse) / conns / 1024)
+		s.StackPer = round1(float64(s.Idle.StackInuse-s.Baseline.StackInuse) / conns / 1024)
+		s.GorPerConn = round1(float64(s.Idle.Goroutines-s.Baseline.Goroutines) / conns)
+	}
+	c := rep.Counts
+	lost := c[cLostVoted] + c[cLostRevealed]
+	rep.Targets = append(rep.Targets, Target{
+		Name: "connections",
+		Goal: fmt.Sprintf("%d room connections held %s, no connection failure, no lost event", rep.Connections, rep.Duration),
+		Measured: fmt.Sprintf("%d connected, %d failed, %d dropped, %d events lost", c[cConnected],
+			c[cConnectFailures]+c[cSetupFailures]*int64(rep.Members), c[cDisconnects], lost),
+		Pass: c[cConnected] == int64(rep.Connections) && c[cConnectFailures] == 0 && c[cSetupFailures] == 0 && c[cDisconnects] == 0 && lost == 0,
+	})
+	rep.Targets = append(rep.Targets, Target{
+		Name:     "memory",
+		Goal:     "≤ 10 KB server RSS per connection",
+		Measured: fmt.Sprintf("%.1f KB", s.RSSPerConn),
+		Pass:     conns > 0 && s.RSSPerConn <= 10,
+	})
+	if v, ok := rep.Latency[hVoteRoom]; ok {
+		want := float64(rep.Rooms) * rep.VoteRate
+		rep.Targets = append(rep.Targets, Target{
+			Name:     "votes",
+			Goal:     fmt.Sprintf("vote → whole room p99 ≤ 50 ms at %.0f durable votes/s", want),
+			Measured: fmt.Sprintf("p99 %.1f ms at %.0f votes/s", v.P99, rep.VotesPerSecond),
+			Pass:     v.P99 <= 50 && rep.VotesPerSecond >= 0.98*want && c[cVotesFailed] == 0 && c[cVotesUnanswered] == 0,
+		})
+	}
+	if v, ok := rep.Latency[hStormRoom]; ok {
+		rep.Targets = append(rep.Targets, Target{
+			Name:     "reveal storm",
+			Goal:     fmt.Sprintf("reveal in all %d rooms at once reaches the last member within 1 s", rep.Rooms),
+			Measured: fmt.Sprintf("last member after %.0f ms (room p50 %.0f ms, p99 %.0f ms)", v.Max, v.P50, v.P99),
+			Pass:     v.Max <= 1000 && v.Count == c[cRooms] && c[cLostRevealed] == 0,
+		})
+	}
+}
+
+func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// printReport prints the figures of one run as tables.
+func printReport(w io.Writer, rep *Report) {
+	fmt.Fprintf(w, "\nPokor load: %d rooms × %d members (1 organizer, %d voters, %d spectators) = %d connections, %d processes\n",
+		rep.Rooms, rep.Members, rep.Members-1-rep.Spectators, rep.Spectators, rep.Connections, rep.Processes)
+	fmt.Fprintf(w, "play %s at %g votes per room per second; %s, %d CPUs, %s, Linux %s, %s\n\n",
+		rep.Duration, rep.VoteRate, rep.Machine.CPU, rep.Machine.CPUs, rep.Machine.Memory, rep.Machine.Kernel, rep.Machine.Go)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "latency (ms)\tcount\tp50\tp90\tp99\tp99.9\tmax\t")
+	for _, name := range histOrder {
+		s, ok := rep.Latency[name]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", histTitles[name], s.Count, s.P50, s.P90, s.P99, s.P999, s.Max)
+	}
+	tw.Flush()
+	c := rep.Counts
+	fmt.Fprintf(w, "\nevents: %d votes sent, %d acknowledged (%.0f/s), %d refused, %d unanswered; %d reveals; %d deliveries; lost %d voted + %d revealed; %d late rounds\n",
+		c[cVotesSent], c[cVotesOK], rep.VotesPerSecond, c[cVotesFailed], c[cVotesUnanswered], c[cReveals], c[cDeliveries], c[cLostVoted], c[cLostRevealed], c[cLateRounds])
+	fmt.Fprintf(w, "connections: %d connected, %d failed to connect, %d dropped by the server, %d rooms failed setup\n",
+		c[cConnected], c[cConnectFailures], c[cDisconnects], c[cSetupFailures])
+	s := rep.Server
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "server\tRSS\theap in use\tstacks\tgoroutines\tthreads\tfds\tconnections\t")
+	for _, row := range []struct {
+		name string
+		s    serverSample
+	}{{"before connecting", s.Baseline}, {"connected, idle", s.Idle}, {"peak (play, storm)", s.Peak}} {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t\n", row.name, mib(row.s.RSS), mib(row.s.HeapInuse), mib(row.s.StackInuse),
+			row.s.Goroutines, row.s.Threads, row.s.FDs, row.s.Connections)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "per connection: %.1f KB RSS (%.1f KB heap, %.1f KB stack), %.1f goroutines; CPU while voting: server %.0f%%, generator %.0f%% of one core\n\n",
+		s.RSSPerConn, s.HeapPerConn, s.StackPer, s.GorPerConn, s.CPUPlay, s.GenCPUPlay)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "target\tgoal\tmeasured\t")
+	for _, t := range rep.Targets {
+		mark := "MISS"
+		if t.Pass {
+			mark = "ok"
+		}
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t\n", mark, t.Name, t.Goal, t.Measured)
+	}
+	tw.Flush()
+}
+
+// printGrowth prints one line per step, so that a reader sees how cost grows with work.
+func printGrowth(w io.Writer, reps []*Report) {
+	fmt.Fprintln(w, "\nCost as work grows")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "connections\trooms\tvotes/s\tRSS idle\tKB/conn\tgoroutines\tserver CPU\tvote→room p50\tp99\tstorm max\tconnect p99\tlost\tfailures\t")
+	for _, r := range reps {
+		vr, st, cn := r.Latency[hVoteRoom], r.Latency[hStormRoom], r.Latency[hConnect]
+		c := r.Counts
+		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%s\t%.1f\t%d\t%.0f%%\t%.1f ms\t%.1f ms\t%.0f ms\t%.0f ms\t%d\t%d\t\n",
+			r.Connections, r.Rooms, r.VotesPerSecond, mib(r.Server.Idle.RSS), r.Server.RSSPerConn, r.Server.Idle.Goroutines,
+			r.Server.CPUPlay, vr.P50, vr.P99, st.Max, cn.P99, c[cLostVoted]+c[cLostRevealed],
+			c[cConnectFailures]+c[cDisconnects]+c[cVotesFailed]+c[cVotesUnanswered])
+	}
+	tw.Flush()
+}
