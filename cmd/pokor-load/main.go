@@ -128,14 +128,14 @@ type Report struct {
 
 // ServerReport holds the server's figures at the moments that matter.
 type ServerReport struct {
-	Baseline    serverSample `json:"baseline"`   // rooms set up, nothing connected
-	Idle        serverSample `json:"idle"`       // every member connected, nothing happening
-	Peak        serverSample `json:"peak"`       // highest RSS while votes flow and during the storm
+	Baseline    serverSample `json:"baseline"` // rooms set up, nothing connected
+	Idle        serverSample `json:"idle"`     // every member connected, nothing happening
+	Peak        serverSample `json:"peak"`     // highest RSS while votes flow and during the storm
 	RSSPerConn  float64      `json:"rss_per_connection_kb"`
 	HeapPerConn float64      `json:"heap_per_connection_kb"`
 	StackPer    float64      `json:"stack_per_connection_kb"`
 	GorPerConn  float64      `json:"goroutines_per_connection"`
-	CPUPlay     float64      `json:"cpu_play_percent"`    // server CPU while votes flow, % of one core
+	CPUPlay     float64      `json:"cpu_play_percent"`     // server CPU while votes flow, % of one core
 	GenCPUPlay  float64      `json:"gen_cpu_play_percent"` // the generator's
 }
 
