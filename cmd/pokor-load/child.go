@@ -691,7 +691,7 @@ func (g *gen) play(start time.Time, d time.Duration) {
 }
 
 func (r *room) play(first, end time.Time, interval time.Duration) {
-	var last *request
+	round := make([]*request, 0, len(r.voters))
 	for k := 0; ; k++ {
 		sched := first.Add(time.Duration(k) * interval)
 		if !sched.Before(end) {
@@ -699,13 +699,16 @@ func (r *room) play(first, end time.Time, interval time.Duration) {
 		}
 		time.Sleep(time.Until(sched))
 		v := r.voters[k%len(r.voters)]
-		last = r.vote(v, sched, true)
+		round = append(round, r.vote(v, sched, true))
 		if k%len(r.voters) == len(r.voters)-1 {
-			// The round is complete once the last vote is stored: reveal it, open the next.
-			if last.wait(30*time.Second) && last.ok {
-				req, _ := r.reveal(time.Now(), "", "", hRevealRoom)
+			// The organizer reveals once every vote of the round is in, as it would on seeing
+			// everyone voted; then it opens the next round.
+			for _, req := range round {
 				req.wait(30 * time.Second)
 			}
+			round = round[:0]
+			req, _ := r.reveal(time.Now(), "", "", hRevealRoom)
+			req.wait(30 * time.Second)
 			if !r.revote() {
 				r.g.logf("room %d: re-vote failed", r.index)
 				return

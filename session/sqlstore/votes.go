@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pokor/pokor/session"
@@ -199,6 +200,8 @@ type voteBatcher struct {
 	mu      sync.RWMutex
 	closed  bool
 	stopped chan struct{}
+	// commits counts the transactions written, for benchmarks and metrics.
+	commits atomic.Int64
 }
 
 type voteReq struct {
@@ -270,6 +273,7 @@ func (b *voteBatcher) write(batch []voteReq) {
 		}
 		return nil
 	})
+	b.commits.Add(1)
 	for i, r := range batch {
 		if err != nil {
 			r.res <- err
