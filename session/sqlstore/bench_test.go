@@ -43,7 +43,7 @@ func BenchmarkCastVote(b *testing.B) {
 		}
 		voters[i] = p.ID
 	}
-	commits0 := s.votes.commits.Load()
+	commits0 := s.rounds.commits.Load()
 	var next atomic.Int64
 	b.SetParallelism(16) // 32 voters in flight on 2 cores, as a busy server has
 	b.ReportAllocs()
@@ -59,7 +59,7 @@ func BenchmarkCastVote(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	if n := s.votes.commits.Load() - commits0; n > 0 {
+	if n := s.rounds.commits.Load() - commits0; n > 0 {
 		b.ReportMetric(float64(b.N)/float64(n), "votes/commit")
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "votes/s")

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -47,7 +48,12 @@ type Store struct {
 	// beside the writer). On PostgreSQL both are the same pool.
 	w, r   *sql.DB
 	sealer Sealer
-	votes  *voteBatcher
+	rounds *roundWriter
+	// rstmts and wstmts hold prepared statements by query text, on SQLite only: modernc's SQLite
+	// compiles every statement it is given, and under load compiling the same few queries again
+	// and again cost a fifth of the server's CPU (docs/performance.md). PostgreSQL's driver
+	// caches statements itself.
+	rstmts, wstmts sync.Map // string → *sql.Stmt
 }
 
 var _ session.Store = (*Store)(nil)
@@ -101,7 +107,11 @@ func Open(ctx context.Context, url string, sealer Sealer) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("applying migrations: %w", err)
 	}
-	s.votes = newVoteBatcher(s)
+	if err := s.prepareWrites(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.rounds = newRoundWriter(s)
 	return s, nil
 }
 
@@ -117,10 +127,16 @@ func redact(url string) string {
 
 // Close stops the vote writer and closes the databases.
 func (s *Store) Close() error {
-	if s.votes != nil {
-		s.votes.close()
+	if s.rounds != nil {
+		s.rounds.close()
 	}
 	var err error
+	for _, m := range []*sync.Map{&s.rstmts, &s.wstmts} {
+		m.Range(func(_, st any) bool {
+			st.(*sql.Stmt).Close()
+			return true
+		})
+	}
 	if s.w != nil {
 		err = s.w.Close()
 	}
@@ -156,11 +172,53 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.readStmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return s.r.QueryContext(ctx, s.q(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.readStmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return s.r.QueryRowContext(ctx, s.q(query), args...)
+}
+
+// readStmt returns the reader pool's prepared statement for query, preparing it the first
+// time; nil on PostgreSQL or when preparing fails (the caller then runs the query as text).
+func (s *Store) readStmt(ctx context.Context, query string) *sql.Stmt {
+	if s.dialect != sqlite {
+		return nil
+	}
+	if st, ok := s.rstmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	st, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := s.rstmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	return st
+}
+
+// prepareWrites prepares the statements of the round writer on the writer connection, before
+// anything else uses it: preparing later could wait for the connection a transaction holds.
+func (s *Store) prepareWrites(ctx context.Context) error {
+	if s.dialect != sqlite {
+		return nil
+	}
+	for _, q := range roundStatements {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("preparing %q: %w", q, err)
+		}
+		s.wstmts.Store(q, st)
+	}
+	return nil
 }
 
 // tx runs f in a write transaction.
@@ -176,7 +234,11 @@ func (s *Store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// txExec runs a statement in tx, through its prepared statement when the writer has one.
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st, ok := s.wstmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
+	}
 	return tx.ExecContext(ctx, s.q(query), args...)
 }
 

@@ -21,13 +21,28 @@ func (s *Store) forShare() string {
 	return ""
 }
 
+// The statements of the round writer. On SQLite they are prepared once (roundStatements).
+func insertVoteSQL(lock string) string {
+	return `INSERT INTO votes (` + voteCols + `)
+		SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
+			SELECT 1 FROM rounds WHERE story_id = ? AND number = ? AND state = 'voting'` + lock + `)
+		ON CONFLICT (story_id, round, participant_id) DO UPDATE SET
+			card = excluded.card, confidence = excluded.confidence, rationale = excluded.rationale, cast_at = excluded.cast_at`
+}
+
+const (
+	revealRoundSQL = `UPDATE rounds SET state = 'revealed', revealed_at = ? WHERE story_id = ? AND number = ? AND state = 'voting'`
+	revealStorySQL = `UPDATE stories SET round_state = 'revealed' WHERE id = ? AND round = ?`
+	nextRoundSQL   = `UPDATE stories SET round = round + 1, round_state = 'voting', status = 'open' WHERE id = ? AND round = ?`
+	closeRoundSQL  = `UPDATE rounds SET state = 'revealed', revealed_at = COALESCE(revealed_at, ?) WHERE story_id = ? AND number = ?`
+	openRoundSQL   = `INSERT INTO rounds (story_id, number, state, started_at) VALUES (?, ?, 'voting', ?)`
+)
+
+var roundStatements = []string{insertVoteSQL(""), revealRoundSQL, revealStorySQL, nextRoundSQL, closeRoundSQL, openRoundSQL}
+
 // insertVote stores a vote only while its round is voting; it reports whether it did.
 func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *session.Vote) (bool, error) {
-	res, err := s.txExec(ctx, tx, `INSERT INTO votes (`+voteCols+`)
-		SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
-			SELECT 1 FROM rounds WHERE story_id = ? AND number = ? AND state = 'voting'`+s.forShare()+`)
-		ON CONFLICT (story_id, round, participant_id) DO UPDATE SET
-			card = excluded.card, confidence = excluded.confidence, rationale = excluded.rationale, cast_at = excluded.cast_at`,
+	res, err := s.txExec(ctx, tx, insertVoteSQL(s.forShare()),
 		v.StoryID, v.Round, v.ParticipantID, v.Card, string(v.Confidence), v.Rationale, ms(v.CastAt), v.StoryID, v.Round)
 	if err != nil {
 		return false, err
@@ -36,9 +51,13 @@ func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *session.Vote) (bo
 	return n > 0, err
 }
 
-// CastVote stores a vote durably, batched with concurrent votes into one commit.
+// CastVote stores a vote durably, batched with concurrent round operations into one commit.
 func (s *Store) CastVote(ctx context.Context, v *session.Vote) error {
-	return s.votes.cast(ctx, v)
+	ok, err := s.rounds.do(ctx, roundOp{kind: opVote, vote: v})
+	if err == nil && !ok {
+		err = session.ErrRoundClosed
+	}
+	return err
 }
 
 // RetractVote deletes a vote of a round still voting.
@@ -118,44 +137,39 @@ func (s *Store) Rounds(ctx context.Context, storyID string) ([]session.Round, er
 
 // Reveal flips a voting round to revealed; the conditional UPDATE lets exactly one caller win.
 func (s *Store) Reveal(ctx context.Context, storyID string, round int, at time.Time) (bool, error) {
-	won := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, `UPDATE rounds SET state = 'revealed', revealed_at = ? WHERE story_id = ? AND number = ? AND state = 'voting'`,
-			ms(at), storyID, round)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		won = true
-		_, err = s.txExec(ctx, tx, `UPDATE stories SET round_state = 'revealed' WHERE id = ? AND round = ?`, storyID, round)
-		return err
-	})
-	return won, err
+	return s.rounds.do(ctx, roundOp{kind: opReveal, storyID: storyID, round: round, at: at})
+}
+
+func (s *Store) reveal(ctx context.Context, tx *sql.Tx, storyID string, round int, at time.Time) (bool, error) {
+	res, err := s.txExec(ctx, tx, revealRoundSQL, ms(at), storyID, round)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	_, err = s.txExec(ctx, tx, revealStorySQL, storyID, round)
+	return err == nil, err
 }
 
 // StartRound opens the round after `after` when the story's current round is `after`.
 func (s *Store) StartRound(ctx context.Context, storyID string, after int, at time.Time) (bool, error) {
-	won := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, `UPDATE stories SET round = round + 1, round_state = 'voting', status = 'open' WHERE id = ? AND round = ?`,
-			storyID, after)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		won = true
-		if _, err := s.txExec(ctx, tx, `UPDATE rounds SET state = 'revealed', revealed_at = COALESCE(revealed_at, ?) WHERE story_id = ? AND number = ?`,
-			ms(at), storyID, after); err != nil {
-			return err
-		}
-		_, err = s.txExec(ctx, tx, `INSERT INTO rounds (story_id, number, state, started_at) VALUES (?, ?, 'voting', ?)`, storyID, after+1, ms(at))
-		return err
-	})
-	return won, err
+	return s.rounds.do(ctx, roundOp{kind: opStartRound, storyID: storyID, round: after, at: at})
+}
+
+func (s *Store) startRound(ctx context.Context, tx *sql.Tx, storyID string, after int, at time.Time) (bool, error) {
+	res, err := s.txExec(ctx, tx, nextRoundSQL, storyID, after)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if _, err := s.txExec(ctx, tx, closeRoundSQL, ms(at), storyID, after); err != nil {
+		return false, err
+	}
+	_, err = s.txExec(ctx, tx, openRoundSQL, storyID, after+1, ms(at))
+	return err == nil, err
 }
 
 // Accept records an estimate and its write-back entry in one transaction. A newer estimate
@@ -189,108 +203,153 @@ func (s *Store) Accept(ctx context.Context, storyID string, round int, value str
 	return won, err
 }
 
-// voteBatcher is the group commit of votes: one goroutine writes every vote waiting at that
-// moment in one transaction, so a burst of N votes costs one fsync instead of N. A vote's caller
-// is answered only after the commit that holds it.
-type voteBatcher struct {
+// roundWriter is the group commit of the round state machine: votes, reveals and new rounds.
+// One goroutine writes every operation waiting at that moment in one transaction, in the order
+// they arrived, so a burst of N costs one fsync instead of N; a caller is answered only after the
+// commit that holds its operation. The order keeps the rules: a vote queued after a reveal of its
+// round finds the round closed, exactly as with one transaction each.
+//
+// On PostgreSQL only votes are batched. Its writers commit in parallel and flush their WAL
+// together anyway, and a batch that held a vote's share lock on one round while revealing
+// another could deadlock with another instance's batch doing the opposite.
+type roundWriter struct {
 	s    *Store
-	reqs chan voteReq
-	// mu orders sends on reqs before close closes it: a vote is either queued, and then written
-	// before Close returns, or refused; never queued and forgotten.
+	reqs chan roundOp
+	// mu orders sends on reqs before close closes it: an operation is either queued, and then
+	// written before close returns, or refused; never queued and forgotten.
 	mu      sync.RWMutex
 	closed  bool
 	stopped chan struct{}
-	// commits counts the transactions written, for benchmarks and metrics.
+	// commits counts the transactions written, for benchmarks.
 	commits atomic.Int64
 }
 
-type voteReq struct {
-	v   *session.Vote
-	res chan error
+type opKind uint8
+
+const (
+	opVote opKind = iota
+	opReveal
+	opStartRound
+)
+
+// roundOp is one operation for the round writer. It reports ok: the vote stored, the reveal or
+// the new round won.
+type roundOp struct {
+	kind    opKind
+	vote    *session.Vote
+	storyID string
+	round   int
+	at      time.Time
+	res     chan opResult
 }
 
-// maxBatch bounds one commit, so that the first vote of a long burst is not held back.
+type opResult struct {
+	ok  bool
+	err error
+}
+
+// maxBatch bounds one commit, so that the first operation of a long burst is not held back.
 const maxBatch = 256
 
-func newVoteBatcher(s *Store) *voteBatcher {
-	b := &voteBatcher{s: s, reqs: make(chan voteReq, 4096), stopped: make(chan struct{})}
-	go b.run()
-	return b
+func newRoundWriter(s *Store) *roundWriter {
+	w := &roundWriter{s: s, reqs: make(chan roundOp, 4096), stopped: make(chan struct{})}
+	go w.run()
+	return w
 }
 
-func (b *voteBatcher) cast(ctx context.Context, v *session.Vote) error {
-	req := voteReq{v: v, res: make(chan error, 1)}
-	b.mu.RLock()
-	if b.closed {
-		b.mu.RUnlock()
-		return &session.Error{Code: session.CodeUnavailable, Message: "the server is shutting down; vote again in a moment"}
+// do queues op and waits for the commit that holds it.
+func (w *roundWriter) do(ctx context.Context, op roundOp) (bool, error) {
+	if op.kind != opVote && w.s.dialect != sqlite {
+		return w.alone(ctx, op)
+	}
+	op.res = make(chan opResult, 1)
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return false, &session.Error{Code: session.CodeUnavailable, Message: "the server is shutting down; try again in a moment"}
 	}
 	select {
-	case b.reqs <- req:
+	case w.reqs <- op:
 	case <-ctx.Done():
-		b.mu.RUnlock()
-		return ctx.Err()
+		w.mu.RUnlock()
+		return false, ctx.Err()
 	}
-	b.mu.RUnlock()
-	// Wait for the commit even if ctx ends: the vote may be durable and the answer must be true.
-	return <-req.res
+	w.mu.RUnlock()
+	// Wait for the commit even if ctx ends: the operation may be durable and the answer must be true.
+	r := <-op.res
+	return r.ok, r.err
 }
 
-func (b *voteBatcher) run() {
-	defer close(b.stopped)
-	batch := make([]voteReq, 0, maxBatch)
-	for req := range b.reqs {
-		batch = append(batch[:0], req)
+// alone runs one operation in its own transaction.
+func (w *roundWriter) alone(ctx context.Context, op roundOp) (ok bool, err error) {
+	err = w.s.tx(ctx, func(tx *sql.Tx) error {
+		ok, err = w.apply(ctx, tx, op)
+		return err
+	})
+	return ok, err
+}
+
+func (w *roundWriter) apply(ctx context.Context, tx *sql.Tx, op roundOp) (bool, error) {
+	switch op.kind {
+	case opReveal:
+		return w.s.reveal(ctx, tx, op.storyID, op.round, op.at)
+	case opStartRound:
+		return w.s.startRound(ctx, tx, op.storyID, op.round, op.at)
+	default:
+		return w.s.insertVote(ctx, tx, op.vote)
+	}
+}
+
+func (w *roundWriter) run() {
+	defer close(w.stopped)
+	batch := make([]roundOp, 0, maxBatch)
+	for op := range w.reqs {
+		batch = append(batch[:0], op)
 	drain:
 		for len(batch) < maxBatch {
 			select {
-			case r, ok := <-b.reqs:
+			case op, ok := <-w.reqs:
 				if !ok {
 					break drain
 				}
-				batch = append(batch, r)
+				batch = append(batch, op)
 			default:
 				break drain
 			}
 		}
-		b.write(batch)
+		w.write(batch)
 	}
 }
 
-func (b *voteBatcher) write(batch []voteReq) {
+// write commits a batch. An error fails every operation of the batch: none of them is stored.
+func (w *roundWriter) write(batch []roundOp) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	results := make([]error, len(batch))
-	err := b.s.tx(ctx, func(tx *sql.Tx) error {
-		for i, r := range batch {
-			ok, err := b.s.insertVote(ctx, tx, r.v)
+	results := make([]bool, len(batch))
+	err := w.s.tx(ctx, func(tx *sql.Tx) error {
+		for i, op := range batch {
+			ok, err := w.apply(ctx, tx, op)
 			if err != nil {
 				return err
 			}
-			if !ok {
-				results[i] = session.ErrRoundClosed
-			}
+			results[i] = ok
 		}
 		return nil
 	})
-	b.commits.Add(1)
-	for i, r := range batch {
-		if err != nil {
-			r.res <- err
-		} else {
-			r.res <- results[i]
-		}
+	w.commits.Add(1)
+	for i, op := range batch {
+		op.res <- opResult{ok: results[i] && err == nil, err: err}
 	}
 }
 
-// close refuses new votes, writes those already queued and waits until they are committed, so
-// that the database is closed only after every accepted vote is answered.
-func (b *voteBatcher) close() {
-	b.mu.Lock()
-	if !b.closed {
-		b.closed = true
-		close(b.reqs)
+// close refuses new operations, writes those already queued and waits until they are
+// committed, so that the database is closed only after every accepted operation is answered.
+func (w *roundWriter) close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.reqs)
 	}
-	b.mu.Unlock()
-	<-b.stopped
+	w.mu.Unlock()
+	<-w.stopped
 }
