@@ -32,6 +32,12 @@ type serverSample struct {
 	Connections int64     `json:"ws_connections"` // pokor_ws_connections
 	HeapInuse   int64     `json:"heap_inuse_bytes"`
 	StackInuse  int64     `json:"stack_inuse_bytes"`
+	NextGC      int64     `json:"next_gc_bytes"` // the heap goal: twice the live heap with GOGC=100
+	GCs         int64     `json:"gcs"`           // garbage collections since start
+	// GoHeld is what the Go runtime holds from the OS (sys minus released); RSS beyond it is
+	// SQLite's page caches and the C-style allocations of modernc's SQLite.
+	GoHeld        int64 `json:"go_held_bytes"`
+	sys, released int64
 }
 
 // probe reads a server's process figures from /proc and its /metrics endpoint.
@@ -120,8 +126,17 @@ func (p *probe) scrape(ctx context.Context, s *serverSample) error {
 			s.HeapInuse = int64(v)
 		case "go_memstats_stack_inuse_bytes":
 			s.StackInuse = int64(v)
+		case "go_memstats_next_gc_bytes":
+			s.NextGC = int64(v)
+		case "go_gc_duration_seconds_count":
+			s.GCs = int64(v)
+		case "go_memstats_sys_bytes":
+			s.sys = int64(v)
+		case "go_memstats_heap_released_bytes":
+			s.released = int64(v)
 		}
 	}
+	s.GoHeld = s.sys - s.released
 	return sc.Err()
 }
 

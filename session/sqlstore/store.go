@@ -74,19 +74,26 @@ func Open(ctx context.Context, url string, sealer Sealer) (*Store, error) {
 			}
 		}
 		// synchronous(FULL) makes each commit durable before it returns: a vote is acknowledged
-		// only once on disk. Group commit (voteBatcher) keeps that affordable.
+		// only once on disk. Group commit (roundWriter) keeps that affordable.
 		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
 		w, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, err
 		}
 		w.SetMaxOpenConns(1)
-		r, err := sql.Open("sqlite", dsn)
+		// A reader's page cache is small (512 KB instead of SQLite's 2 MB): in WAL mode a reader
+		// drops its cache whenever another connection has committed, which under load is every
+		// few milliseconds, so a large cache only holds memory (docs/performance.md).
+		r, err := sql.Open("sqlite", dsn+"&_pragma=cache_size(-512)")
 		if err != nil {
 			w.Close()
 			return nil, err
 		}
 		r.SetMaxOpenConns(8)
+		// Keep them all: database/sql keeps two idle connections by default and closes the
+		// rest, and under load reopening SQLite connections (files, pragmas, schema,
+		// prepared statements) cost more than the queries.
+		r.SetMaxIdleConns(8)
 		s.dialect, s.w, s.r = sqlite, w, r
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		db, err := sql.Open("pgx", url)
