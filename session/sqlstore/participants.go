@@ -64,6 +64,21 @@ func (s *Store) ParticipantByChatID(ctx context.Context, sessionID, chatID strin
 
 // Participant returns one participant of a session.
 func (s *Store) Participant(ctx context.Context, sessionID, id string) (*session.Participant, error) {
+	if s.cache == nil {
+		return s.loadParticipant(ctx, sessionID, id)
+	}
+	if p, ok := s.cache.participant(sessionID, id); ok {
+		return p, nil
+	}
+	gen := s.cache.generation()
+	p, err := s.loadParticipant(ctx, sessionID, id)
+	if err == nil {
+		s.cache.putParticipant(gen, p)
+	}
+	return p, err
+}
+
+func (s *Store) loadParticipant(ctx context.Context, sessionID, id string) (*session.Participant, error) {
 	return scanParticipant(s.queryRow(ctx, `SELECT `+participantCols+` FROM participants WHERE id = ? AND session_id = ?`, id, sessionID))
 }
 
@@ -89,6 +104,9 @@ func (s *Store) Participants(ctx context.Context, sessionID string) ([]*session.
 func (s *Store) UpdateParticipant(ctx context.Context, p *session.Participant) error {
 	res, err := s.exec(ctx, `UPDATE participants SET name = ?, role = ?, status = ? WHERE id = ? AND session_id = ?`,
 		p.Name, string(p.Role), string(p.Status), p.ID, p.SessionID)
+	if s.cache != nil {
+		s.cache.forgetParticipant(p.SessionID, p.ID)
+	}
 	if err != nil {
 		return err
 	}
@@ -100,6 +118,9 @@ func (s *Store) UpdateParticipant(ctx context.Context, p *session.Participant) e
 
 // RemoveParticipant marks a participant removed, forgets its tokens and its open votes.
 func (s *Store) RemoveParticipant(ctx context.Context, sessionID, id string) error {
+	if s.cache != nil {
+		defer s.cache.forgetParticipant(sessionID, id)
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := s.txExec(ctx, tx, `UPDATE participants SET status = 'removed' WHERE id = ? AND session_id = ?`, id, sessionID)
 		if err != nil {

@@ -51,6 +51,21 @@ func (s *Store) encodeSession(sess *session.Session) (deck, settings, origin str
 
 // Session returns a session by id.
 func (s *Store) Session(ctx context.Context, id string) (*session.Session, error) {
+	if s.cache == nil {
+		return s.loadSession(ctx, id)
+	}
+	if sess, ok := s.cache.session(id); ok {
+		return sess, nil
+	}
+	gen := s.cache.generation()
+	sess, err := s.loadSession(ctx, id)
+	if err == nil {
+		s.cache.putSession(gen, sess)
+	}
+	return sess, err
+}
+
+func (s *Store) loadSession(ctx context.Context, id string) (*session.Session, error) {
 	var (
 		sess                   session.Session
 		deck, settings, origin string
@@ -90,6 +105,9 @@ func (s *Store) UpdateSession(ctx context.Context, sess *session.Session) error 
 	}
 	res, err := s.exec(ctx, `UPDATE sessions SET title = ?, deck = ?, settings = ?, current_story_id = ?, origin = ?, updated_at = ?, closed_at = ? WHERE id = ?`,
 		sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.UpdatedAt), nullMS(sess.ClosedAt), sess.ID)
+	if s.cache != nil {
+		s.cache.forgetSession(sess.ID)
+	}
 	if err != nil {
 		return err
 	}
@@ -102,6 +120,9 @@ func (s *Store) UpdateSession(ctx context.Context, sess *session.Session) error 
 // DeleteIdleSessions deletes sessions not updated since before; cascades remove their contents.
 func (s *Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int, error) {
 	res, err := s.exec(ctx, `DELETE FROM sessions WHERE updated_at < ?`, ms(before))
+	if s.cache != nil {
+		s.cache.forgetAll()
+	}
 	if err != nil {
 		return 0, err
 	}

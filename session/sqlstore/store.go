@@ -54,6 +54,8 @@ type Store struct {
 	// and again cost a fifth of the server's CPU (docs/performance.md). PostgreSQL's driver
 	// caches statements itself.
 	rstmts, wstmts sync.Map // string → *sql.Stmt
+	// cache holds recently read sessions and participants on SQLite; nil on PostgreSQL.
+	cache *rowCache
 }
 
 var _ session.Store = (*Store)(nil)
@@ -94,7 +96,7 @@ func Open(ctx context.Context, url string, sealer Sealer) (*Store, error) {
 		// rest, and under load reopening SQLite connections (files, pragmas, schema,
 		// prepared statements) cost more than the queries.
 		r.SetMaxIdleConns(8)
-		s.dialect, s.w, s.r = sqlite, w, r
+		s.dialect, s.w, s.r, s.cache = sqlite, w, r, newRowCache()
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		db, err := sql.Open("pgx", url)
 		if err != nil {
