@@ -692,15 +692,19 @@ func (g *gen) play(start time.Time, d time.Duration) {
 
 func (r *room) play(first, end time.Time, interval time.Duration) {
 	round := make([]*request, 0, len(r.voters))
+	// Rooms start at different points of their round, so that rounds end (and the organizers
+	// reveal) evenly over time rather than all in the same second; the first round of a room
+	// may have fewer votes.
+	phase := r.index % len(r.voters)
 	for k := 0; ; k++ {
 		sched := first.Add(time.Duration(k) * interval)
 		if !sched.Before(end) {
 			return
 		}
 		time.Sleep(time.Until(sched))
-		v := r.voters[k%len(r.voters)]
-		round = append(round, r.vote(v, sched, true))
-		if k%len(r.voters) == len(r.voters)-1 {
+		turn := (k + phase) % len(r.voters)
+		round = append(round, r.vote(r.voters[turn], sched, true))
+		if turn == len(r.voters)-1 {
 			// The organizer reveals once every vote of the round is in, as it would on seeing
 			// everyone voted; then it opens the next round.
 			for _, req := range round {

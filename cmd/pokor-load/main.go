@@ -34,6 +34,7 @@ import (
 type options struct {
 	url              string
 	serve            string
+	serverLog        string
 	serverPID        int
 	rooms            int
 	members          int
@@ -62,6 +63,7 @@ func main() {
 	fs := flag.NewFlagSet("pokor-load", flag.ExitOnError)
 	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of a running Pokor (ignored with --serve)")
 	fs.StringVar(&o.serve, "serve", "", "start this pokor binary on a fresh SQLite database for each run, and stop it afterwards")
+	fs.StringVar(&o.serverLog, "server-log", "", "with --serve, write the server's output to this file (default: a temporary file, removed)")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the server, for its memory and CPU (default: the process listening on --url's port)")
 	fs.IntVar(&o.rooms, "rooms", 1900, "rooms (sessions)")
 	fs.IntVar(&o.members, "members", 10, "members per room: one organizer, --spectators spectators, the rest voters (at most 64)")
@@ -237,7 +239,7 @@ func runScenario(ctx context.Context, o options) (*Report, error) {
 	base := o.url
 	pid := o.serverPID
 	if o.serve != "" {
-		srv, err := startServer(ctx, o.serve)
+		srv, err := startServer(ctx, o.serve, o.serverLog)
 		if err != nil {
 			return nil, err
 		}

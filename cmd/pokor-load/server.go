@@ -197,7 +197,7 @@ type localServer struct {
 
 // startServer runs `bin serve` on 127.0.0.1 and a free port with a database in a new
 // temporary directory, and waits until it is ready.
-func startServer(ctx context.Context, bin string) (*localServer, error) {
+func startServer(ctx context.Context, bin, logPath string) (*localServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -208,7 +208,10 @@ func startServer(ctx context.Context, bin string) (*localServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	if logPath == "" {
+		logPath = filepath.Join(dir, "server.log")
+	}
+	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}

@@ -187,7 +187,11 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 	return s.r.QueryContext(ctx, s.q(query), args...)
 }
 
+// queryRow reads one row by key. Such a lookup takes microseconds and is not worth cancelling:
+// with a cancellable context database/sql and the SQLite driver each start a goroutine per
+// query to watch the context, which under load cost more scheduling than the lookup itself.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -248,8 +248,19 @@ type opResult struct {
 	err error
 }
 
-// maxBatch bounds one commit, so that the first operation of a long burst is not held back.
-const maxBatch = 256
+const (
+	// maxBatch bounds one commit, so that the first operation of a long burst is not held back.
+	maxBatch = 256
+	// linger is how long a busy writer waits for more operations before it commits, unless it
+	// already holds lingerEnough. Every commit costs an fsync and makes every SQLite reader drop
+	// its page cache; at 2,400 operations a second, waiting a millisecond turns some 1,400
+	// commits a second into a few hundred (docs/performance.md). An idle writer does not wait,
+	// and neither does one that has a batch worth writing.
+	linger       = time.Millisecond
+	lingerEnough = 16
+	// busyWithin is how recent the last commit must be for the writer to count as busy.
+	busyWithin = 5 * time.Millisecond
+)
 
 func newRoundWriter(s *Store) *roundWriter {
 	w := &roundWriter{s: s, reqs: make(chan roundOp, 4096), stopped: make(chan struct{})}
@@ -303,21 +314,42 @@ func (w *roundWriter) apply(ctx context.Context, tx *sql.Tx, op roundOp) (bool, 
 func (w *roundWriter) run() {
 	defer close(w.stopped)
 	batch := make([]roundOp, 0, maxBatch)
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
+	var lastCommit time.Time
 	for op := range w.reqs {
 		batch = append(batch[:0], op)
-	drain:
+		var deadline <-chan time.Time // nil: commit as soon as nothing more is queued
+		if time.Since(lastCommit) < busyWithin {
+			wait.Reset(linger)
+			deadline = wait.C
+		}
+	collect:
 		for len(batch) < maxBatch {
 			select {
 			case op, ok := <-w.reqs:
 				if !ok {
-					break drain
+					break collect
 				}
 				batch = append(batch, op)
 			default:
-				break drain
+				if deadline == nil || len(batch) >= lingerEnough {
+					break collect
+				}
+				select {
+				case op, ok := <-w.reqs:
+					if !ok {
+						break collect
+					}
+					batch = append(batch, op)
+				case <-deadline:
+					deadline = nil
+				}
 			}
 		}
+		wait.Stop()
 		w.write(batch)
+		lastCommit = time.Now()
 	}
 }
 
