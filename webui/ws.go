@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"io"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,8 +18,8 @@ import (
 	"github.com/pokor/pokor/session"
 )
 
-// WebSocket tuning. The figures come from the capacity target (docs/performance.md): a 512-byte
-// read buffer, no write buffer and no writer goroutine keep an idle connection under 10 KB.
+// WebSocket tuning. The figures come from the capacity target (docs/performance.md): an idle
+// connection holds no goroutine and no buffer, and stays well under 10 KB.
 const (
 	// sendQueue bounds the events waiting for one connection. A client that falls this far behind
 	// is disconnected and resynchronises from a fresh snapshot, so it never slows its room.
@@ -27,12 +29,14 @@ const (
 	// hardLimit closes the connection (1009) for messages too large to even read.
 	hardLimit    = 64 << 10
 	pingInterval = 25 * time.Second
+	// readTimeout closes a connection that has sent nothing, not even a pong, for this long.
 	readTimeout  = 60 * time.Second
 	writeTimeout = 10 * time.Second
 )
 
-// writeBufferPool is never drawn from: the connection writes its frames itself (conn.flush).
-// Giving gorilla a pool keeps it from allocating a write buffer per connection.
+// writeBufferPool is never drawn from: gorilla/websocket only performs the handshake, and the
+// connection frames its messages itself. Giving gorilla a pool keeps it from allocating a
+// write buffer during the upgrade.
 var writeBufferPool = &sync.Pool{}
 
 func (s *Server) upgrader() *websocket.Upgrader {
@@ -47,26 +51,31 @@ func (s *Server) upgrader() *websocket.Upgrader {
 	}
 }
 
-// conn is one room WebSocket connection. gorilla/websocket reads it; writes are ours.
+// conn is one room WebSocket connection. gorilla/websocket performs the handshake; after it the
+// connection reads and writes its frames itself (RFC 6455), so that an idle connection costs a
+// small struct and no goroutine:
 //
-// A connection has no writer goroutine of its own. Send queues the message and, when no flush
-// is running, starts one: a short-lived goroutine that frames everything queued into one buffer,
-// writes it with one system call, and ends when the queue is empty. An idle connection therefore
-// costs its reader goroutine, its read buffer and a ping timer, and a burst of events to one
-// client costs one write, not one per event. The queue is still bounded per connection and a
-// client that lets it fill is cut loose (ARCHITECTURE.md); a blocked write holds up only its own
-// flush goroutine, never the room.
+//   - Reading: on Linux a shared epoll instance reports the connections with data, and a
+//     short-lived goroutine reads what arrived, handles the complete messages in order and
+//     goes away (ws_linux.go). Elsewhere a goroutine per connection blocks in Read.
+//   - Writing: Send queues the event and, when no flush is running, starts one: a short-lived
+//     goroutine that frames everything queued into one buffer, writes it with one system call,
+//     and ends when the queue is empty. The queue is bounded and a client that lets it fill is
+//     cut loose (ARCHITECTURE.md); a blocked write holds up only its own flush, never the room.
 type conn struct {
-	ws    *websocket.Conn
+	srv   *Server
 	nc    net.Conn
+	rc    syscall.RawConn // nc's file descriptor, for the poller; nil reads with a goroutine
+	actor session.Actor
 	ping  *time.Timer
 	leave func()
-	done  func() // tells the server this connection is closed
 
-	// The reader's state, kept here so that its goroutine's frame stays small (readLoop).
-	actor session.Actor
-	msg   io.Reader
-	goOn  chan bool
+	// The reader's state, touched only by the one goroutine reading at a time.
+	id       uint64 // the poller's key
+	in       []byte // the start of a frame not yet complete
+	frag     []byte // a fragmented message being assembled
+	fragging bool
+	lastRead atomic.Int64 // unix nanoseconds of the last bytes received
 
 	mu        sync.Mutex
 	queue     [][]byte // at most sendQueue events, oldest first
@@ -76,6 +85,7 @@ type conn struct {
 	flushing  bool   // a flush goroutine runs (or the snapshot is not ready yet)
 	closing   bool   // kicked: flush what is queued, say goodbye, close
 	reason    string
+	closeCode int    // the close code to send; 0 picks it from the reason
 	peerClose []byte // the client's close frame payload, echoed when it closed first
 }
 
@@ -95,18 +105,32 @@ func (c *conn) Send(msg []byte) bool {
 }
 
 // Kick closes the connection after what is queued is sent, with a close frame giving the reason.
-func (c *conn) Kick(reason string) {
+func (c *conn) Kick(reason string) { c.kick(0, reason) }
+
+func (c *conn) kick(code int, reason string) {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
 		return
 	}
-	c.closing, c.reason = true, reason
+	c.closing, c.closeCode, c.reason = true, code, reason
 	c.startFlushLocked()
 }
 
-// pingNow queues a ping; the client's pong keeps the read deadline moving.
+// closingNow reports whether the connection is being closed.
+func (c *conn) closingNow() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
+}
+
+// pingNow queues a ping, or closes a connection that has been silent too long; the client's pong
+// counts as a sign of life.
 func (c *conn) pingNow() {
+	if time.Since(time.Unix(0, c.lastRead.Load())) > readTimeout {
+		c.Kick("no answer to pings")
+		return
+	}
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -114,6 +138,13 @@ func (c *conn) pingNow() {
 	}
 	c.ping.Reset(pingInterval)
 	c.pingDue = true
+	c.startFlushLocked()
+}
+
+// pong queues the answer to a client's ping.
+func (c *conn) pong(payload []byte) {
+	c.mu.Lock()
+	c.pongDue = append([]byte(nil), payload...)
 	c.startFlushLocked()
 }
 
@@ -196,15 +227,17 @@ func (c *conn) flush() {
 func (c *conn) finish(buf []byte) {
 	c.ping.Stop()
 	c.mu.Lock()
-	reason, peerClose := c.reason, c.peerClose
+	code, reason, peerClose := c.closeCode, c.reason, c.peerClose
 	c.mu.Unlock()
 	if buf != nil {
-		code := websocket.CloseGoingAway
-		switch {
-		case reason == "server restart":
-			code = websocket.CloseServiceRestart
-		case reason != "" && reason != "client closed":
-			code = websocket.CloseTryAgainLater
+		if code == 0 {
+			code = websocket.CloseGoingAway
+			switch {
+			case reason == "server restart":
+				code = websocket.CloseServiceRestart
+			case reason != "" && reason != "client closed":
+				code = websocket.CloseTryAgainLater
+			}
 		}
 		payload := websocket.FormatCloseMessage(code, reason)
 		if peerClose != nil {
@@ -217,8 +250,9 @@ func (c *conn) finish(buf []byte) {
 		_, _ = c.nc.Write(appendFrame(buf[:0], websocket.CloseMessage, payload))
 	}
 	c.leave()
+	stopReading(c)
 	c.nc.Close()
-	c.done()
+	c.srv.conns.Done()
 }
 
 // appendFrame appends one unfragmented, unmasked WebSocket frame (RFC 6455 section 5.2): a
@@ -238,6 +272,161 @@ func appendFrame(b []byte, opcode int, payload []byte) []byte {
 	return append(b, payload...)
 }
 
+// The ways a client's frames can break the protocol; each closes the connection with its code.
+var (
+	errProtocol = errors.New("protocol error")
+	errTooBig   = errors.New("message too big")
+)
+
+// nextFrame parses the frame at the start of b, unmasking its payload in place. It returns the
+// frame's length in b, or 0 when b does not hold the whole frame yet.
+func nextFrame(b []byte) (fin bool, opcode int, payload []byte, n int, err error) {
+	if len(b) < 2 {
+		return false, 0, nil, 0, nil
+	}
+	fin, opcode = b[0]&0x80 != 0, int(b[0]&0x0f)
+	if b[0]&0x70 != 0 || b[1]&0x80 == 0 { // no extension is negotiated; clients must mask
+		return false, 0, nil, 0, errProtocol
+	}
+	switch opcode {
+	case 0, websocket.TextMessage, websocket.BinaryMessage:
+	case websocket.CloseMessage, websocket.PingMessage, websocket.PongMessage:
+		if !fin || b[1]&0x7f > 125 {
+			return false, 0, nil, 0, errProtocol
+		}
+	default:
+		return false, 0, nil, 0, errProtocol
+	}
+	size, head := uint64(b[1]&0x7f), 2
+	switch size {
+	case 126:
+		if len(b) < 4 {
+			return false, 0, nil, 0, nil
+		}
+		size, head = uint64(binary.BigEndian.Uint16(b[2:])), 4
+	case 127:
+		if len(b) < 10 {
+			return false, 0, nil, 0, nil
+		}
+		size, head = binary.BigEndian.Uint64(b[2:]), 10
+	}
+	if size > hardLimit {
+		return false, 0, nil, 0, errTooBig
+	}
+	head += 4
+	if uint64(len(b)) < uint64(head)+size {
+		return false, 0, nil, 0, nil
+	}
+	key, payload := b[head-4:head], b[head:head+int(size)]
+	for i := range payload {
+		payload[i] ^= key[i&3]
+	}
+	return fin, opcode, payload, head + int(size), nil
+}
+
+// consume takes bytes read from the client, handles every message they complete, and keeps the
+// start of an incomplete frame for the next read. It reports whether to go on reading.
+func (c *conn) consume(data []byte) bool {
+	c.lastRead.Store(time.Now().UnixNano())
+	b := data
+	if len(c.in) > 0 {
+		c.in = append(c.in, data...)
+		b = c.in
+	}
+	for {
+		fin, opcode, payload, n, err := nextFrame(b)
+		if err != nil {
+			return c.fail(err)
+		}
+		if n == 0 {
+			break
+		}
+		b = b[n:]
+		if !c.frame(fin, opcode, payload) {
+			return false
+		}
+	}
+	if len(b) > hardLimit+14 {
+		return c.fail(errTooBig)
+	}
+	c.in = append(c.in[:0], b...)
+	if len(c.in) == 0 {
+		c.in = nil
+	}
+	return true
+}
+
+// frame handles one frame; false ends the connection.
+func (c *conn) frame(fin bool, opcode int, payload []byte) bool {
+	switch opcode {
+	case websocket.CloseMessage:
+		echo := []byte{}
+		if len(payload) >= 2 {
+			echo = payload[:2:2]
+		}
+		c.mu.Lock()
+		c.peerClose = append([]byte(nil), echo...)
+		c.mu.Unlock()
+		c.Kick("client closed")
+		return false
+	case websocket.PingMessage:
+		c.pong(payload)
+	case websocket.PongMessage:
+	case 0:
+		if !c.fragging {
+			return c.fail(errProtocol)
+		}
+		if len(c.frag)+len(payload) > hardLimit {
+			return c.fail(errTooBig)
+		}
+		c.frag = append(c.frag, payload...)
+		if fin {
+			c.fragging = false
+			msg := c.frag
+			c.frag = nil
+			c.srv.request(c, msg)
+		}
+	default: // text or binary: both carry JSON requests
+		if c.fragging {
+			return c.fail(errProtocol)
+		}
+		if !fin {
+			c.fragging = true
+			c.frag = append([]byte(nil), payload...)
+			return true
+		}
+		c.srv.request(c, payload)
+	}
+	return !c.closingNow()
+}
+
+// fail closes the connection for a broken frame: 1009 for a message too large to read, 1002 for
+// anything else.
+func (c *conn) fail(err error) bool {
+	if err == errTooBig {
+		c.kick(websocket.CloseMessageTooBig, "message too large: the limit is 64 KiB")
+	} else {
+		c.kick(websocket.CloseProtocolError, "protocol error")
+	}
+	return false
+}
+
+// readBlocking is the reader where there is no poller: a goroutine per connection that blocks in
+// Read. It is also what connections without a file descriptor use.
+func (c *conn) readBlocking() {
+	buf := make([]byte, 512)
+	for {
+		n, err := c.nc.Read(buf)
+		if n > 0 && !c.consume(buf[:n]) {
+			return
+		}
+		if err != nil {
+			c.Kick("client closed")
+			return
+		}
+	}
+}
+
 // clientMessage is a request from the room page: an action with its target and data.
 type clientMessage struct {
 	ID            string          `json:"id"`
@@ -248,8 +437,7 @@ type clientMessage struct {
 }
 
 // websocket upgrades a room member's connection. The first message is the snapshot; events
-// follow. The HTTP handler returns right after the upgrade, which frees net/http's buffers; a
-// reader and a writer goroutine carry the connection.
+// follow. The HTTP handler returns right after the upgrade, which frees net/http's buffers.
 func (s *Server) websocket(c *gin.Context) {
 	actor, err := s.actor(c)
 	if err != nil {
@@ -266,22 +454,10 @@ func (s *Server) websocket(c *gin.Context) {
 	if err != nil {
 		return // the upgrader has answered with the error
 	}
-	ws.SetReadLimit(hardLimit)
-	cn := &conn{ws: ws, nc: ws.NetConn(), done: s.conns.Done, flushing: true}
-	// The reader answers pings and close frames through the connection's flush, which owns
-	// every write after the handshake.
-	ws.SetPingHandler(func(data string) error {
-		cn.mu.Lock()
-		cn.pongDue = []byte(data)
-		cn.startFlushLocked()
-		return nil
-	})
-	ws.SetCloseHandler(func(code int, text string) error {
-		cn.mu.Lock()
-		cn.peerClose = websocket.FormatCloseMessage(code, "")
-		cn.mu.Unlock()
-		return nil
-	})
+	// From here on the connection is read and written directly; gorilla's Conn is dropped.
+	// Nothing can be buffered in it yet: it reads only when asked to.
+	cn := &conn{srv: s, nc: ws.NetConn(), actor: actor, flushing: true}
+	cn.lastRead.Store(time.Now().UnixNano())
 	member := &session.Member{Sub: cn, ParticipantID: actor.ParticipantID}
 	// Join before the snapshot is read, so that no event falls between the two; events queued
 	// meanwhile may repeat what the snapshot holds, which the client applies idempotently. They
@@ -299,79 +475,39 @@ func (s *Server) websocket(c *gin.Context) {
 	}
 	member.SetRole(snap.Me.Role == session.RoleOrganizer, snap.Me.Status == session.StatusPending)
 	first, _ := session.Event{Type: session.EvSnapshot, Data: snap}.Encode()
-	s.conns.Add(2) // the reader, and the connection until its last flush closes it
+	s.conns.Add(1) // until the connection's last flush closes it
 	// One runtime timer per connection and no goroutine: it fires every pingInterval and queues
 	// a ping, staggered by the connection's start.
 	cn.ping = time.AfterFunc(pingInterval, cn.pingNow)
 	cn.release(first)
-	cn.actor, cn.goOn = actor, make(chan bool)
-	_ = ws.SetReadDeadline(time.Now().Add(readTimeout))
-	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(readTimeout)) })
-	go s.readLoop(cn)
+	startReading(cn)
 }
 
-// readLoop waits for client messages and hands each to a goroutine of its own. A goroutine's
-// stack grows to the deepest call it made and shrinks back only slowly, and the service and
-// SQLite calls go deep; so the reader, which waits most of its life, keeps a small frame and the
-// smallest stack (2 KB), and each request borrows a large stack for as long as it runs. The
-// reader waits for the request to finish, so a connection's requests keep their order and only
-// one goroutine reads at a time.
-func (s *Server) readLoop(c *conn) {
-	defer s.endRead(c)
-	for {
-		_, r, err := c.ws.NextReader()
-		if err != nil {
-			return
-		}
-		c.msg = r
-		go s.handle(c)
-		if !<-c.goOn {
-			return
-		}
-	}
-}
-
-func (s *Server) endRead(c *conn) {
-	c.Kick("client closed")
-	s.conns.Done()
-}
-
-// handle reads one client message, runs it through the action table and queues the reply. It
-// reports on goOn whether the connection can go on.
-func (s *Server) handle(c *conn) {
-	c.goOn <- s.request(c, c.actor, c.msg)
-}
-
-func (s *Server) request(c *conn, actor session.Actor, r io.Reader) bool {
-	_ = c.ws.SetReadDeadline(time.Now().Add(readTimeout))
-	body, err := io.ReadAll(io.LimitReader(r, maxMessage+1))
-	if err != nil {
-		return false
-	}
+// request handles one client message: it runs it through the action table and queues the reply.
+// The payload is not kept.
+func (s *Server) request(c *conn, body []byte) {
 	if len(body) > maxMessage {
-		_, _ = io.Copy(io.Discard, r)
 		s.reply(c, "", nil, &session.Error{Code: session.CodeInvalid, Message: "message too large: the limit is 8 KiB"})
-		return true
+		return
 	}
 	var m clientMessage
 	if err := json.Unmarshal(body, &m); err != nil {
 		s.reply(c, "", nil, &session.Error{Code: session.CodeInvalid, Message: "message is not valid JSON: " + err.Error()})
-		return true
+		return
 	}
 	if m.Type == "ping" {
 		s.reply(c, m.ID, map[string]string{"pong": time.Now().UTC().Format(time.RFC3339Nano)}, nil)
-		return true
+		return
 	}
 	run, ok := actions[m.Type]
 	if !ok {
 		s.reply(c, m.ID, nil, &session.Error{Code: session.CodeInvalid, Field: "type", Message: "unknown message type " + quote(m.Type) + " (see docs/api.md)"})
-		return true
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	res, err := s.run(ctx, m.Type, run, actor, request{StoryID: m.StoryID, ParticipantID: m.ParticipantID, Data: m.Data})
+	res, err := s.run(ctx, m.Type, run, c.actor, request{StoryID: m.StoryID, ParticipantID: m.ParticipantID, Data: m.Data})
 	cancel()
 	s.reply(c, m.ID, res, err)
-	return true
 }
 
 type ackData struct {

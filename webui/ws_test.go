@@ -65,7 +65,11 @@ func pipeConn(t *testing.T) (*conn, *bufio.Reader, chan struct{}) {
 	server, client := net.Pipe()
 	t.Cleanup(func() { client.Close() })
 	closed := make(chan struct{})
-	c := &conn{nc: server, flushing: true, leave: func() {}, done: func() { close(closed) }}
+	srv := &Server{}
+	srv.conns.Add(1)
+	go func() { srv.conns.Wait(); close(closed) }()
+	c := &conn{srv: srv, nc: server, flushing: true, leave: func() {}}
+	c.lastRead.Store(time.Now().UnixNano())
 	c.ping = time.AfterFunc(time.Hour, c.pingNow)
 	return c, bufio.NewReader(client), closed
 }
@@ -149,4 +153,144 @@ func TestEventsQueuedBeforeTheSnapshotWait(t *testing.T) {
 	if f, err := readFrame(r); err != nil || f.opcode != websocket.CloseMessage || binary.BigEndian.Uint16(f.payload) != websocket.CloseServiceRestart {
 		t.Fatalf("got %v %q, %v; want close 1012", f.opcode, f.payload, err)
 	}
+}
+
+// clientFrame builds a frame as a browser sends it: masked.
+func clientFrame(fin bool, opcode int, payload []byte) []byte {
+	b0 := byte(opcode)
+	if fin {
+		b0 |= 0x80
+	}
+	b := []byte{b0}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, 0x80|byte(n))
+	case n <= 0xffff:
+		b = append(b, 0x80|126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 0x80|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	key := []byte{0x12, 0x34, 0x56, 0x78}
+	b = append(b, key...)
+	for i, c := range payload {
+		b = append(b, c^key[i&3])
+	}
+	return b
+}
+
+// readyConn is a pipe connection whose snapshot has been read.
+func readyConn(t *testing.T) (*conn, *bufio.Reader, chan struct{}) {
+	t.Helper()
+	c, r, closed := pipeConn(t)
+	c.release([]byte(`{"type":"snapshot"}`))
+	if f, err := readFrame(r); err != nil || string(f.payload) != `{"type":"snapshot"}` {
+		t.Fatalf("snapshot: %q, %v", f.payload, err)
+	}
+	return c, r, closed
+}
+
+// feed gives the connection its input in pieces of n bytes, as TCP may deliver it, from a
+// goroutine: the pipe makes every reply wait until the test reads it.
+func feed(c *conn, data []byte, n int) chan bool {
+	done := make(chan bool, 1)
+	go func() {
+		ok := true
+		for len(data) > 0 && ok {
+			k := min(n, len(data))
+			ok = c.consume(append([]byte(nil), data[:k]...))
+			data = data[k:]
+		}
+		done <- ok
+	}()
+	return done
+}
+
+func TestReaderAssemblesFragmentsAndAnswersPings(t *testing.T) {
+	for _, piece := range []int{1, 3, 1000} {
+		t.Run(fmt.Sprint("pieces of ", piece), func(t *testing.T) {
+			c, r, _ := readyConn(t)
+			msg := []byte(`{"id":"42","type":"ping"}`)
+			var in []byte
+			in = append(in, clientFrame(false, websocket.TextMessage, msg[:10])...)
+			in = append(in, clientFrame(true, websocket.PingMessage, []byte("are you there"))...)
+			in = append(in, clientFrame(false, 0, msg[10:20])...)
+			in = append(in, clientFrame(true, 0, msg[20:])...)
+			done := feed(c, in, piece)
+			if f, err := readFrame(r); err != nil || f.opcode != websocket.PongMessage || string(f.payload) != "are you there" {
+				t.Fatalf("got opcode %d %q, %v; want the pong", f.opcode, f.payload, err)
+			}
+			f, err := readFrame(r)
+			if err != nil || !bytes.Contains(f.payload, []byte(`"type":"ack"`)) || !bytes.Contains(f.payload, []byte(`"id":"42"`)) {
+				t.Fatalf("got %q, %v; want the ack of request 42", f.payload, err)
+			}
+			if !<-done {
+				t.Fatal("the reader stopped")
+			}
+			if c.in != nil || c.frag != nil {
+				t.Errorf("an idle connection still holds %d + %d bytes", len(c.in), len(c.frag))
+			}
+		})
+	}
+}
+
+func TestReaderLimitsAndProtocolErrors(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), maxMessage+100)
+	tests := []struct {
+		name  string
+		in    []byte
+		reply string // a text reply expected before anything else, if any
+		code  int    // the close code expected, 0 if the connection goes on
+	}{
+		{"over 8 KiB is refused, the socket goes on", clientFrame(true, websocket.TextMessage, big), "too large", 0},
+		{"over 64 KiB closes with 1009", clientFrame(true, websocket.TextMessage, make([]byte, hardLimit+1)), "", websocket.CloseMessageTooBig},
+		{"unmasked frame closes with 1002", []byte{0x81, 0x02, '{', '}'}, "", websocket.CloseProtocolError},
+		{"continuation without a start closes with 1002", clientFrame(true, 0, []byte("{}")), "", websocket.CloseProtocolError},
+		{"fragmented ping closes with 1002", clientFrame(false, websocket.PingMessage, nil), "", websocket.CloseProtocolError},
+		{"client close is echoed", clientFrame(true, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")), "", websocket.CloseNormalClosure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, r, closed := readyConn(t)
+			done := feed(c, tt.in, 4096)
+			if tt.reply != "" {
+				f, err := readFrame(r)
+				if err != nil || !bytes.Contains(f.payload, []byte(tt.reply)) {
+					t.Fatalf("got %q, %v; want a reply containing %q", f.payload, err, tt.reply)
+				}
+			}
+			if tt.code == 0 {
+				if !<-done {
+					t.Fatal("the reader stopped")
+				}
+				return
+			}
+			f, err := readFrame(r)
+			if err != nil || f.opcode != websocket.CloseMessage || int(binary.BigEndian.Uint16(f.payload)) != tt.code {
+				t.Fatalf("got opcode %d %q, %v; want close %d", f.opcode, f.payload, err, tt.code)
+			}
+			if <-done {
+				t.Error("the reader goes on after closing")
+			}
+			<-closed
+		})
+	}
+}
+
+// TestPortableReader runs a round over real sockets with the reader used where there is no
+// epoll: a goroutine per connection.
+func TestPortableReader(t *testing.T) {
+	defer func(v bool) { usePoller = v }(usePoller)
+	usePoller = false
+	ts := newTestServer(t, "")
+	bob := ts.newClient("Bob")
+	org, _, story := roomWith(t, ts, nil, bob)
+	if ack := bob.request("vote", map[string]any{"story_id": story, "data": map[string]any{"card": "q9z"}}); ack["type"] != "ack" {
+		t.Fatalf("vote: %v", ack)
+	}
+	if ack := org.request("reveal", map[string]any{"story_id": story}); ack["type"] != "ack" {
+		t.Fatalf("reveal: %v", ack)
+	}
+	bob.expect("revealed")
 }
