@@ -254,12 +254,11 @@ const (
 	// linger is how long a busy writer waits for more operations before it commits, unless it
 	// already holds lingerEnough. Every commit costs an fsync and makes every SQLite reader drop
 	// its page cache; at 2,400 operations a second, waiting a millisecond turns some 1,400
-	// commits a second into a few hundred (docs/performance.md). An idle writer does not wait,
-	// and neither does one that has a batch worth writing.
+	// commits a second into a few hundred (docs/performance.md). The writer counts as busy when
+	// operations arrived while it was committing; an idle writer does not wait, and neither
+	// does one that has a batch worth writing.
 	linger       = time.Millisecond
 	lingerEnough = 16
-	// busyWithin is how recent the last commit must be for the writer to count as busy.
-	busyWithin = 5 * time.Millisecond
 )
 
 func newRoundWriter(s *Store) *roundWriter {
@@ -316,11 +315,11 @@ func (w *roundWriter) run() {
 	batch := make([]roundOp, 0, maxBatch)
 	wait := time.NewTimer(time.Hour)
 	wait.Stop()
-	var lastCommit time.Time
+	busy := false
 	for op := range w.reqs {
 		batch = append(batch[:0], op)
 		var deadline <-chan time.Time // nil: commit as soon as nothing more is queued
-		if time.Since(lastCommit) < busyWithin {
+		if busy {
 			wait.Reset(linger)
 			deadline = wait.C
 		}
@@ -349,7 +348,7 @@ func (w *roundWriter) run() {
 		}
 		wait.Stop()
 		w.write(batch)
-		lastCommit = time.Now()
+		busy = len(w.reqs) > 0
 	}
 }
 
