@@ -1272,3 +1272,50 @@ func TestExport(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedSession checks that nothing changes in a session once it has ended, and that it can
+// still be read and exported.
+func TestClosedSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	sess, org := e.create(t, session.CreateInput{})
+	ann := e.join(t, sess.ID, "Ann", "")
+	st := e.addStories(t, org, "A")[0]
+	e.vote(t, ann, st.ID, card("3"))
+	if _, err := e.svc.CloseSession(ctx, org.Actor); err != nil {
+		t.Fatal(err)
+	}
+	refused := map[string]func() error{
+		"vote":    func() error { _, err := e.svc.Vote(ctx, ann.Actor, st.ID, card("5")); return err },
+		"retract": func() error { return e.svc.RetractVote(ctx, ann.Actor, st.ID) },
+		"reveal":  func() error { _, err := e.svc.Reveal(ctx, org.Actor, st.ID); return err },
+		"add": func() error {
+			_, err := e.svc.AddStories(ctx, org.Actor, []session.StoryInput{{Title: "B"}})
+			return err
+		},
+		"join": func() error { _, _, err := e.svc.Join(ctx, sess.ID, session.JoinInput{Name: "Late"}); return err },
+		"rename": func() error {
+			_, err := e.svc.UpdateParticipant(ctx, ann.Actor, ann.ID, session.ParticipantInput{Name: ref("A")})
+			return err
+		},
+		"close again": func() error { _, err := e.svc.CloseSession(ctx, org.Actor); return err },
+	}
+	for name, act := range refused {
+		t.Run(name, func(t *testing.T) {
+			before := e.store.writes.Load()
+			wantError(t, act(), session.CodeConflict, "ended")
+			if e.store.writes.Load() != before {
+				t.Error("a request to an ended session wrote to the store")
+			}
+		})
+	}
+	if got := e.roundVotes(t, sess.ID, st.ID); got[ann.ID] != "3" {
+		t.Errorf("votes of the ended session: %v", got)
+	}
+	if _, err := e.svc.Snapshot(ctx, ann.Actor); err != nil {
+		t.Errorf("Snapshot of an ended session: %v", err)
+	}
+	if _, err := e.svc.ExportSession(ctx, ann.Actor); err != nil {
+		t.Errorf("ExportSession of an ended session: %v", err)
+	}
+}

@@ -122,6 +122,9 @@ func (s *Service) RetractVote(ctx context.Context, a Actor, storyID string) erro
 	if err != nil {
 		return err
 	}
+	if sess.Closed() {
+		return Errorf(CodeConflict, "this session has ended")
+	}
 	st, err := s.cfg.Store.Story(ctx, sess.ID, storyID)
 	if err != nil {
 		return lookupErr("story", err)
