@@ -90,7 +90,8 @@ type Decision struct {
 	Field Candidate `json:"field"`
 	// Reason says in one sentence why Field was chosen.
 	Reason string `json:"reason,omitempty"`
-	// Candidates are all the fields considered, best first, the chosen one included.
+	// Candidates are all the fields considered, the chosen one included: writable ones first,
+	// then by score.
 	Candidates []Candidate `json:"candidates"`
 	// Guidance says what an admin must do when no field is writable.
 	Guidance string `json:"guidance,omitempty"`
@@ -413,11 +414,11 @@ func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, c
 	}
 	sort.SliceStable(d.Candidates, func(i, j int) bool {
 		a, b := d.Candidates[i], d.Candidates[j]
-		if a.Score != b.Score {
-			return a.Score > b.Score
-		}
 		if a.Writable != b.Writable {
 			return a.Writable
+		}
+		if a.Score != b.Score {
+			return a.Score > b.Score
 		}
 		return a.ID < b.ID
 	})
