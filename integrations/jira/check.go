@@ -156,6 +156,7 @@ func (c *Client) firstIssue(ctx context.Context, project string) (string, error)
 	if err != nil || len(issues) == 0 {
 		return "", err
 	}
+	c.rememberIssue(ctx, issues[0], 0)
 	return issues[0].Key, nil
 }
 

@@ -123,24 +123,29 @@ func (c *Client) List(ctx context.Context, q string, cursor string) (integration
 			URL:         c.browseURL(is.Key),
 			Estimate:    firstNumber(is.Fields, estimateIDs),
 		}
-		var loc issueFields
-		if raw, ok := is.Fields["issuetype"]; ok {
-			_ = json.Unmarshal(raw, &loc.IssueType) // a missing type leaves Type empty
-		}
-		if raw, ok := is.Fields["project"]; ok {
-			_ = json.Unmarshal(raw, &loc.Project)
-		}
-		item.Type = loc.IssueType.Name
-		if loc.Project.Key != "" {
-			// Remembering where the issue lives saves the write-back a request; when the
-			// project's kind cannot be read now, the write-back asks again.
-			if s, err := c.scopeOf(ctx, loc, pq.board); err == nil {
-				c.remember(is.Key, s)
-			}
-		}
+		item.Type = c.rememberIssue(ctx, is, pq.board).IssueType.Name
 		page.Items = append(page.Items, item)
 	}
 	return page, nil
+}
+
+// rememberIssue notes where a found issue lives, which saves the write-back a request, and
+// returns its project and type. When the project's kind cannot be read now, the write-back
+// asks again.
+func (c *Client) rememberIssue(ctx context.Context, is searchIssue, board int) issueFields {
+	var loc issueFields
+	if raw, ok := is.Fields["issuetype"]; ok {
+		_ = json.Unmarshal(raw, &loc.IssueType) // a missing type leaves the name empty
+	}
+	if raw, ok := is.Fields["project"]; ok {
+		_ = json.Unmarshal(raw, &loc.Project)
+	}
+	if loc.Project.Key != "" && is.Key != "" {
+		if s, err := c.scopeOf(ctx, loc, board); err == nil {
+			c.remember(strings.ToUpper(is.Key), s)
+		}
+	}
+	return loc
 }
 
 // searchCloud runs the enhanced search. Jira may omit nextPageToken on the last page or send
