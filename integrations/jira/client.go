@@ -5,6 +5,20 @@
 // Package jira imports stories from Jira and writes accepted estimates back to them. It finds
 // the story-points field of every site on its own (see Discover), explains why it chose it, and
 // says in words what an admin must change when no field can be written.
+//
+// Credentials: Jira Cloud takes an account email and API token (basic auth); Jira Data Center
+// takes a personal access token (bearer). Each session builds its own Client with New.
+//
+// Queries (List): JQL as typed; a bare project key "API" for project = "API" ORDER BY Rank ASC;
+// "board:42" or "board 42" for the issues of a board's filter in the board's order. On Cloud
+// the cursor is the enhanced search's nextPageToken.
+//
+// Write-back options (Estimate.Options): "field" is the organizer's pick of field id,
+// "comment_fallback"="true" adds a comment when no field can be written, "values" maps word
+// cards to numbers ("XS=1,S=2,M=3"), "board" names the board the story came from. How cards
+// become numbers is documented on estimatePoints: numbers as they are, "?" and "☕" refused,
+// word decks by position onto 1, 2, 3, 5, 8, ... (T-shirt XS..XL → 1, 2, 3, 5, 8), anything
+// else refused rather than guessed.
 package jira
 
 import (

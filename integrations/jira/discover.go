@@ -232,6 +232,13 @@ func normalizeIssueKey(key string) (string, error) {
 // Software's story-points type, the (untranslated) name, and last a well-known id. Decisions
 // are cached per site, project and issue type.
 //
+// Scores: organizer's pick 10000, board's estimation field 1000, jsw-story-points type 100,
+// "Story Points" or "Story point estimate" as the untranslated name 50 (as the translated name
+// only 40), a close variant ("Story-Points", "Story Point", "SP", "Points", "Estimate") 20 (15),
+// a well-known id 1. Aggregate and time-tracking fields are never candidates. The writable
+// candidate with the highest score wins; when the organizer's pick or the board names a field,
+// only that field may be written; equal top scores are a tie for the organizer to settle.
+//
 // The Decision is filled even when err is not nil, for Check to show. err is an
 // *integrations.Error: KindChoice with Choices when candidates tie (record the pick with
 // RememberChoice or est.Options["field"]); KindInvalid with the admin's to-do when no
