@@ -125,9 +125,10 @@ func (c *Client) Check(ctx context.Context, issueKeyOrProject string) (integrati
 		if cand.ID == d.Field.ID {
 			continue
 		}
-		state := "not writable"
-		if cand.Writable {
-			state = "writable"
+		// The last reason says why a field is not writable ("not on the edit screen of API-12").
+		state := "writable"
+		if !cand.Writable && len(cand.Reasons) > 0 {
+			state = "not writable: " + cand.Reasons[len(cand.Reasons)-1]
 		}
 		others = append(others, fmt.Sprintf("%s: score %d, %s", cand.Label(), cand.Score, state))
 	}

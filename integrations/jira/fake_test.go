@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -125,7 +126,7 @@ func (f *fakeJira) serveComments(w http.ResponseWriter, r *http.Request, key str
 			Comments   []comment `json:"comments"`
 		}{MaxResults: 100, Total: len(f.comments[key]), Comments: []comment{}}
 		for i, b := range f.comments[key] {
-			res.Comments = append(res.Comments, comment{ID: string(rune('1' + i)), Body: b})
+			res.Comments = append(res.Comments, comment{ID: strconv.Itoa(10000 + i), Body: b})
 		}
 		data, _ := json.Marshal(res)
 		writeJSON(w, http.StatusOK, string(data))
