@@ -373,7 +373,7 @@ func (s *Service) CloseSession(ctx context.Context, a Actor) (*Session, error) {
 	}
 	now := s.now().UTC()
 	sess.ClosedAt, sess.UpdatedAt = &now, now
-	if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {
+	if err := s.cfg.Store.CloseSession(ctx, sess.ID, now); err != nil {
 		return nil, internal("ending the session", err)
 	}
 	s.publish(ctx, Event{Type: EvClosed, SessionID: sess.ID, Data: sess})

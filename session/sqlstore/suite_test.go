@@ -336,13 +336,25 @@ func testSessions(t *testing.T, s *Store) {
 	sess.Title = "Sprint 43"
 	sess.Deck = shirt
 	sess.Settings = session.Settings{Async: true, Anonymous: true, RequireApproval: true}
-	sess.CurrentStoryID = "story-x"
-	sess.Origin.Channel = "C2"
 	sess.UpdatedAt = t0.Add(time.Hour)
-	sess.ClosedAt = &closed
 	if err := s.UpdateSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
+	// The current story moves by compare-and-set: a stale expectation changes nothing.
+	stale := "not-the-current-story"
+	if ok, err := s.SetCurrentStory(ctx, sess.ID, "story-y", &stale, t0.Add(time.Hour)); err != nil || ok {
+		t.Fatalf("SetCurrentStory from a stale story = %v, %v; want false", ok, err)
+	}
+	empty := ""
+	if ok, err := s.SetCurrentStory(ctx, sess.ID, "story-x", &empty, t0.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("SetCurrentStory from the current story = %v, %v; want true", ok, err)
+	}
+	sess.CurrentStoryID = "story-x"
+	if err := s.CloseSession(ctx, sess.ID, closed); err != nil {
+		t.Fatal(err)
+	}
+	sess.ClosedAt, sess.UpdatedAt = &closed, closed
+	wantNotFound(t, "CloseSession of an unknown session", s.CloseSession(ctx, "no-such-session", closed))
 	got, err = s.Session(ctx, sess.ID)
 	if err != nil {
 		t.Fatal(err)
