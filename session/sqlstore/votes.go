@@ -116,11 +116,15 @@ func (s *Store) Rounds(ctx context.Context, storyID string) ([]session.Round, er
 }
 
 // Reveal flips a voting round to revealed; the conditional UPDATE lets exactly one caller win.
+// The story row is updated first, as StartRound does, so that the two never wait for each other's
+// locks in opposite orders on PostgreSQL; a vote in flight holds the round row FOR SHARE, so the
+// reveal waits for it, or the vote sees the round revealed.
 func (s *Store) Reveal(ctx context.Context, storyID string, round int, at time.Time) (bool, error) {
 	won := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, `UPDATE rounds SET state = 'revealed', revealed_at = ? WHERE story_id = ? AND number = ? AND state = 'voting'`,
-			ms(at), storyID, round)
+		won = false
+		res, err := s.txExec(ctx, tx, `UPDATE stories SET round_state = 'revealed' WHERE id = ? AND round = ? AND round_state = 'voting'`,
+			storyID, round)
 		if err != nil {
 			return err
 		}
@@ -128,7 +132,8 @@ func (s *Store) Reveal(ctx context.Context, storyID string, round int, at time.T
 			return nil
 		}
 		won = true
-		_, err = s.txExec(ctx, tx, `UPDATE stories SET round_state = 'revealed' WHERE id = ? AND round = ?`, storyID, round)
+		_, err = s.txExec(ctx, tx, `UPDATE rounds SET state = 'revealed', revealed_at = ? WHERE story_id = ? AND number = ? AND state = 'voting'`,
+			ms(at), storyID, round)
 		return err
 	})
 	return won, err
@@ -258,18 +263,27 @@ func (b *voteBatcher) write(batch []voteReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	results := make([]error, len(batch))
-	err := b.s.tx(ctx, func(tx *sql.Tx) error {
-		for i, r := range batch {
-			ok, err := b.s.insertVote(ctx, tx, r.v)
-			if err != nil {
-				return err
+	var err error
+	// On PostgreSQL a batch may meet a concurrent transaction in a deadlock (a story deleted while
+	// voted on); the database then aborts one of them, and the batch is worth another go.
+	for attempt := 0; ; attempt++ {
+		err = b.s.tx(ctx, func(tx *sql.Tx) error {
+			for i, r := range batch {
+				results[i] = nil
+				ok, err := b.s.insertVote(ctx, tx, r.v)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					results[i] = session.ErrRoundClosed
+				}
 			}
-			if !ok {
-				results[i] = session.ErrRoundClosed
-			}
+			return nil
+		})
+		if err == nil || attempt == 2 || !transient(err) {
+			break
 		}
-		return nil
-	})
+	}
 	for i, r := range batch {
 		if err != nil {
 			r.res <- err
