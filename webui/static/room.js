@@ -125,7 +125,10 @@
       case "admission":
         if (d.admitted) { reconnectSoon(); return; }
         state.closed = true; if (state.ws) state.ws.close();
-        showEnded(d.removed ? "You were removed from this session" : "An organizer did not admit you", "Ask the organizer if this is a mistake.");
+        if (d.removed) showEnded("You were removed from this session", "Ask the organizer if this is a mistake.");
+        else if (d.reason === "expired") showEnded("Nobody answered your request to join in time", "Open the room link again to ask once more.");
+        else if (d.reason === "closed") showEnded("The session ended before you were admitted", "Ask the organizer for the next one.");
+        else showEnded("An organizer did not admit you", "Ask the organizer if this is a mistake.");
         return;
       case "notice": toast(d.message, d.level || ""); return;
       case "closed": s.session = d; break;
