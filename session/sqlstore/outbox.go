@@ -89,6 +89,7 @@ func (s *Store) ReleaseOutbox(ctx context.Context, owner string) error {
 func (s *Store) RequeueOutbox(ctx context.Context, sessionID, storyID string, now time.Time) (bool, error) {
 	won := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		won = false
 		res, err := s.txExec(ctx, tx, `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?, last_error = ''
 			WHERE session_id = ? AND story_id = ? AND state = 'failed'`, ms(now), sessionID, storyID)
 		if err != nil {

@@ -164,8 +164,19 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 	return s.r.QueryRowContext(ctx, s.q(query), args...)
 }
 
-// tx runs f in a write transaction.
+// tx runs f in a write transaction. On PostgreSQL a transaction aborted to break a deadlock is
+// run again (f must start from scratch each time): writers of different instances meet there,
+// where on SQLite they queue.
 func (s *Store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.tx1(ctx, f)
+		if err == nil || attempt == 3 || s.dialect != postgres || !transient(err) {
+			return err
+		}
+	}
+}
+
+func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -143,6 +143,7 @@ func (s *Store) Reveal(ctx context.Context, storyID string, round int, at time.T
 func (s *Store) StartRound(ctx context.Context, storyID string, after int, at time.Time) (bool, error) {
 	won := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		won = false
 		res, err := s.txExec(ctx, tx, `UPDATE stories SET round = round + 1, round_state = 'voting', status = 'open' WHERE id = ? AND round = ?`,
 			storyID, after)
 		if err != nil {
@@ -167,6 +168,7 @@ func (s *Store) StartRound(ctx context.Context, storyID string, after int, at ti
 func (s *Store) Accept(ctx context.Context, storyID string, round int, value string, wb *session.Outbox) (bool, error) {
 	won := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		won = false
 		sync := ""
 		if wb != nil {
 			sync = string(session.SyncPending)
@@ -263,27 +265,19 @@ func (b *voteBatcher) write(batch []voteReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	results := make([]error, len(batch))
-	var err error
-	// On PostgreSQL a batch may meet a concurrent transaction in a deadlock (a story deleted while
-	// voted on); the database then aborts one of them, and the batch is worth another go.
-	for attempt := 0; ; attempt++ {
-		err = b.s.tx(ctx, func(tx *sql.Tx) error {
-			for i, r := range batch {
-				results[i] = nil
-				ok, err := b.s.insertVote(ctx, tx, r.v)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					results[i] = session.ErrRoundClosed
-				}
+	err := b.s.tx(ctx, func(tx *sql.Tx) error {
+		for i, r := range batch {
+			results[i] = nil
+			ok, err := b.s.insertVote(ctx, tx, r.v)
+			if err != nil {
+				return err
 			}
-			return nil
-		})
-		if err == nil || attempt == 2 || !transient(err) {
-			break
+			if !ok {
+				results[i] = session.ErrRoundClosed
+			}
 		}
-	}
+		return nil
+	})
 	for i, r := range batch {
 		if err != nil {
 			r.res <- err
