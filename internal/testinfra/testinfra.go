@@ -8,9 +8,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,4 +140,97 @@ func redact(u string) string {
 		p.User = url.UserPassword(p.User.Username(), "…")
 	}
 	return strings.ReplaceAll(p.String(), "%E2%80%A6", "…")
+}
+
+// Relay is a TCP relay to a server that a test can cut and restore, as if the server went away
+// and came back (a Redis restart, a network partition).
+type Relay struct {
+	t      testing.TB
+	target string
+	// Addr is where the relay listens; it keeps that address across a cut and a restore.
+	Addr  string
+	mu    sync.Mutex
+	ln    net.Listener
+	conns []net.Conn
+}
+
+// NewRelay relays connections to target (host:port) until the test ends.
+func NewRelay(t testing.TB, target string) *Relay {
+	t.Helper()
+	r := &Relay{t: t, target: target}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Addr = ln.Addr().String()
+	r.serve(ln)
+	t.Cleanup(r.Cut)
+	return r
+}
+
+// RedisRelay relays to the Redis of redisURL and returns the URL that goes through the relay.
+func RedisRelay(t testing.TB, redisURL string) (*Relay, string) {
+	t.Helper()
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRelay(t, u.Host)
+	u.Host = r.Addr
+	return r, u.String()
+}
+
+func (r *Relay) serve(ln net.Listener) {
+	r.mu.Lock()
+	r.ln = ln
+	r.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", r.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			r.mu.Lock()
+			r.conns = append(r.conns, c, up)
+			r.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+// Cut closes the listener and every relayed connection.
+func (r *Relay) Cut() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ln != nil {
+		r.ln.Close()
+		r.ln = nil
+	}
+	for _, c := range r.conns {
+		c.Close()
+	}
+	r.conns = nil
+}
+
+// Restore listens again on the same address.
+func (r *Relay) Restore() {
+	r.t.Helper()
+	var ln net.Listener
+	var err error
+	for range 50 {
+		if ln, err = net.Listen("tcp", r.Addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		r.t.Fatalf("listening again on %s: %v", r.Addr, err)
+	}
+	r.serve(ln)
 }

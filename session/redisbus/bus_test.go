@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"slices"
 	"sync"
 	"testing"
@@ -174,89 +171,6 @@ func TestEventsCrossInstances(t *testing.T) {
 	}
 }
 
-// proxy is a TCP relay to Redis that the test can cut and restore, as if Redis went away.
-type proxy struct {
-	t      *testing.T
-	target string
-	addr   string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, redisURL string) (*proxy, string) {
-	t.Helper()
-	u, err := url.Parse(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{t: t, target: u.Host}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(p.cut)
-	u.Host = p.addr
-	return p, u.String()
-}
-
-func (p *proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-// cut closes the listener and every relayed connection.
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-// restore listens again on the same address.
-func (p *proxy) restore() {
-	p.t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		p.t.Fatalf("listening again on %s: %v", p.addr, err)
-	}
-	p.serve(ln)
-}
-
 func countType(r *recorder, typ string) int {
 	n := 0
 	for _, m := range r.all() {
@@ -273,7 +187,7 @@ func countType(r *recorder, typ string) int {
 // elsewhere of the rooms it served alone, are told to reconnect for a fresh snapshot.
 func TestRedisOutage(t *testing.T) {
 	redisURL, prefix := testinfra.Redis(t)
-	px, viaProxy := newProxy(t, redisURL)
+	px, viaProxy := testinfra.RedisRelay(t, redisURL)
 	a := startBus(t, viaProxy, prefix)
 	b := startBus(t, redisURL, prefix)
 	waitReady(t, a, b)
@@ -282,7 +196,7 @@ func TestRedisOutage(t *testing.T) {
 	rQuiet, _ := b.join("quiet", "quinn") // a room nothing happened in during the outage
 	rQuietA, _ := a.join("quiet", "quentin")
 
-	px.cut()
+	px.Cut()
 	waitFor(t, "the instance to notice Redis is gone", func() bool { return a.bus.Ready() != nil })
 	if err := a.bus.Ready(); err == nil || err.Error() != "event bus unavailable" {
 		t.Errorf("Ready during the outage = %v", err)
@@ -297,7 +211,7 @@ func TestRedisOutage(t *testing.T) {
 		t.Error("the other instance, still connected, says it is not ready")
 	}
 
-	px.restore()
+	px.Restore()
 	waitFor(t, "the instance to resubscribe", func() bool { return a.bus.Ready() == nil })
 	waitFor(t, "the local members to be told to reconnect", func() bool { return countType(ra, "reconnect") == 1 && countType(rQuietA, "reconnect") == 1 })
 	waitFor(t, "the members elsewhere of the room served alone to be told", func() bool { return countType(rb, "reconnect") == 1 })
@@ -318,14 +232,14 @@ func TestRedisOutage(t *testing.T) {
 // TestRedisDownAtStart: an instance whose Redis is not there yet starts unready and catches up.
 func TestRedisDownAtStart(t *testing.T) {
 	redisURL, prefix := testinfra.Redis(t)
-	px, viaProxy := newProxy(t, redisURL)
-	px.cut()
+	px, viaProxy := testinfra.RedisRelay(t, redisURL)
+	px.Cut()
 	a := startBus(t, viaProxy, prefix)
 	time.Sleep(300 * time.Millisecond)
 	if a.bus.Ready() == nil {
 		t.Fatal("ready without Redis")
 	}
-	px.restore()
+	px.Restore()
 	waitReady(t, a)
 }
 
