@@ -75,7 +75,9 @@ func startPokor(t *testing.T, name string, env map[string]string) *proc {
 		t.Fatal(err)
 	}
 	listening := make(chan string, 1)
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -90,6 +92,7 @@ func startPokor(t *testing.T, name string, env map[string]string) *proc {
 		}
 	}()
 	go func() {
+		<-read // Wait closes the pipe: read all of it first
 		p.err = p.cmd.Wait()
 		close(p.done)
 	}()
