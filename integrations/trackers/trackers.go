@@ -42,6 +42,9 @@ const (
 // beyond this many the least recently used is dropped (and built again when needed).
 const maxClients = 256
 
+// minRateLimitWait is the least pause after a rate limit, whatever the tracker said.
+const minRateLimitWait = time.Second
+
 // client is what every adapter offers.
 type client interface {
 	integrations.Source
@@ -269,7 +272,13 @@ func (r *Registry) Write(ctx context.Context, source string, creds session.Crede
 func (r *Registry) Retry(err error) (bool, time.Duration) {
 	var ie *integrations.Error
 	if errors.As(err, &ie) {
-		return integrations.Retryable(ie)
+		retry, after := integrations.Retryable(ie)
+		// A wait rounded to whole seconds can come out as zero just before a reset; coming back
+		// at once would only spend an attempt on the client's own "still limited" refusal.
+		if ie.Kind == integrations.KindRateLimited && after < minRateLimitWait {
+			after = minRateLimitWait
+		}
+		return retry, after
 	}
 	switch session.ErrorCode(err) {
 	case session.CodeInvalid, session.CodeForbidden, session.CodeNotFound, session.CodeConflict:
