@@ -183,6 +183,19 @@ func (h *Hub) Broadcast(msg []byte) {
 	}
 }
 
+// KickAll closes every connection of every room, after what is queued on it is sent.
+func (h *Hub) KickAll(reason string) {
+	h.mu.RLock()
+	ids := make([]string, 0, len(h.rooms))
+	for id := range h.rooms {
+		ids = append(ids, id)
+	}
+	h.mu.RUnlock()
+	for _, id := range ids {
+		h.Members(id, func(m *Member) { m.Sub.Kick(reason) })
+	}
+}
+
 // HubStats are counters for metrics.
 type HubStats struct {
 	Connections, Rooms, Drops, Delivered int64

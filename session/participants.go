@@ -156,7 +156,12 @@ func (s *Service) Admit(ctx context.Context, a Actor, id string, admit bool) (*P
 // voter leaving may complete an auto-reveal.
 func (s *Service) PresenceChanged(sessionID, participantID string, connected bool) {
 	ctx := context.Background()
-	s.publish(ctx, Event{Type: EvPresence, SessionID: sessionID, Data: map[string]any{"id": participantID, "connected": connected}})
+	p, err := s.cfg.Store.Participant(ctx, sessionID, participantID)
+	if err != nil {
+		return
+	}
+	s.publish(ctx, Event{Type: EvPresence, SessionID: sessionID, OrganizersOnly: p.Status == StatusPending,
+		Data: map[string]any{"id": participantID, "connected": connected}})
 	if !connected {
 		if sess, err := s.cfg.Store.Session(ctx, sessionID); err == nil && sess.CurrentStoryID != "" {
 			s.maybeAutoReveal(ctx, sessionID, sess.CurrentStoryID)

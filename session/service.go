@@ -244,14 +244,20 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 			return nil, "", internal("joining", err)
 		}
 	}
-	name := strings.TrimSpace(l.Name)
+	// The name comes from the chat, where the user cannot retype it: make it fit instead of
+	// refusing it (control characters and line breaks become spaces, the rest is cut to length).
+	name := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(l.Name, ""))
+	if r := []rune(strings.TrimSpace(name)); len(r) > MaxNameLen {
+		name = string(r[:MaxNameLen])
+	}
+	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "Organizer"
-	}
-	if n, err := cleanName("name", name, MaxNameLen); err == nil {
-		name = n
-	} else {
-		name = string([]rune(name)[:MaxNameLen])
 	}
 	p := &Participant{ID: newID(), SessionID: l.SessionID, Name: name, Role: l.Role, Status: StatusActive, ChatID: l.ChatID, CreatedAt: s.now().UTC()}
 	if err := s.cfg.Store.AddParticipant(ctx, p, HashToken(tok)); err != nil {
@@ -373,7 +379,7 @@ func (s *Service) CloseSession(ctx context.Context, a Actor) (*Session, error) {
 	}
 	now := s.now().UTC()
 	sess.ClosedAt, sess.UpdatedAt = &now, now
-	if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {
+	if err := s.cfg.Store.CloseSession(ctx, sess.ID, now); err != nil {
 		return nil, internal("ending the session", err)
 	}
 	s.publish(ctx, Event{Type: EvClosed, SessionID: sess.ID, Data: sess})

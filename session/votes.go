@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"sort"
+	"time"
 )
 
 // StoryView is a story as the room shows it. Votes and Stats are set only once the current
@@ -36,8 +37,10 @@ func revealedVotes(sess *Session, votes []Vote) []Vote {
 	out := make([]Vote, len(votes))
 	copy(out, votes)
 	if sess.Settings.Anonymous {
+		// The room saw who voted when; a vote's time would match it to its voter.
 		for i := range out {
 			out[i].ParticipantID = ""
+			out[i].CastAt = time.Time{}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -118,6 +121,9 @@ func (s *Service) RetractVote(ctx context.Context, a Actor, storyID string) erro
 	sess, p, err := s.actor(ctx, a)
 	if err != nil {
 		return err
+	}
+	if sess.Closed() {
+		return Errorf(CodeConflict, "this session has ended")
 	}
 	st, err := s.cfg.Store.Story(ctx, sess.ID, storyID)
 	if err != nil {
@@ -275,11 +281,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, storyID, value string) (*
 	if !sess.Settings.Async && sess.CurrentStoryID == st.ID {
 		if stories, err := s.cfg.Store.Stories(ctx, sess.ID); err == nil {
 			if next := nextOpen(stories, st.ID); next != "" {
-				sess.CurrentStoryID = next
-				sess.UpdatedAt = s.now().UTC()
-				if err := s.cfg.Store.UpdateSession(ctx, sess); err == nil {
-					s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
-				}
+				s.moveCurrent(ctx, sess, st.ID, next)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -24,7 +25,9 @@ func (r request) decode(v any) error {
 	if len(r.Data) == 0 || string(r.Data) == "null" {
 		return nil
 	}
-	if err := json.Unmarshal(r.Data, v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(r.Data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return &session.Error{Code: session.CodeInvalid, Message: "the data of this request is not valid: " + err.Error()}
 	}
 	return nil

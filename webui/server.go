@@ -173,6 +173,8 @@ func (s *Server) Shutdown(ctx context.Context) {
 	s.mu.Unlock()
 	msg, _ := session.Event{Type: session.EvReconnect, Data: map[string]string{"reason": "the server is restarting"}}.Encode()
 	s.hub.Broadcast(msg)
+	// Each writer sends the notice it has queued, then the close frame (1012, service restart).
+	s.hub.KickAll("server restart")
 	done := make(chan struct{})
 	go func() { s.conns.Wait(); close(done) }()
 	select {

@@ -29,8 +29,10 @@ func (s *Store) skipLocked() string {
 func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, now time.Time, lease time.Duration) ([]*session.Outbox, error) {
 	rows, err := s.w.QueryContext(ctx, s.q(`UPDATE outbox SET claimed_by = ?, claimed_until = ?
 		WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt <= ? AND claimed_until < ?
+			AND NOT EXISTS (SELECT 1 FROM outbox busy WHERE busy.story_id = outbox.story_id AND busy.id <> outbox.id
+				AND busy.state = 'pending' AND busy.claimed_until >= ?)
 			ORDER BY next_attempt LIMIT ?`+s.skipLocked()+`)
-		RETURNING `+outboxCols), owner, ms(now.Add(lease)), ms(now), ms(now), n)
+		RETURNING `+outboxCols), owner, ms(now.Add(lease)), ms(now), ms(now), ms(now), n)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"StartRound", testStartRound},
 		{"Accept", testAccept},
 		{"Outbox", testOutbox},
+		{"Connections", testConnections},
 		{"DeleteIdleSessions", testDeleteIdleSessions},
 	}
 	for _, tt := range tests {
@@ -310,7 +311,7 @@ func testSessions(t *testing.T, s *Store) {
 		}
 		return raw
 	}
-	if raw := rawOrigin(); raw == "" || strings.Contains(raw, "hooks.slack.com") || strings.Contains(raw, "s3cr3t") || strings.Contains(raw, "C1") {
+	if raw := rawOrigin(); raw == "" || strings.Contains(raw, "hooks.slack.com") || strings.Contains(raw, "s3cr3t") {
 		t.Errorf("the origin column holds %q: the reply URL must be sealed at rest", raw)
 	}
 
@@ -335,19 +336,31 @@ func testSessions(t *testing.T, s *Store) {
 	sess.Title = "Sprint 43"
 	sess.Deck = shirt
 	sess.Settings = session.Settings{Async: true, Anonymous: true, RequireApproval: true}
-	sess.CurrentStoryID = "story-x"
-	sess.Origin.Channel = "C2"
 	sess.UpdatedAt = t0.Add(time.Hour)
-	sess.ClosedAt = &closed
 	if err := s.UpdateSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
+	// The current story moves by compare-and-set: a stale expectation changes nothing.
+	stale := "not-the-current-story"
+	if ok, err := s.SetCurrentStory(ctx, sess.ID, "story-y", &stale, t0.Add(time.Hour)); err != nil || ok {
+		t.Fatalf("SetCurrentStory from a stale story = %v, %v; want false", ok, err)
+	}
+	empty := ""
+	if ok, err := s.SetCurrentStory(ctx, sess.ID, "story-x", &empty, t0.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("SetCurrentStory from the current story = %v, %v; want true", ok, err)
+	}
+	sess.CurrentStoryID = "story-x"
+	if err := s.CloseSession(ctx, sess.ID, closed); err != nil {
+		t.Fatal(err)
+	}
+	sess.ClosedAt, sess.UpdatedAt = &closed, closed
+	wantNotFound(t, "CloseSession of an unknown session", s.CloseSession(ctx, "no-such-session", closed))
 	got, err = s.Session(ctx, sess.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkSession(t, got, sess)
-	if raw := rawOrigin(); strings.Contains(raw, "s3cr3t") || strings.Contains(raw, "C2") {
+	if raw := rawOrigin(); strings.Contains(raw, "s3cr3t") || strings.Contains(raw, "hooks.slack.com") {
 		t.Errorf("after UpdateSession the origin column holds %q: the reply URL must stay sealed", raw)
 	}
 
@@ -1235,6 +1248,56 @@ func testOutbox(t *testing.T, s *Store) {
 	}
 }
 
+func testConnections(t *testing.T, s *Store) {
+	ctx := t.Context()
+	sess, _ := createSession(t, s, nil)
+	other, _ := createSession(t, s, nil)
+	jira := &session.Connection{SessionID: sess.ID, Tracker: "jira", Sealed: "v1:sealed-jira",
+		Options: map[string]string{"field": "customfield_10016"}, UpdatedAt: t0}
+	gh := &session.Connection{SessionID: sess.ID, Tracker: "github", Sealed: "v1:sealed-github", Options: map[string]string{}, UpdatedAt: t0}
+	for _, c := range []*session.Connection{jira, gh} {
+		if err := s.SaveConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Connection(ctx, sess.ID, "jira")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SessionID != sess.ID || got.Tracker != "jira" || got.Sealed != "v1:sealed-jira" || got.Options["field"] != "customfield_10016" || !got.UpdatedAt.Equal(t0) {
+		t.Errorf("Connection = %+v", got)
+	}
+	_, err = s.Connection(ctx, other.ID, "jira")
+	wantNotFound(t, "Connection of another session", err)
+
+	jira.Sealed, jira.Options, jira.UpdatedAt = "v1:rotated", map[string]string{"comment": "true"}, t0.Add(time.Hour)
+	if err := s.SaveConnection(ctx, jira); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Connections(ctx, sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Tracker != "github" || list[1].Tracker != "jira" || list[1].Sealed != "v1:rotated" ||
+		list[1].Options["comment"] != "true" || list[1].Options["field"] != "" || !list[1].UpdatedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("Connections after replacing jira's = %+v", list)
+	}
+	if list, err := s.Connections(ctx, other.ID); err != nil || len(list) != 0 {
+		t.Errorf("Connections of another session = %v, %v", list, err)
+	}
+
+	wantNotFound(t, "DeleteConnection through another session", s.DeleteConnection(ctx, other.ID, "jira"))
+	if err := s.DeleteConnection(ctx, sess.ID, "jira"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Connection(ctx, sess.ID, "jira")
+	wantNotFound(t, "Connection after DeleteConnection", err)
+	wantNotFound(t, "DeleteConnection twice", s.DeleteConnection(ctx, sess.ID, "jira"))
+	if _, err := s.Connection(ctx, sess.ID, "github"); err != nil {
+		t.Errorf("the other connection: %v", err)
+	}
+}
+
 func testDeleteIdleSessions(t *testing.T, s *Store) {
 	ctx := t.Context()
 	old, oldOrg := createSession(t, s, nil)
@@ -1245,6 +1308,9 @@ func testDeleteIdleSessions(t *testing.T, s *Store) {
 	reveal(t, s, st.ID, 1)
 	accept(t, s, st, 1, "5", outboxFor(st, "5", t0))
 	freshStory := addStories(t, s, fresh.ID, "Fresh")[0]
+	if err := s.SaveConnection(ctx, &session.Connection{SessionID: old.ID, Tracker: "github", Sealed: "v1:x", UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
 
 	n, err := s.DeleteIdleSessions(ctx, t0.Add(time.Hour))
 	if err != nil || n != 1 {
@@ -1261,6 +1327,7 @@ func testDeleteIdleSessions(t *testing.T, s *Store) {
 		`SELECT COUNT(*) FROM rounds WHERE story_id = ?`:                      st.ID,
 		`SELECT COUNT(*) FROM votes WHERE story_id = ?`:                       st.ID,
 		`SELECT COUNT(*) FROM outbox WHERE session_id = ?`:                    old.ID,
+		`SELECT COUNT(*) FROM connections WHERE session_id = ?`:               old.ID,
 	} {
 		if c := count(t, s, query, arg); c != 0 {
 			t.Errorf("%s: %d rows of the deleted session left", query, c)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 
 	"github.com/pokor/pokor/session"
@@ -193,7 +194,11 @@ func (s *Store) Accept(ctx context.Context, storyID string, round int, value str
 type voteBatcher struct {
 	s    *Store
 	reqs chan voteReq
-	done chan struct{}
+	// mu orders sends on reqs before close closes it: a vote is either queued, and then written
+	// before Close returns, or refused; never queued and forgotten.
+	mu      sync.RWMutex
+	closed  bool
+	stopped chan struct{}
 }
 
 type voteReq struct {
@@ -205,43 +210,47 @@ type voteReq struct {
 const maxBatch = 256
 
 func newVoteBatcher(s *Store) *voteBatcher {
-	b := &voteBatcher{s: s, reqs: make(chan voteReq, 4096), done: make(chan struct{})}
+	b := &voteBatcher{s: s, reqs: make(chan voteReq, 4096), stopped: make(chan struct{})}
 	go b.run()
 	return b
 }
 
 func (b *voteBatcher) cast(ctx context.Context, v *session.Vote) error {
 	req := voteReq{v: v, res: make(chan error, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return &session.Error{Code: session.CodeUnavailable, Message: "the server is shutting down; vote again in a moment"}
+	}
 	select {
 	case b.reqs <- req:
 	case <-ctx.Done():
+		b.mu.RUnlock()
 		return ctx.Err()
-	case <-b.done:
-		return &session.Error{Code: session.CodeUnavailable, Message: "the server is shutting down; vote again in a moment"}
 	}
+	b.mu.RUnlock()
 	// Wait for the commit even if ctx ends: the vote may be durable and the answer must be true.
 	return <-req.res
 }
 
 func (b *voteBatcher) run() {
+	defer close(b.stopped)
 	batch := make([]voteReq, 0, maxBatch)
-	for {
-		select {
-		case req := <-b.reqs:
-			batch = append(batch[:0], req)
-		drain:
-			for len(batch) < maxBatch {
-				select {
-				case r := <-b.reqs:
-					batch = append(batch, r)
-				default:
+	for req := range b.reqs {
+		batch = append(batch[:0], req)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-b.reqs:
+				if !ok {
 					break drain
 				}
+				batch = append(batch, r)
+			default:
+				break drain
 			}
-			b.write(batch)
-		case <-b.done:
-			return
 		}
+		b.write(batch)
 	}
 }
 
@@ -270,10 +279,14 @@ func (b *voteBatcher) write(batch []voteReq) {
 	}
 }
 
+// close refuses new votes, writes those already queued and waits until they are committed, so
+// that the database is closed only after every accepted vote is answered.
 func (b *voteBatcher) close() {
-	select {
-	case <-b.done:
-	default:
-		close(b.done)
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.reqs)
 	}
+	b.mu.Unlock()
+	<-b.stopped
 }

@@ -145,6 +145,7 @@
     document.title = s.session.title + " · Pokor";
     $("title").textContent = s.session.title;
     $("join").hidden = true;
+    $("bar-actions").hidden = false;
     if (s.me.status === "pending") { $("waiting").hidden = false; $("room").hidden = true; return; }
     $("waiting").hidden = true;
     if (s.session.closed_at) showEnded("This session has ended", "The estimates are kept; you can still export them from the menu.");
