@@ -11,6 +11,7 @@ import (
 
 	"github.com/pokor/pokor/integrations"
 	"github.com/pokor/pokor/integrations/github"
+	"github.com/pokor/pokor/integrations/jira"
 	"github.com/pokor/pokor/integrations/notion"
 	"github.com/pokor/pokor/integrations/trackers"
 	"github.com/pokor/pokor/session"
@@ -26,6 +27,7 @@ func init() {
 	})
 	checkers["github"] = checkGitHub
 	checkers["notion"] = checkNotion
+	checkers["jira"] = checkJira
 	commands["import"] = importCmd
 }
 
@@ -34,6 +36,7 @@ func trackerDefaults(cfg Config) trackers.Defaults {
 	return trackers.Defaults{
 		GitHub: github.Config{Token: cfg.Get("GITHUB_TOKEN"), BaseURL: cfg.Get("GITHUB_API_URL")},
 		Notion: notion.Config{Token: cfg.Get("NOTION_TOKEN"), BaseURL: cfg.Get("NOTION_API_URL")},
+		Jira:   jira.Config{BaseURL: cfg.Get("JIRA_BASE_URL"), Email: cfg.Get("JIRA_EMAIL"), APIToken: cfg.Get("JIRA_API_TOKEN")},
 	}
 }
 
@@ -55,6 +58,26 @@ func checkGitHub(ctx context.Context, cfg Config, args []string) (integrations.C
 // checkNotion is `pokor check notion [--database ID, URL or title]`.
 func checkNotion(ctx context.Context, cfg Config, args []string) (integrations.Check, error) {
 	return checkTracker(ctx, cfg, "notion", "database", "database (ID, URL or title) to import from", args)
+}
+
+// checkJira is `pokor check jira [--issue KEY | --project KEY]`: with an issue or a project it
+// also says which story-points field Pokor would write and why.
+func checkJira(ctx context.Context, cfg Config, args []string) (integrations.Check, error) {
+	fs := flag.NewFlagSet("pokor check jira", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	issue := fs.String("issue", "", "issue key, e.g. API-12")
+	project := fs.String("project", "", "project key, e.g. API")
+	usage := errors.New("usage: pokor check jira [--json] [--issue KEY | --project KEY]")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 1 || *issue != "" && *project != "" {
+		return integrations.Check{}, usage
+	}
+	target := *issue + *project
+	if target == "" {
+		target = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return integrations.Check{}, usage
+	}
+	return trackers.New(trackerDefaults(cfg)).CheckTracker(ctx, "jira", nil, target)
 }
 
 // checkTracker tests a tracker with the server's default credentials against the target named by

@@ -1,5 +1,5 @@
 // Package trackers is the registry of issue trackers the session domain reaches through its
-// session.Trackers port. It builds the adapters (github, notion, and jira once merged) from the
+// session.Trackers port. It builds the adapters (github, jira, notion) from the
 // server's default credentials merged with a session's own connection, keeps one client per
 // set of credentials so that each client's rate-limit pacing holds across calls, and turns
 // adapter errors into session errors whose code fits and whose message an organizer can act on.
@@ -19,6 +19,7 @@ import (
 
 	"github.com/pokor/pokor/integrations"
 	"github.com/pokor/pokor/integrations/github"
+	"github.com/pokor/pokor/integrations/jira"
 	"github.com/pokor/pokor/integrations/notion"
 	"github.com/pokor/pokor/session"
 )
@@ -29,13 +30,20 @@ import (
 type Defaults struct {
 	GitHub github.Config
 	Notion notion.Config
-	// ---- Jira ----
-	// Jira jira.Config joins when integrations/jira lands on main.
+	// Jira is the default site and credentials; its Decisions, when nil, are made once and
+	// shared by every Jira client the registry builds, so each site is inspected once.
+	Jira jira.Config
 }
 
-// Credential fields a session connection may set, per tracker. Other fields are ignored.
+// Credential fields a session connection may set. GitHub and Notion read FieldToken; Jira reads
+// FieldBaseURL, FieldEmail, FieldAPIToken and FieldPAT. Other fields are ignored: a session
+// cannot point GitHub or Notion at another server.
 const (
-	FieldToken = "token"
+	FieldToken    = "token"
+	FieldBaseURL  = "base_url"
+	FieldEmail    = "email"
+	FieldAPIToken = "api_token"
+	FieldPAT      = "pat"
 )
 
 // maxClients bounds the cache of clients. Each session with its own token has its own client;
@@ -107,9 +115,41 @@ var registry = map[string]tracker{
 		},
 		missing: "no Notion token: set NOTION_TOKEN on the server, or add an integration token under Import → Connections → Notion in the room",
 	},
-	// ---- Jira ----
-	// Jira joins here when integrations/jira lands on main: an entry "jira" whose config merges
-	// base_url, email, api_token and pat over Defaults.Jira.
+	"jira": {
+		label:   "Jira",
+		config:  jiraConfig,
+		build:   func(cfg any) (client, error) { return jira.New(cfg.(jira.Config)) },
+		missing: "no Jira credentials: set JIRA_BASE_URL with JIRA_EMAIL and JIRA_API_TOKEN on the server, or enter the site, email and API token under Import → Connections → Jira in the room",
+	},
+}
+
+// jiraConfig merges a session's Jira connection over the defaults. The site is taken field by
+// field; the credentials as a whole (email with API token, or a personal access token), so that
+// a session's token is never paired with the server's email. A session that names another site
+// never inherits the server's credentials: they would be sent to that site.
+func jiraConfig(d Defaults, creds session.Credentials) (any, string, bool) {
+	cfg := jira.Config{BaseURL: d.Jira.BaseURL, HTTPClient: d.Jira.HTTPClient, Decisions: d.Jira.Decisions}
+	site := strings.TrimSpace(creds[FieldBaseURL])
+	sameSite := site == "" || sameURL(site, d.Jira.BaseURL)
+	if site != "" {
+		cfg.BaseURL = site
+	}
+	email, token, pat := strings.TrimSpace(creds[FieldEmail]), strings.TrimSpace(creds[FieldAPIToken]), strings.TrimSpace(creds[FieldPAT])
+	switch {
+	case email != "" || token != "" || pat != "":
+		cfg.Email, cfg.APIToken, cfg.PAT = email, token, pat
+	case sameSite:
+		cfg.Email, cfg.APIToken, cfg.PAT = d.Jira.Email, d.Jira.APIToken, d.Jira.PAT
+	}
+	has := strings.TrimSpace(cfg.BaseURL) != "" && (cfg.APIToken != "" || cfg.PAT != "")
+	return cfg, fingerprint(cfg.BaseURL, cfg.Email, cfg.APIToken, cfg.PAT), has
+}
+
+// sameURL compares two site URLs the way a person would: case of the host, a trailing slash
+// and surrounding spaces do not matter.
+func sameURL(a, b string) bool {
+	norm := func(s string) string { return strings.TrimRight(strings.ToLower(strings.TrimSpace(s)), "/") }
+	return norm(a) == norm(b)
 }
 
 // fingerprint hashes the parts of a configuration that make two clients different, so that
@@ -146,6 +186,9 @@ var (
 
 // New returns a registry that reaches the trackers with d as the server's default credentials.
 func New(d Defaults) *Registry {
+	if d.Jira.Decisions == nil {
+		d.Jira.Decisions = jira.NewDecisions()
+	}
 	return &Registry{defaults: d, trackers: registry, clients: map[string]*cached{}, now: time.Now}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pokor/pokor/integrations"
 	"github.com/pokor/pokor/integrations/github"
+	"github.com/pokor/pokor/integrations/jira"
 	"github.com/pokor/pokor/integrations/notion"
 	"github.com/pokor/pokor/session"
 )
@@ -190,7 +191,7 @@ func TestMissingCredentialsSayWhereToSetThem(t *testing.T) {
 	}
 
 	_, err = r.List(ctx, "trello", nil, "x", "")
-	if session.ErrorCode(err) != session.CodeInvalid || !strings.Contains(session.ErrorMessage(err), "github, notion") {
+	if session.ErrorCode(err) != session.CodeInvalid || !strings.Contains(session.ErrorMessage(err), "github, jira, notion") {
 		t.Errorf("unknown tracker: %v", err)
 	}
 }
@@ -288,5 +289,50 @@ func TestCheckTrackerWithSessionCredentials(t *testing.T) {
 		if a != "Bearer "+sessionToken {
 			t.Errorf("the check used %q, want the session's token", a)
 		}
+	}
+}
+
+func TestJiraCredentialsMerge(t *testing.T) {
+	d := Defaults{Jira: jira.Config{BaseURL: "https://acme.atlassian.net", Email: "bot@acme.example", APIToken: "server-token"}}
+	tests := []struct {
+		name  string
+		creds session.Credentials
+		want  jira.Config
+		has   bool
+	}{
+		{"server defaults", nil,
+			jira.Config{BaseURL: "https://acme.atlassian.net", Email: "bot@acme.example", APIToken: "server-token"}, true},
+		{"the session's own account on the server's site", session.Credentials{"email": "ann@acme.example", "api_token": "ann-token"},
+			jira.Config{BaseURL: "https://acme.atlassian.net", Email: "ann@acme.example", APIToken: "ann-token"}, true},
+		{"a token alone is not paired with the server's email", session.Credentials{"api_token": "pat-like"},
+			jira.Config{BaseURL: "https://acme.atlassian.net", APIToken: "pat-like"}, true},
+		{"the same site written differently keeps the defaults", session.Credentials{"base_url": "https://ACME.atlassian.net/ "},
+			jira.Config{BaseURL: "https://ACME.atlassian.net/", Email: "bot@acme.example", APIToken: "server-token"}, true},
+		{"another site never gets the server's credentials", session.Credentials{"base_url": "https://evil.example"},
+			jira.Config{BaseURL: "https://evil.example"}, false},
+		{"another site with its own token", session.Credentials{"base_url": "https://jira.corp.example", "pat": "dc-pat"},
+			jira.Config{BaseURL: "https://jira.corp.example", PAT: "dc-pat"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _, has := jiraConfig(d, tt.creds)
+			got := cfg.(jira.Config)
+			if got.BaseURL != tt.want.BaseURL || got.Email != tt.want.Email || got.APIToken != tt.want.APIToken || got.PAT != tt.want.PAT || has != tt.has {
+				t.Errorf("got %s (api token %q, pat %q) has=%v, want %s (api token %q, pat %q) has=%v",
+					got, got.APIToken, got.PAT, has, tt.want, tt.want.APIToken, tt.want.PAT, tt.has)
+			}
+		})
+	}
+	r := New(Defaults{})
+	_, err := r.List(context.Background(), "jira", nil, "project = API", "")
+	if session.ErrorCode(err) != session.CodeForbidden || !strings.Contains(session.ErrorMessage(err), "JIRA_API_TOKEN") ||
+		!strings.Contains(session.ErrorMessage(err), "Connections → Jira") {
+		t.Errorf("Jira without credentials: %v", err)
+	}
+	shared := New(d)
+	c1, _, _ := jiraConfig(shared.defaults, nil)
+	c2, _, _ := jiraConfig(shared.defaults, session.Credentials{"base_url": "https://jira.corp.example", "pat": "dc-pat"})
+	if dec := shared.defaults.Jira.Decisions; dec == nil || c1.(jira.Config).Decisions != dec || c2.(jira.Config).Decisions != dec {
+		t.Error("every Jira client must share the registry's field decisions")
 	}
 }
