@@ -225,7 +225,9 @@ func TestImportEstimateWriteBackOverAPI(t *testing.T) {
 	gh.addIssue(1, "Login fails", "Steps:\r\n1. log in", "ready")
 	gh.addIssue(2, "Export as PDF", "", "ready", "ui")
 	gh.addIssue(3, "Not ready yet", "")
-	gh.do(func() { gh.issues[4] = &fakeIssue{Number: 4, Title: "A pull request", Labels: []string{"ready"}, PR: true} })
+	gh.do(func() {
+		gh.issues[4] = &fakeIssue{Number: 4, Title: "A pull request", Labels: []string{"ready"}, PR: true}
+	})
 	s := startAPI(t, gh.URL())
 	ann := s.organizer("Sprint 42")
 	ann.connect()
@@ -233,7 +235,7 @@ func TestImportEstimateWriteBackOverAPI(t *testing.T) {
 	// Preview: the first page with what matches; pull requests are left out.
 	var page struct {
 		Stories []struct{ Key, Title, Description, URL string } `json:"stories"`
-		Total   int                                            `json:"total"`
+		Total   int                                             `json:"total"`
 	}
 	if st, raw := ann.do("POST", ann.api("/import/preview"), map[string]string{"source": "github", "query": "acme/api label:ready"}, &page); st != http.StatusOK {
 		t.Fatalf("preview: %d %s", st, raw)
