@@ -49,6 +49,7 @@
       ],
       options: [
         { key: "field", label: "Story points field id (empty: found automatically)", placeholder: "customfield_10016" },
+        { key: "values", label: "Word cards as numbers (empty: 1, 2, 3, 5, 8… by position)", placeholder: "XS=1,S=2,M=3,L=5,XL=8" },
         { key: "comment_fallback", label: "Add a comment when no field can be written", checkbox: true },
       ],
     },
