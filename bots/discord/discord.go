@@ -65,6 +65,8 @@ type Bot struct {
 	svc *session.Service
 	log *slog.Logger
 	now func() time.Time
+	// retryWait is the first pause before editing a response Discord does not know yet.
+	retryWait time.Duration
 
 	// ctx ends when the bot closes; background work (deferred imports) runs under it. mu
 	// orders starting work against Close.
@@ -80,7 +82,7 @@ const InteractionsPath = "/discord/interactions"
 // New returns a bot for cfg. It checks the public key and the API URL, not the credentials:
 // Identity does that.
 func New(cfg Config) (*Bot, error) {
-	b := &Bot{cfg: cfg, svc: cfg.Service, log: cfg.Logger, now: cfg.Now}
+	b := &Bot{cfg: cfg, svc: cfg.Service, log: cfg.Logger, now: cfg.Now, retryWait: 500 * time.Millisecond}
 	if b.log == nil {
 		b.log = slog.Default()
 	}

@@ -184,7 +184,7 @@ func (b *Bot) finishImport(ctx context.Context, appID, token string, sess *sessi
 // editOriginal edits the interaction's original response. A 404 is retried a few times: the
 // deferral may not have reached Discord yet when a fast import is done.
 func (b *Bot) editOriginal(ctx context.Context, appID, token string, edit *discordgo.WebhookEdit) error {
-	wait := 500 * time.Millisecond
+	wait := b.retryWait
 	for attempt := 1; ; attempt++ {
 		_, err := b.api.WebhookMessageEdit(appID, token, "@original", edit, discordgo.WithContext(ctx))
 		if err == nil {
