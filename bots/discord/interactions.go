@@ -331,7 +331,9 @@ var slackBold = regexp.MustCompile(`\*([^*\n]+)\*`)
 // would show *x* in italics.
 func discordMarkdown(s string) string { return slackBold.ReplaceAllString(s, "**$1**") }
 
-var markdownSpecial = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `_`, `\_`, `~`, `\~`, "`", "\\`", `|`, `\|`, `[`, `\[`, `]`, `\]`, `>`, `\>`, `#`, `\#`)
+// markdownSpecial are the characters that format text inline. Headings (#) and quotes (>) count
+// only at the start of a line, where user text never is in our messages.
+var markdownSpecial = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `_`, `\_`, `~`, `\~`, "`", "\\`", `|`, `\|`, `[`, `\[`, `]`, `\]`)
 
 // escapeMarkdown shows text typed by users (titles, queries) as written.
 func escapeMarkdown(s string) string { return markdownSpecial.Replace(s) }
