@@ -109,13 +109,7 @@ func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 	}
 	link := b.organizerLink(sess.ID, chatID, user.DisplayName(), now)
 	if cmd.Source == "" {
-		c.JSON(http.StatusOK, &discordgo.InteractionResponse{
-			Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{
-				Content: ready(sess, ""), Components: buttons(sess.ID, link),
-				Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions(),
-			},
-		})
+		c.JSON(http.StatusOK, sessionMessage(sess, link, ""))
 		return
 	}
 	actor := session.Actor{SessionID: sess.ID, ParticipantID: org.ID}
@@ -126,13 +120,7 @@ func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 		if err := b.svc.StartImport(c.Request.Context(), actor, cmd.Source, cmd.Query); err != nil {
 			outcome = importOutcome(cmd, session.ImportResult{}, err)
 		}
-		c.JSON(http.StatusOK, &discordgo.InteractionResponse{
-			Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{
-				Content: ready(sess, outcome), Components: buttons(sess.ID, link),
-				Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions(),
-			},
-		})
+		c.JSON(http.StatusOK, sessionMessage(sess, link, outcome))
 		return
 	}
 	c.JSON(http.StatusOK, &discordgo.InteractionResponse{
@@ -250,6 +238,17 @@ func (b *Bot) organizerLink(sessionID, chatID, name string, now time.Time) strin
 		link = b.svc.LinkURL(l)
 	}
 	return link
+}
+
+// sessionMessage is the answer to /pokor that only its caller sees.
+func sessionMessage(sess *session.Session, link, outcome string) *discordgo.InteractionResponse {
+	return &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{
+			Content: ready(sess, outcome), Components: buttons(sess.ID, link),
+			Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions(),
+		},
+	}
 }
 
 // buttons are the Join as organizer link and the Invite channel button.

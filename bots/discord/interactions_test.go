@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -341,6 +342,48 @@ func TestDeferredImport(t *testing.T) {
 			}
 			if n := len(dig(t, snap, "stories").([]any)); n != tt.wantCount {
 				t.Fatalf("%d stories in the session, want %d", n, tt.wantCount)
+			}
+		})
+	}
+}
+
+// The documented example interaction has no application_id: the bot then uses
+// DISCORD_APPLICATION_ID, and without it lets the room follow the import.
+func TestCommandWithoutApplicationID(t *testing.T) {
+	tests := []struct {
+		name, appID string
+		wantType    float64
+	}{
+		{"DISCORD_APPLICATION_ID set", testAppID, 5},
+		{"no application id at all", "", 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{appID: tt.appID})
+			in := command(t, map[string]string{"title": "Sprint 42", "source": "github", "query": "acme/api label:ready"}, false)
+			delete(in, "application_id")
+			out := e.interact(t, in)
+			if got := dig(t, out, "type"); got != tt.wantType || dig(t, out, "data", "flags") != 64.0 {
+				t.Fatalf("answer %v, want type %v, ephemeral", out, tt.wantType)
+			}
+			var link string
+			if tt.wantType == 5 {
+				path := "/api/v10/webhooks/" + testAppID + "/" + in["token"].(string) + "/messages/@original"
+				edit := e.api.waitFor(t, "the edit", func(r apiRequest) bool { return r.Path == path })
+				link = dig(t, edit.Body, "components", 0, "components", 0, "url").(string)
+			} else {
+				if c := dig(t, out, "data", "content").(string); !strings.Contains(c, "Importing from github in the background") {
+					t.Fatalf("content = %q", c)
+				}
+				link = dig(t, out, "data", "components", 0, "components", 0, "url").(string)
+			}
+			room := e.organizer(t, link)
+			deadline := time.Now().Add(10 * time.Second)
+			for len(dig(t, room.do(t, "GET", "", nil), "stories").([]any)) != 2 {
+				if time.Now().After(deadline) {
+					t.Fatal("the stories were never imported")
+				}
+				runtime.Gosched()
 			}
 		})
 	}

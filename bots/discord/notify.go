@@ -16,7 +16,7 @@ const maxContent = 2000
 
 // Notify implements session.Notifier for sessions started from Discord: it posts the summary of
 // an accepted estimate or of the finished session to the channel /pokor was run in. With a bot
-// token it posts as the bot; otherwise, or when the bot may not post there (not invited, a DM),
+// token it posts as the bot; otherwise, or when the bot may not post there (not invited),
 // it uses the interaction webhook while its token is valid (15 minutes after /pokor).
 func (b *Bot) Notify(ctx context.Context, n session.Notice) error {
 	if n.Session == nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -120,9 +121,5 @@ func (b *Bot) needBot() error {
 
 // InteractionsURL is the Interactions Endpoint URL to enter in the Developer Portal.
 func (b *Bot) InteractionsURL() string {
-	base := b.cfg.BaseURL
-	for len(base) > 0 && base[len(base)-1] == '/' {
-		base = base[:len(base)-1]
-	}
-	return base + InteractionsPath
+	return strings.TrimRight(b.cfg.BaseURL, "/") + InteractionsPath
 }
