@@ -78,7 +78,8 @@ func (s *Service) trackers(source string) error {
 }
 
 // SetConnection stores the session's credentials and options for a tracker, encrypted. Only
-// organizers may. Empty credentials keep the ones stored (so options can change alone).
+// organizers may. Credential fields given replace the stored ones; fields left out or blank keep
+// theirs (so options can change alone, and a token can change without retyping the site).
 func (s *Service) SetConnection(ctx context.Context, a Actor, tracker string, creds Credentials, options map[string]string) (*Connection, error) {
 	sess, _, err := s.organizer(ctx, a, "connect trackers")
 	if err != nil {
@@ -99,14 +100,28 @@ func (s *Service) SetConnection(ctx context.Context, a Actor, tracker string, cr
 	if c == nil {
 		c = &Connection{SessionID: sess.ID, Tracker: tracker}
 	}
-	if len(creds) > 0 {
-		clean := Credentials{}
-		for k, v := range creds {
-			if v = strings.TrimSpace(v); v != "" {
-				clean[k] = v
+	// Fields given replace the stored ones and blank fields keep them, since the room never
+	// shows a stored credential to edit: changing a Jira token must not forget the site.
+	clean := Credentials{}
+	for k, v := range creds {
+		if len(k) > 64 || len(v) > 4096 {
+			return nil, invalid("credentials", "credential %q is too long", k)
+		}
+		if v = strings.TrimSpace(v); v != "" {
+			clean[k] = v
+		}
+	}
+	if len(clean) > 0 {
+		merged := Credentials{}
+		if old, err := s.credentials(c); err == nil {
+			for k, v := range old {
+				merged[k] = v
 			}
 		}
-		b, _ := json.Marshal(clean)
+		for k, v := range clean {
+			merged[k] = v
+		}
+		b, _ := json.Marshal(merged)
 		c.Sealed = s.cfg.Keys.Seal(string(b))
 	}
 	if options != nil {

@@ -110,6 +110,11 @@ var trackerActions = map[string]actionFunc{
 func ImportCSV(ctx context.Context, svc *session.Service, a session.Actor, r io.Reader) (session.ImportResult, error) {
 	items, err := csv.Parse(r)
 	if err != nil {
+		// Who may import comes before what is wrong with the file: with no stories the service
+		// checks only the actor, and answers invalid when the actor may import.
+		if _, aerr := svc.ImportStories(ctx, a, "csv", nil); session.ErrorCode(aerr) != session.CodeInvalid {
+			return session.ImportResult{}, aerr
+		}
 		var ie *integrations.Error
 		if errors.As(err, &ie) {
 			return session.ImportResult{}, &session.Error{Code: session.CodeInvalid, Field: "csv", Message: ie.Error(), Err: err}

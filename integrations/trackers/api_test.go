@@ -430,3 +430,45 @@ func TestCSVRoundTripOverAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionFieldsAreWriteOnly: a connection keeps the fields an update leaves blank, never
+// answers with a value, and only organizers may see or change it.
+func TestConnectionFieldsAreWriteOnly(t *testing.T) {
+	s := startAPI(t, "http://127.0.0.1:1/")
+	ann := s.organizer("Planning")
+	put := func(body map[string]any) string {
+		t.Helper()
+		st, raw := ann.do("PUT", ann.api("/connections/jira"), body, nil)
+		if st != http.StatusOK {
+			t.Fatalf("set connection: %d %s", st, raw)
+		}
+		return raw
+	}
+	put(map[string]any{"credentials": map[string]string{"base_url": "https://acme.atlassian.net", "email": "ann@acme.example", "api_token": "first-secret"}})
+	raw := put(map[string]any{"credentials": map[string]string{"api_token": "second-secret", "email": " "}, "options": map[string]string{"comment_fallback": "true"}})
+	var conn struct {
+		Fields  []string          `json:"fields"`
+		Options map[string]string `json:"options"`
+	}
+	json.Unmarshal([]byte(raw), &conn)
+	slices.Sort(conn.Fields)
+	if !slices.Equal(conn.Fields, []string{"api_token", "base_url", "email"}) || conn.Options["comment_fallback"] != "true" {
+		t.Errorf("connection after changing the token alone: %s", raw)
+	}
+	if _, list := ann.do("GET", ann.api("/connections"), nil, nil); strings.Contains(list, "secret") || strings.Contains(list, "acme.example") {
+		t.Errorf("the connection list shows credentials: %s", list)
+	}
+
+	// Another participant may neither read nor change it.
+	jar, _ := cookiejar.New(nil)
+	bob := &browser{t: t, s: s, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}, sid: ann.sid}
+	if st, raw := bob.do("POST", bob.api("/participants"), map[string]string{"name": "Bob"}, nil); st != http.StatusCreated {
+		t.Fatalf("join: %d %s", st, raw)
+	}
+	for _, r := range []struct{ method, path string }{{"GET", "/connections"}, {"PUT", "/connections/jira"}, {"DELETE", "/connections/jira"},
+		{"POST", "/connections/jira/check"}, {"POST", "/import"}, {"POST", "/import/preview"}, {"POST", "/import/csv"}} {
+		if st, raw := bob.do(r.method, bob.api(r.path), map[string]any{}, nil); st != http.StatusForbidden {
+			t.Errorf("a voter's %s %s: %d %s", r.method, r.path, st, raw)
+		}
+	}
+}
