@@ -94,7 +94,7 @@ var registry = map[string]tracker{
 			}
 			return c, nil
 		},
-		missing:         "no GitHub token: set GITHUB_TOKEN on the server, or add a token under Import → Connections → GitHub in the room",
+		missing:         "no GitHub token: set GITHUB_TOKEN on the server, or add a token under Import → Connection to GitHub in the room",
 		listAnonymously: true,
 	},
 	"notion": {
@@ -113,13 +113,13 @@ var registry = map[string]tracker{
 			}
 			return c, nil
 		},
-		missing: "no Notion token: set NOTION_TOKEN on the server, or add an integration token under Import → Connections → Notion in the room",
+		missing: "no Notion token: set NOTION_TOKEN on the server, or add an integration token under Import → Connection to Notion in the room",
 	},
 	"jira": {
 		label:   "Jira",
 		config:  jiraConfig,
 		build:   func(cfg any) (client, error) { return jira.New(cfg.(jira.Config)) },
-		missing: "no Jira credentials: set JIRA_BASE_URL with JIRA_EMAIL and JIRA_API_TOKEN on the server, or enter the site, email and API token under Import → Connections → Jira in the room",
+		missing: "no Jira credentials: set JIRA_BASE_URL with JIRA_EMAIL and JIRA_API_TOKEN on the server, or enter the site, email and API token under Import → Connection to Jira in the room",
 	},
 }
 

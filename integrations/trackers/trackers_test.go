@@ -168,7 +168,7 @@ func TestMissingCredentialsSayWhereToSetThem(t *testing.T) {
 
 	_, err := r.Write(ctx, "github", nil, "acme/api#42", session.WriteBack{Value: "5"})
 	if session.ErrorCode(err) != session.CodeForbidden || !strings.Contains(session.ErrorMessage(err), "GITHUB_TOKEN") ||
-		!strings.Contains(session.ErrorMessage(err), "Import → Connections → GitHub") {
+		!strings.Contains(session.ErrorMessage(err), "Import → Connection to GitHub") {
 		t.Errorf("writing without a token: %v", err)
 	}
 	if len(seen()) != 0 {
@@ -326,7 +326,7 @@ func TestJiraCredentialsMerge(t *testing.T) {
 	r := New(Defaults{})
 	_, err := r.List(context.Background(), "jira", nil, "project = API", "")
 	if session.ErrorCode(err) != session.CodeForbidden || !strings.Contains(session.ErrorMessage(err), "JIRA_API_TOKEN") ||
-		!strings.Contains(session.ErrorMessage(err), "Connections → Jira") {
+		!strings.Contains(session.ErrorMessage(err), "Connection to Jira") {
 		t.Errorf("Jira without credentials: %v", err)
 	}
 	shared := New(d)
