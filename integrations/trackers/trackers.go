@@ -63,8 +63,6 @@ type client interface {
 // tracker describes one adapter: how to build a client from the defaults and a session's
 // credentials, and what to tell an organizer when credentials are missing.
 type tracker struct {
-	// label is the tracker's name in messages ("GitHub").
-	label string
 	// config returns the effective configuration for creds over d, a stable fingerprint of it
 	// for the client cache, and whether it carries any credential at all.
 	config func(d Defaults, creds session.Credentials) (cfg any, fingerprint string, hasCreds bool)
@@ -79,7 +77,6 @@ type tracker struct {
 // registry lists the trackers by the name stories carry as their source.
 var registry = map[string]tracker{
 	"github": {
-		label: "GitHub",
 		config: func(d Defaults, creds session.Credentials) (any, string, bool) {
 			cfg := d.GitHub
 			if t := strings.TrimSpace(creds[FieldToken]); t != "" {
@@ -98,7 +95,6 @@ var registry = map[string]tracker{
 		listAnonymously: true,
 	},
 	"notion": {
-		label: "Notion",
 		config: func(d Defaults, creds session.Credentials) (any, string, bool) {
 			cfg := d.Notion
 			if t := strings.TrimSpace(creds[FieldToken]); t != "" {
@@ -116,9 +112,14 @@ var registry = map[string]tracker{
 		missing: "no Notion token: set NOTION_TOKEN on the server, or add an integration token under Import → Connection to Notion in the room",
 	},
 	"jira": {
-		label:   "Jira",
-		config:  jiraConfig,
-		build:   func(cfg any) (client, error) { return jira.New(cfg.(jira.Config)) },
+		config: jiraConfig,
+		build: func(cfg any) (client, error) {
+			c, err := jira.New(cfg.(jira.Config))
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
 		missing: "no Jira credentials: set JIRA_BASE_URL with JIRA_EMAIL and JIRA_API_TOKEN on the server, or enter the site, email and API token under Import → Connection to Jira in the room",
 	},
 }
