@@ -2,7 +2,6 @@ package webui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -138,51 +137,4 @@ func (s *Server) trackerRoutes(api gin.IRouter) {
 	api.DELETE("/sessions/:id/connections/:tracker", s.actAs("delete_connection", http.StatusOK))
 	api.POST("/sessions/:id/connections/:tracker/check", s.actAs("check_connection", http.StatusOK))
 	api.POST("/sessions/:id/stories/:sid/retry-sync", s.actAs("retry_sync", http.StatusOK))
-}
-
-// actAs is act with a chosen success status, and with the tracker named in the path added to
-// the body (so PUT /connections/github takes the same data as the socket's set_connection).
-func (s *Server) actAs(name string, status int) gin.HandlerFunc {
-	run := actions[name]
-	return func(c *gin.Context) {
-		actor, err := s.actor(c)
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		var raw json.RawMessage
-		if err := decodeJSON(c, &raw); err != nil {
-			writeError(c, err)
-			return
-		}
-		if tracker := c.Param("tracker"); tracker != "" {
-			if raw, err = withField(raw, "tracker", tracker); err != nil {
-				writeError(c, err)
-				return
-			}
-		}
-		res, err := s.run(c.Request.Context(), name, run, actor, request{StoryID: c.Param("sid"), ParticipantID: c.Param("pid"), Data: raw})
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		if res == nil {
-			c.Status(http.StatusNoContent)
-			return
-		}
-		c.JSON(status, res)
-	}
-}
-
-// withField sets one field of a JSON object body, the path winning over the body.
-func withField(raw json.RawMessage, key, value string) (json.RawMessage, error) {
-	obj := map[string]json.RawMessage{}
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &obj); err != nil {
-			return nil, &session.Error{Code: session.CodeInvalid, Message: "the request body must be a JSON object"}
-		}
-	}
-	v, _ := json.Marshal(value)
-	obj[key] = v
-	return json.Marshal(obj)
 }
