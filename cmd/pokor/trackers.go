@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/pokor/pokor/integrations"
 	"github.com/pokor/pokor/integrations/github"
@@ -34,9 +35,10 @@ func init() {
 // trackerDefaults reads the server-wide tracker credentials from the configuration table.
 func trackerDefaults(cfg Config) trackers.Defaults {
 	return trackers.Defaults{
-		GitHub: github.Config{Token: cfg.Get("GITHUB_TOKEN"), BaseURL: cfg.Get("GITHUB_API_URL")},
-		Notion: notion.Config{Token: cfg.Get("NOTION_TOKEN"), BaseURL: cfg.Get("NOTION_API_URL")},
-		Jira:   jira.Config{BaseURL: cfg.Get("JIRA_BASE_URL"), Email: cfg.Get("JIRA_EMAIL"), APIToken: cfg.Get("JIRA_API_TOKEN")},
+		GitHub:           github.Config{Token: cfg.Get("GITHUB_TOKEN"), BaseURL: cfg.Get("GITHUB_API_URL")},
+		Notion:           notion.Config{Token: cfg.Get("NOTION_TOKEN"), BaseURL: cfg.Get("NOTION_API_URL")},
+		Jira:             jira.Config{BaseURL: cfg.Get("JIRA_BASE_URL"), Email: cfg.Get("JIRA_EMAIL"), APIToken: cfg.Get("JIRA_API_TOKEN")},
+		JiraAllowedHosts: strings.FieldsFunc(cfg.Get("JIRA_ALLOWED_HOSTS"), func(r rune) bool { return r == ',' || r == ' ' }),
 	}
 }
 

@@ -33,6 +33,9 @@ type Defaults struct {
 	// Jira is the default site and credentials; its Decisions, when nil, are made once and
 	// shared by every Jira client the registry builds, so each site is inspected once.
 	Jira jira.Config
+	// JiraAllowedHosts are Jira hosts a session may name even though they resolve to private
+	// addresses (an intranet Jira Data Center); JIRA_ALLOWED_HOSTS.
+	JiraAllowedHosts []string
 }
 
 // Credential fields a session connection may set. GitHub and Notion read FieldToken; Jira reads
@@ -67,7 +70,7 @@ type tracker struct {
 	// for the client cache, and whether it carries any credential at all.
 	config func(d Defaults, creds session.Credentials) (cfg any, fingerprint string, hasCreds bool)
 	// build makes a client from what config returned.
-	build func(cfg any) (client, error)
+	build func(d Defaults, cfg any) (client, error)
 	// missing says where to set credentials when there are none.
 	missing string
 	// listAnonymously lets List run without credentials (GitHub's public repositories).
@@ -84,7 +87,7 @@ var registry = map[string]tracker{
 			}
 			return cfg, fingerprint(cfg.BaseURL, cfg.Token), strings.TrimSpace(cfg.Token) != ""
 		},
-		build: func(cfg any) (client, error) {
+		build: func(_ Defaults, cfg any) (client, error) {
 			c, err := github.New(cfg.(github.Config))
 			if err != nil {
 				return nil, err
@@ -102,7 +105,7 @@ var registry = map[string]tracker{
 			}
 			return cfg, fingerprint(cfg.BaseURL, cfg.Token), strings.TrimSpace(cfg.Token) != ""
 		},
-		build: func(cfg any) (client, error) {
+		build: func(_ Defaults, cfg any) (client, error) {
 			c, err := notion.New(cfg.(notion.Config))
 			if err != nil {
 				return nil, err
@@ -113,8 +116,20 @@ var registry = map[string]tracker{
 	},
 	"jira": {
 		config: jiraConfig,
-		build: func(cfg any) (client, error) {
-			c, err := jira.New(cfg.(jira.Config))
+		build: func(d Defaults, cfg any) (client, error) {
+			jc := cfg.(jira.Config)
+			if !sameURL(jc.BaseURL, d.Jira.BaseURL) {
+				// A site typed by an organizer must not turn the server into a proxy into its
+				// own network: it must be public, unless the admin allowed the host.
+				guarded, err := guardSite(jc.BaseURL, d.JiraAllowedHosts)
+				if err != nil {
+					return nil, err
+				}
+				if guarded != nil {
+					jc.HTTPClient = guarded
+				}
+			}
+			c, err := jira.New(jc)
 			if err != nil {
 				return nil, err
 			}
@@ -240,7 +255,7 @@ func (r *Registry) client(source string, creds session.Credentials, o op) (*cach
 		c.lastUsed = r.now()
 		return c, nil
 	}
-	c, err := t.build(cfg)
+	c, err := t.build(r.defaults, cfg)
 	if err != nil {
 		return nil, convert(err, false)
 	}
