@@ -71,6 +71,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"Accept", testAccept},
 		{"Outbox", testOutbox},
 		{"DeleteIdleSessions", testDeleteIdleSessions},
+		{"SlackInstallations", testSlackInstallations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
