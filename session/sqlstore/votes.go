@@ -194,6 +194,8 @@ type voteBatcher struct {
 	s    *Store
 	reqs chan voteReq
 	done chan struct{}
+	// stopped is closed when run has returned: no request is answered after that.
+	stopped chan struct{}
 }
 
 type voteReq struct {
@@ -205,7 +207,7 @@ type voteReq struct {
 const maxBatch = 256
 
 func newVoteBatcher(s *Store) *voteBatcher {
-	b := &voteBatcher{s: s, reqs: make(chan voteReq, 4096), done: make(chan struct{})}
+	b := &voteBatcher{s: s, reqs: make(chan voteReq, 4096), done: make(chan struct{}), stopped: make(chan struct{})}
 	go b.run()
 	return b
 }
@@ -217,13 +219,28 @@ func (b *voteBatcher) cast(ctx context.Context, v *session.Vote) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-b.done:
-		return &session.Error{Code: session.CodeUnavailable, Message: "the server is shutting down; vote again in a moment"}
+		return errShuttingDown
 	}
 	// Wait for the commit even if ctx ends: the vote may be durable and the answer must be true.
-	return <-req.res
+	// A request queued as the writer stops is never taken; run answers every batch it takes
+	// before it returns, so an empty res after stopped means the vote was not written.
+	select {
+	case err := <-req.res:
+		return err
+	case <-b.stopped:
+		select {
+		case err := <-req.res:
+			return err
+		default:
+			return errShuttingDown
+		}
+	}
 }
 
+var errShuttingDown = &session.Error{Code: session.CodeUnavailable, Message: "the server is shutting down; vote again in a moment"}
+
 func (b *voteBatcher) run() {
+	defer close(b.stopped)
 	batch := make([]voteReq, 0, maxBatch)
 	for {
 		select {
@@ -270,10 +287,13 @@ func (b *voteBatcher) write(batch []voteReq) {
 	}
 }
 
+// close stops the writer and waits for the batch it is writing, so the database is not closed
+// under it.
 func (b *voteBatcher) close() {
 	select {
 	case <-b.done:
 	default:
 		close(b.done)
 	}
+	<-b.stopped
 }
