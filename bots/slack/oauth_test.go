@@ -48,7 +48,9 @@ func (e *env) startInstall(c *http.Client) string {
 	return q.Get("state")
 }
 
-func (e *env) callbackURL(q url.Values) string { return e.pokor.URL + "/slack/oauth/callback?" + q.Encode() }
+func (e *env) callbackURL(q url.Values) string {
+	return e.pokor.URL + "/slack/oauth/callback?" + q.Encode()
+}
 
 // TestInstall: the install redirects to Slack with a signed state; the callback exchanges the
 // code with the fake oauth.v2.access and stores the workspace with its token sealed.
