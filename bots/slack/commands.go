@@ -210,7 +210,7 @@ func organizerMessage(sess *session.Session, link string, cmd bots.Command) *sla
 	join := slackgo.NewButtonBlockElement(actionJoinOrganizer, "", plain("Join as organizer")).WithURL(link).WithStyle(slackgo.StylePrimary)
 	invite := slackgo.NewButtonBlockElement(actionInvite, sess.ID, plain("Invite channel"))
 	blocks = append(blocks, slackgo.NewActionBlock("pokor_session", join, invite))
-	return ephemeral("Your planning-poker session “"+sess.Title+"” is ready: join as organizer, then invite the channel.", blocks...)
+	return ephemeral("Your planning-poker session “"+escape(sess.Title)+"” is ready: join as organizer, then invite the channel.", blocks...)
 }
 
 func plain(s string) *slackgo.TextBlockObject {
@@ -301,7 +301,8 @@ func (r *replies) finish(e *reply, body []byte) {
 }
 
 // isSSLCheck reports whether a body is Slack's check of the Request URL's certificate
-// (ssl_check=1), which carries no command and needs only a 200.
+// (ssl_check=1), which carries no command and needs only a 200. Such checks may come unsigned;
+// Bolt, Slack's own framework, answers them before verifying signatures too.
 func isSSLCheck(body []byte) bool {
 	v, err := url.ParseQuery(string(body))
 	return err == nil && v.Get("ssl_check") == "1" && v.Get("command") == "" && v.Get("payload") == ""
