@@ -3,7 +3,6 @@ package webui
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -257,4 +256,3 @@ func quote(s string) string {
 	return string(b)
 }
 
-var errClosed = errors.New("closed")
