@@ -46,6 +46,12 @@ type Config struct {
 	Notifier Notifier
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	// WriteBackPoll is how often the write-back worker looks for due entries; zero means every
+	// 2 seconds. Backoff is the wait before attempt n+1 after n failures; nil means exponential
+	// from 2 s to 15 min with jitter. Tests shorten both.
+	WriteBackPoll time.Duration
+	Backoff       func(attempts int) time.Duration
 }
 
 // Service is the one way to read or change sessions; it enforces who may do what.

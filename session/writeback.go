@@ -58,7 +58,11 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 	// for that tracker, not only the one that got it.
 	notBefore := map[string]time.Time{}
 	var mu sync.Mutex
-	t := time.NewTicker(pollEvery)
+	poll := s.cfg.WriteBackPoll
+	if poll <= 0 {
+		poll = pollEvery
+	}
+	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
 		for {
@@ -135,7 +139,11 @@ func (s *Service) deliver(ctx context.Context, o *Outbox) time.Duration {
 		o.LastError = ErrorMessage(err)
 		if retry && o.Attempts < maxAttempts {
 			o.State = OutboxPending
-			wait := max(after, backoff(o.Attempts))
+			next := backoff
+			if s.cfg.Backoff != nil {
+				next = s.cfg.Backoff
+			}
+			wait := max(after, next(o.Attempts))
 			o.NextAttempt = s.now().UTC().Add(wait)
 			o.LastError = "retrying in " + wait.Round(time.Second).String() + ": " + o.LastError
 			pause = after

@@ -46,6 +46,7 @@ var settings = []setting{
 	{Env: "JIRA_BASE_URL", Help: "default Jira site, e.g. https://acme.atlassian.net"},
 	{Env: "JIRA_EMAIL", Help: "Jira Cloud account email (with JIRA_API_TOKEN)"},
 	{Env: "JIRA_API_TOKEN", Help: "Jira Cloud API token, or a Data Center personal access token when JIRA_EMAIL is unset", Secret: true},
+	{Env: "JIRA_ALLOWED_HOSTS", Help: "comma-separated Jira hosts a session may name although they are on a private network (an intranet Jira)"},
 	{Env: "NOTION_TOKEN", Help: "default Notion integration token", Secret: true},
 	{Env: "NOTION_API_URL", Help: "Notion API base URL (tests, proxies)"},
 }

@@ -308,8 +308,3 @@ func notFound(err error) error {
 	}
 	return err
 }
-
-// placeholders returns "?, ?, ?" for n values.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}

@@ -76,6 +76,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Connections", testConnections},
 		{"DeleteIdleSessions", testDeleteIdleSessions},
+		{"SlackInstallations", testSlackInstallations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

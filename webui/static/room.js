@@ -43,6 +43,10 @@
   }
   const act = (type, fields) => call(type, fields).catch((e) => { toast(e.message, "error"); throw e; });
 
+  // Hooks for the room's other scripts (trackers.js): the state, the request helpers, and
+  // handlers for events room.js does not know ("import") and for every render.
+  const hooks = window.Pokor = { sid, state, call, http, toast, render: () => render(), currentId: () => currentId(), onEvent: [], onRender: [] };
+
   // ---- connection ----
   async function start() {
     try {
@@ -133,7 +137,7 @@
       case "notice": toast(d.message, d.level || ""); return;
       case "closed": s.session = d; break;
       case "reconnect": setConn("server restarting…", "bad"); reconnectSoon(); return;
-      default: return;
+      default: for (const f of hooks.onEvent) f(ev); return;
     }
     render();
   }
@@ -156,6 +160,7 @@
     for (const el of document.querySelectorAll(".org-only")) el.hidden = !isOrg() || !!s.session.closed_at;
     $("open-settings").hidden = !isOrg();
     renderStories(); renderCurrent(); renderPeople();
+    for (const f of hooks.onRender) f();
   }
 
   function renderStories() {
