@@ -178,7 +178,6 @@ func (m *Main) Open(ctx context.Context) error {
 			onPresence(sessionID, participantID, connected)
 		}
 	})
-	m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, m.Instance) })
 	m.OnStart(m.Service.RunApprovals)
 	m.Web, err = webui.New(webui.Config{
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,

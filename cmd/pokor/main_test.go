@@ -41,8 +41,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testSecretKey is the POKOR_SECRET_KEY every instance of a test shares.
-const testSecretKey = "multi-instance-test-secret-0123456789abcdef"
+// clusterSecretKey is the POKOR_SECRET_KEY every instance of a multi-instance test shares.
+const clusterSecretKey = "multi-instance-test-secret-0123456789abcdef"
 
 // proc is a running `pokor serve`.
 type proc struct {

@@ -32,7 +32,7 @@ func clusterEnv(t *testing.T) map[string]string {
 		"POKOR_DATABASE_URL":   db,
 		"POKOR_REDIS_URL":      redisURL,
 		"POKOR_REDIS_PREFIX":   prefix,
-		"POKOR_SECRET_KEY":     testSecretKey,
+		"POKOR_SECRET_KEY":     clusterSecretKey,
 		"POKOR_BASE_URL":       "http://pokor.test",
 		"POKOR_SHUTDOWN_DELAY": "1s",
 	}
@@ -364,6 +364,64 @@ func TestRedisOutageInstance(t *testing.T) {
 	}
 }
 
+// TestOutboxDeliveredOnce accepts an estimate of a GitHub issue with both instances' write-back
+// workers running against one fake GitHub: the label is written once.
+func TestOutboxDeliveredOnce(t *testing.T) {
+	gh := newFakeGitHubAPI(t)
+	env := clusterEnv(t)
+	env["GITHUB_TOKEN"], env["GITHUB_API_URL"] = githubToken, gh.URL
+	blue, green := startPokor(t, "blue", env), startPokor(t, "green", env)
+	blue.waitReady()
+	green.waitReady()
+	org := createSession(t, blue, "Olga", nil)
+	api := "/api/v1/sessions/" + org.sid
+	if st := org.api(green, "PUT", api+"/connections/github", map[string]any{"options": map[string]string{"mode": "label"}}, nil); st != http.StatusOK {
+		t.Fatalf("connecting GitHub: %d", st)
+	}
+	var stories []struct{ ID string }
+	if st := org.api(blue, "POST", api+"/stories", map[string]string{"title": "Login fails", "source": "github", "key": "acme/api#1"}, &stories); st != http.StatusOK {
+		t.Fatalf("adding the issue: %d", st)
+	}
+	sid := stories[0].ID
+	org.api(green, "PUT", api+"/stories/"+sid+"/vote", map[string]string{"card": "5"}, nil)
+	org.api(blue, "POST", api+"/stories/"+sid+"/reveal", nil, nil)
+	if st := org.api(green, "POST", api+"/stories/"+sid+"/accept", map[string]string{"value": "5"}, nil); st != http.StatusOK {
+		t.Fatalf("accepting: %d", st)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		gh.mu.Lock()
+		n := len(gh.writes)
+		gh.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the estimate never reached GitHub")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(5 * time.Second) // both workers poll every 2 s: a second delivery would be here by now
+	gh.mu.Lock()
+	writes := slices.Clone(gh.writes)
+	gh.mu.Unlock()
+	if len(writes) != 1 || writes[0] != "labels estimate: 5" {
+		t.Errorf("GitHub saw %v; want the label written once", writes)
+	}
+	var got struct {
+		Stories []struct {
+			ID        string `json:"id"`
+			SyncState string `json:"sync_state"`
+		} `json:"stories"`
+	}
+	org.api(blue, "GET", api, nil, &got)
+	for _, st := range got.Stories {
+		if st.ID == sid && st.SyncState != "synced" {
+			t.Errorf("the story's sync state is %q, want synced", st.SyncState)
+		}
+	}
+}
+
 // countingTrackers is a tracker that counts the estimates written to each item.
 type countingTrackers struct {
 	mu     sync.Mutex
@@ -390,16 +448,13 @@ func (c *countingTrackers) Write(ctx context.Context, _ string, _ session.Creden
 
 func (c *countingTrackers) Retry(error) (bool, time.Duration) { return true, 0 }
 
-// TestOutboxExactlyOnce runs the write-back worker of two instances on one PostgreSQL database
-// and stops one of them half-way: every queued estimate reaches the tracker exactly once.
-//
-// It runs the two instances in this process, each with its own Service and connection pool:
-// the `pokor` binary has no tracker registry yet (integrations/trackers, wired in
-// cmd/pokor/trackers.go, lands on another branch), so a process could not be pointed at a fake
-// GitHub. Once it lands, this test can start the binaries with GITHUB_API_URL instead.
+// TestOutboxExactlyOnce runs the write-back workers of two instances on one PostgreSQL database,
+// with many entries, and stops one of them half-way: every queued estimate reaches the tracker
+// exactly once. The two instances run in this process, each with its own Service and connection
+// pool, so that the test can stop one worker at a chosen moment and count every write.
 func TestOutboxExactlyOnce(t *testing.T) {
 	url := testinfra.Postgres(t)
-	keys, err := session.NewKeys(testSecretKey)
+	keys, err := session.NewKeys(clusterSecretKey)
 	if err != nil {
 		t.Fatal(err)
 	}
