@@ -22,12 +22,14 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 # with the nonroot user (65532), and nothing else: no shell, no package manager.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/pokor /pokor
+# `pokor discord register` reads the slash command from this path, relative to the working
+# directory (/).
+COPY --from=build /src/manifests/discord /manifests/discord
 COPY --from=build --chown=65532:65532 /out/data /data
 ENV POKOR_ADDR=:8080 \
     POKOR_DATABASE_URL=sqlite:/data/pokor.db
 # SQLite mode keeps pokor.db and the generated secret.key here.
 VOLUME /data
-WORKDIR /data
 EXPOSE 8080
 USER 65532:65532
 # The image has no curl: pokor checks itself (GET /healthz on POKOR_ADDR).
