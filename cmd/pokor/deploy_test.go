@@ -17,7 +17,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/pokor/pokor/internal/testinfra"
+	"github.com/pokor/pokor/session/sessiontest"
 )
 
 // The deployment files are checked here without a container engine: the compose file by
@@ -31,7 +31,7 @@ func needTool(t *testing.T, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		if testinfra.CI() {
+		if sessiontest.CI() {
 			t.Fatalf("%s is required with CI=true (.ci/run installs it): %v", name, err)
 		}
 		t.Skipf("skipping: %s is not installed (apt-get install %s)", name, name)
@@ -357,7 +357,7 @@ func TestImageConfiguration(t *testing.T) {
 	}
 }
 
-// TestCaddyInFront puts Caddy, with deploy/Caddyfile, in front of two instances and stops one in
+// TestCaddyInFront puts Caddy, with Caddyfile, in front of two instances and stops one in
 // the middle of a round: the team reconnects through Caddy to the other and finishes the round.
 func TestCaddyInFront(t *testing.T) {
 	caddy := needTool(t, "caddy")
@@ -367,7 +367,7 @@ func TestCaddyInFront(t *testing.T) {
 	blue.waitReady()
 	green.waitReady()
 
-	b, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "Caddyfile"))
+	b, err := os.ReadFile(filepath.Join(repoRoot, "Caddyfile"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pokor/pokor/internal/testinfra"
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/session/sessiontest"
 	"github.com/pokor/pokor/session/sqlstore"
 )
 
@@ -26,8 +26,8 @@ import (
 // clusterEnv is the configuration every instance of a test shares.
 func clusterEnv(t *testing.T) map[string]string {
 	t.Helper()
-	db := testinfra.Postgres(t)
-	redisURL, prefix := testinfra.Redis(t)
+	db := sessiontest.Postgres(t)
+	redisURL, prefix := sessiontest.Redis(t)
 	return map[string]string{
 		"POKOR_DATABASE_URL":   db,
 		"POKOR_REDIS_URL":      redisURL,
@@ -324,7 +324,7 @@ func (c *person) seenOf(typ string) []map[string]any {
 // keep voting, and when Redis returns they are told to reconnect for a fresh snapshot.
 func TestRedisOutageInstance(t *testing.T) {
 	env := clusterEnv(t)
-	relay, viaRelay := testinfra.RedisRelay(t, env["POKOR_REDIS_URL"])
+	relay, viaRelay := sessiontest.RedisRelay(t, env["POKOR_REDIS_URL"])
 	env["POKOR_REDIS_URL"] = viaRelay
 	blue := startPokor(t, "blue", env)
 	blue.waitReady()
@@ -453,7 +453,7 @@ func (c *countingTrackers) Retry(error) (bool, time.Duration) { return true, 0 }
 // exactly once. The two instances run in this process, each with its own Service and connection
 // pool, so that the test can stop one worker at a chosen moment and count every write.
 func TestOutboxExactlyOnce(t *testing.T) {
-	url := testinfra.Postgres(t)
+	url := sessiontest.Postgres(t)
 	keys, err := session.NewKeys(clusterSecretKey)
 	if err != nil {
 		t.Fatal(err)

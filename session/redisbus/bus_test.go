@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pokor/pokor/internal/testinfra"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/approvalstest"
+	"github.com/pokor/pokor/session/sessiontest"
 )
 
 // recorder is a room connection that keeps what it is sent.
@@ -104,7 +104,7 @@ func waitReady(t *testing.T, ins ...*instance) {
 func msg(n int) []byte { return fmt.Appendf(nil, `{"type":"emoji","data":{"n":%d}}`, n) }
 
 func TestEventsCrossInstances(t *testing.T) {
-	redisURL, prefix := testinfra.Redis(t)
+	redisURL, prefix := sessiontest.Redis(t)
 	a, b := startBus(t, redisURL, prefix), startBus(t, redisURL, prefix)
 	other := startBus(t, redisURL, "other-"+prefix) // another deployment on the same Redis
 	waitReady(t, a, b, other)
@@ -186,8 +186,8 @@ func countType(r *recorder, typ string) int {
 // its own room events to its own members, and when Redis returns its members, and the members
 // elsewhere of the rooms it served alone, are told to reconnect for a fresh snapshot.
 func TestRedisOutage(t *testing.T) {
-	redisURL, prefix := testinfra.Redis(t)
-	px, viaProxy := testinfra.RedisRelay(t, redisURL)
+	redisURL, prefix := sessiontest.Redis(t)
+	px, viaProxy := sessiontest.RedisRelay(t, redisURL)
 	a := startBus(t, viaProxy, prefix)
 	b := startBus(t, redisURL, prefix)
 	waitReady(t, a, b)
@@ -231,8 +231,8 @@ func TestRedisOutage(t *testing.T) {
 
 // TestRedisDownAtStart: an instance whose Redis is not there yet starts unready and catches up.
 func TestRedisDownAtStart(t *testing.T) {
-	redisURL, prefix := testinfra.Redis(t)
-	px, viaProxy := testinfra.RedisRelay(t, redisURL)
+	redisURL, prefix := sessiontest.Redis(t)
+	px, viaProxy := sessiontest.RedisRelay(t, redisURL)
 	px.Cut()
 	a := startBus(t, viaProxy, prefix)
 	time.Sleep(300 * time.Millisecond)
@@ -244,7 +244,7 @@ func TestRedisDownAtStart(t *testing.T) {
 }
 
 func TestPresence(t *testing.T) {
-	redisURL, prefix := testinfra.Redis(t)
+	redisURL, prefix := sessiontest.Redis(t)
 	short := func(b *Bus) { b.ttl, b.grace = 900*time.Millisecond, 300*time.Millisecond }
 	a, b := startBus(t, redisURL, prefix, short), startBus(t, redisURL, prefix, short)
 	waitReady(t, a, b)
@@ -310,7 +310,7 @@ func TestPresence(t *testing.T) {
 
 // TestPresenceDrain: the connections an instance closes on shutdown are members moving elsewhere.
 func TestPresenceDrain(t *testing.T) {
-	redisURL, prefix := testinfra.Redis(t)
+	redisURL, prefix := sessiontest.Redis(t)
 	short := func(b *Bus) { b.ttl, b.grace = 2*time.Second, 200*time.Millisecond }
 	a, b := startBus(t, redisURL, prefix, short), startBus(t, redisURL, prefix, short)
 	waitReady(t, a, b)
@@ -333,9 +333,9 @@ func TestPresenceDrain(t *testing.T) {
 }
 
 func TestRedisApprovals(t *testing.T) {
-	redisURL, _ := testinfra.Redis(t)
+	redisURL, _ := sessiontest.Redis(t)
 	approvalstest.Run(t, func(t *testing.T) (session.Approvals, func(time.Duration)) {
-		_, prefix := testinfra.Redis(t)
+		_, prefix := sessiontest.Redis(t)
 		b, err := New(Options{URL: redisURL, Prefix: prefix, Hub: session.NewHub()})
 		if err != nil {
 			t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pokor/pokor/internal/testinfra"
+	"github.com/pokor/pokor/session/sessiontest"
 )
 
 // openPostgres opens the store on a database of its own, created for the test and dropped after it:
@@ -14,7 +14,7 @@ import (
 // whole tables).
 func openPostgres(t *testing.T) *Store {
 	t.Helper()
-	url := testinfra.Postgres(t)
+	url := sessiontest.Postgres(t)
 	s, err := Open(t.Context(), url, testKeys(t))
 	if err != nil {
 		t.Fatalf("opening PostgreSQL: %v", err)
@@ -29,7 +29,7 @@ func TestPostgres(t *testing.T) { runStoreSuite(t, openPostgres) }
 // one of them opens, and each migration is applied once.
 func TestPostgresConcurrentMigrations(t *testing.T) {
 	for attempt := range 3 {
-		url := testinfra.Postgres(t)
+		url := sessiontest.Postgres(t)
 		const n = 4
 		stores := make([]*Store, n)
 		errs := make([]error, n)
@@ -65,7 +65,7 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 // TestPostgresTwoInstances runs the races that matter across instances with two stores (two
 // connection pools, as two processes have) on one database.
 func TestPostgresTwoInstances(t *testing.T) {
-	url := testinfra.Postgres(t)
+	url := sessiontest.Postgres(t)
 	open := func() *Store {
 		s, err := Open(t.Context(), url, testKeys(t))
 		if err != nil {
@@ -101,7 +101,7 @@ func TestPostgresTwoInstances(t *testing.T) {
 	})
 	t.Run("ConcurrentClaims", func(t *testing.T) {
 		// The outbox is a whole table: this subtest runs on a database of its own.
-		u := testinfra.Postgres(t)
+		u := sessiontest.Postgres(t)
 		c, err := Open(t.Context(), u, testKeys(t))
 		if err != nil {
 			t.Fatal(err)

@@ -1,7 +1,7 @@
-// Package testinfra gives a test its own PostgreSQL database and Redis key prefix on the servers
+// Package sessiontest gives a test its own PostgreSQL database and Redis key prefix on the servers
 // every test run on the machine shares. Outside CI a test skips, saying why, when a server is
 // unreachable; with CI=true it fails instead, so that CI never passes on skipped tests.
-package testinfra
+package sessiontest
 
 import (
 	"context"
