@@ -117,6 +117,29 @@ func (k *Keys) VerifyLink(token string, now time.Time) (Link, error) {
 	return l, nil
 }
 
+// Sign returns a signature (base64url HMAC-SHA256) of msg for one purpose ("slack oauth state").
+// Each purpose signs with its own key derived from the link key, so a signature made for one use
+// is never accepted for another, nor as a link.
+func (k *Keys) Sign(purpose, msg string) string {
+	return base64.RawURLEncoding.EncodeToString(k.purposeMAC(purpose, msg))
+}
+
+// Verify reports, in constant time, whether sig is Sign(purpose, msg).
+func (k *Keys) Verify(purpose, msg, sig string) bool {
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	return err == nil && hmac.Equal(got, k.purposeMAC(purpose, msg))
+}
+
+func (k *Keys) purposeMAC(purpose, msg string) []byte {
+	key, err := hkdf.Key(sha256.New, k.sign, nil, "pokor purpose v1: "+purpose, 32)
+	if err != nil {
+		panic(err) // hkdf.Key fails only for lengths above 255*32 bytes
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
+
 func (k *Keys) mac(s string) []byte {
 	m := hmac.New(sha256.New, k.sign)
 	m.Write([]byte(s))

@@ -169,3 +169,34 @@ func TestSealOpen(t *testing.T) {
 		})
 	}
 }
+
+func TestSignVerify(t *testing.T) {
+	k := mustKeys(t, testSecret)
+	const purpose, msg = "slack oauth state", "nonce.1740830400"
+	sig := k.Sign(purpose, msg)
+	if !k.Verify(purpose, msg, sig) {
+		t.Fatal("Verify rejected its own signature")
+	}
+	link := k.SignLink(session.Link{SessionID: "s", Role: session.RoleVoter, Expires: 1})
+	payload, linkSig, _ := strings.Cut(link, ".")
+	tests := []struct {
+		name              string
+		k                 *session.Keys
+		purpose, msg, sig string
+	}{
+		{"other message", k, purpose, msg + "x", sig},
+		{"other purpose", k, "discord state", msg, sig},
+		{"other key", mustKeys(t, otherSecret), purpose, msg, sig},
+		{"signature altered", k, purpose, msg, replaceAt(sig, 3)},
+		{"not base64", k, purpose, msg, "@@@"},
+		{"empty signature", k, purpose, msg, ""},
+		{"a link signature", k, "", payload, linkSig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.k.Verify(tt.purpose, tt.msg, tt.sig) {
+				t.Errorf("Verify(%q, %q, %q) = true, want false", tt.purpose, tt.msg, tt.sig)
+			}
+		})
+	}
+}

@@ -9,7 +9,7 @@ import (
 // Role is what a participant may do in a session.
 type Role string
 
-// The roles. Organizers vote too unless they choose to sit out (Participant.Observer).
+// The roles. Organizers may vote; auto-reveal waits only for voters.
 const (
 	RoleOrganizer Role = "organizer"
 	RoleVoter     Role = "voter"

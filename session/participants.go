@@ -110,6 +110,11 @@ func (s *Service) RemoveParticipant(ctx context.Context, a Actor, id string) err
 			return err
 		}
 	}
+	if p.Status == StatusPending {
+		if _, err := s.approvals.Remove(ctx, sess.ID, id); err != nil {
+			s.log.Warn("removing a join request", "session", sess.ID, "err", err)
+		}
+	}
 	if err := s.cfg.Store.RemoveParticipant(ctx, sess.ID, id); err != nil {
 		return internal("removing the participant", err)
 	}
@@ -134,13 +139,24 @@ func (s *Service) Admit(ctx context.Context, a Actor, id string, admit bool) (*P
 	if p.Status != StatusPending {
 		return nil, Errorf(CodeConflict, "%s is not waiting to be admitted", p.Name)
 	}
-	if !admit {
-		if err := s.cfg.Store.RemoveParticipant(ctx, sess.ID, id); err != nil {
-			return nil, internal("turning the participant away", err)
+	// The registry decides: an organizer on another instance may have answered first, or the
+	// request may have run out.
+	alive, err := s.approvals.Remove(ctx, sess.ID, id)
+	if err != nil {
+		return nil, &Error{Code: CodeUnavailable, Message: "could not reach the join requests; try again in a moment", Err: err}
+	}
+	if !admit || !alive {
+		reason := turnedAwayDenied
+		if !alive {
+			reason = turnedAwayExpired
 		}
-		p.Status = StatusRemoved
-		s.publish(ctx, Event{Type: EvParticipantRm, SessionID: sess.ID, OrganizersOnly: true, Data: map[string]string{"id": id}})
-		s.publish(ctx, Event{Type: EvAdmission, SessionID: sess.ID, To: id, Data: map[string]any{"admitted": false}})
+		p, err := s.turnAway(ctx, sess.ID, id, reason)
+		if err != nil {
+			return nil, lookupErr("participant", err)
+		}
+		if admit {
+			return nil, Errorf(CodeConflict, "%s's request to join expired; they can ask again with the room link", p.Name)
+		}
 		return p, nil
 	}
 	p.Status = StatusActive
@@ -156,7 +172,12 @@ func (s *Service) Admit(ctx context.Context, a Actor, id string, admit bool) (*P
 // voter leaving may complete an auto-reveal.
 func (s *Service) PresenceChanged(sessionID, participantID string, connected bool) {
 	ctx := context.Background()
-	s.publish(ctx, Event{Type: EvPresence, SessionID: sessionID, Data: map[string]any{"id": participantID, "connected": connected}})
+	p, err := s.cfg.Store.Participant(ctx, sessionID, participantID)
+	if err != nil {
+		return
+	}
+	s.publish(ctx, Event{Type: EvPresence, SessionID: sessionID, OrganizersOnly: p.Status == StatusPending,
+		Data: map[string]any{"id": participantID, "connected": connected}})
 	if !connected {
 		if sess, err := s.cfg.Store.Session(ctx, sessionID); err == nil && sess.CurrentStoryID != "" {
 			s.maybeAutoReveal(ctx, sessionID, sess.CurrentStoryID)

@@ -32,7 +32,11 @@ type Config struct {
 	Store    Store
 	Bus      Bus
 	Presence Presence
-	Keys     *Keys
+	// Approvals keeps join requests waiting for an organizer; nil keeps them in memory.
+	Approvals Approvals
+	// ApprovalTTL is how long a join request waits; zero means DefaultApprovalTTL.
+	ApprovalTTL time.Duration
+	Keys        *Keys
 	// BaseURL is the public URL of the server, for links ("https://poker.example.com").
 	BaseURL string
 	// Trackers reaches issue trackers for imports and write-back; nil disables both.
@@ -42,13 +46,20 @@ type Config struct {
 	Notifier Notifier
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	// WriteBackPoll is how often the write-back worker looks for due entries; zero means every
+	// 2 seconds. Backoff is the wait before attempt n+1 after n failures; nil means exponential
+	// from 2 s to 15 min with jitter. Tests shorten both.
+	WriteBackPoll time.Duration
+	Backoff       func(attempts int) time.Duration
 }
 
 // Service is the one way to read or change sessions; it enforces who may do what.
 type Service struct {
-	cfg Config
-	log *slog.Logger
-	now func() time.Time
+	cfg       Config
+	log       *slog.Logger
+	now       func() time.Time
+	approvals Approvals
 }
 
 // NewService returns a service over cfg.
@@ -62,6 +73,13 @@ func NewService(cfg Config) *Service {
 	}
 	if s.cfg.Wake == nil {
 		s.cfg.Wake = make(chan struct{}, 1)
+	}
+	s.approvals = cfg.Approvals
+	if s.approvals == nil {
+		s.approvals = NewMemoryApprovals(s.now)
+	}
+	if s.cfg.ApprovalTTL <= 0 {
+		s.cfg.ApprovalTTL = DefaultApprovalTTL
 	}
 	return s
 }
@@ -190,8 +208,17 @@ func (s *Service) Join(ctx context.Context, sessionID string, in JoinInput) (*Pa
 		status = StatusPending
 	}
 	p := &Participant{ID: newID(), SessionID: sessionID, Name: name, Role: role, Status: status, CreatedAt: s.now().UTC()}
+	if status == StatusPending {
+		if err := s.approvals.Add(ctx, sessionID, p.ID, s.cfg.ApprovalTTL); err != nil {
+			s.log.Warn("recording a join request", "session", sessionID, "err", err)
+			return nil, "", &Error{Code: CodeUnavailable, Message: "could not ask the organizers right now; try again in a moment", Err: err}
+		}
+	}
 	token := NewToken()
 	if err := s.cfg.Store.AddParticipant(ctx, p, HashToken(token)); err != nil {
+		if status == StatusPending {
+			_, _ = s.approvals.Remove(ctx, sessionID, p.ID)
+		}
 		return nil, "", internal("joining", err)
 	}
 	s.publish(ctx, Event{Type: EvParticipant, SessionID: sessionID, OrganizersOnly: status == StatusPending, Data: s.participantView(p, nil)})
@@ -219,6 +246,12 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 		case err == nil:
 			changed := false
 			if p.Status != StatusActive {
+				if p.Status == StatusPending {
+					// The link admits: the request is answered.
+					if _, err := s.approvals.Remove(ctx, p.SessionID, p.ID); err != nil {
+						s.log.Warn("removing a join request", "session", p.SessionID, "err", err)
+					}
+				}
 				p.Status, changed = StatusActive, true
 			}
 			if l.Role == RoleOrganizer && p.Role != RoleOrganizer {
@@ -373,10 +406,11 @@ func (s *Service) CloseSession(ctx context.Context, a Actor) (*Session, error) {
 	}
 	now := s.now().UTC()
 	sess.ClosedAt, sess.UpdatedAt = &now, now
-	if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {
+	if err := s.cfg.Store.CloseSession(ctx, sess.ID, now); err != nil {
 		return nil, internal("ending the session", err)
 	}
 	s.publish(ctx, Event{Type: EvClosed, SessionID: sess.ID, Data: sess})
+	s.clearApprovals(ctx, sess.ID)
 	if stories, err := s.cfg.Store.Stories(ctx, sess.ID); err == nil {
 		s.notify(sess, Notice{Kind: "closed", Session: sess, Stories: stories})
 	}

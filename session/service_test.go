@@ -1272,3 +1272,124 @@ func TestExport(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedSession checks that nothing changes in a session once it has ended, and that it can
+// still be read and exported.
+func TestClosedSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	sess, org := e.create(t, session.CreateInput{})
+	ann := e.join(t, sess.ID, "Ann", "")
+	st := e.addStories(t, org, "A")[0]
+	e.vote(t, ann, st.ID, card("3"))
+	if _, err := e.svc.CloseSession(ctx, org.Actor); err != nil {
+		t.Fatal(err)
+	}
+	refused := map[string]func() error{
+		"vote":    func() error { _, err := e.svc.Vote(ctx, ann.Actor, st.ID, card("5")); return err },
+		"retract": func() error { return e.svc.RetractVote(ctx, ann.Actor, st.ID) },
+		"reveal":  func() error { _, err := e.svc.Reveal(ctx, org.Actor, st.ID); return err },
+		"add": func() error {
+			_, err := e.svc.AddStories(ctx, org.Actor, []session.StoryInput{{Title: "B"}})
+			return err
+		},
+		"join": func() error { _, _, err := e.svc.Join(ctx, sess.ID, session.JoinInput{Name: "Late"}); return err },
+		"rename": func() error {
+			_, err := e.svc.UpdateParticipant(ctx, ann.Actor, ann.ID, session.ParticipantInput{Name: ref("A")})
+			return err
+		},
+		"close again": func() error { _, err := e.svc.CloseSession(ctx, org.Actor); return err },
+	}
+	for name, act := range refused {
+		t.Run(name, func(t *testing.T) {
+			before := e.store.writes.Load()
+			wantError(t, act(), session.CodeConflict, "ended")
+			if e.store.writes.Load() != before {
+				t.Error("a request to an ended session wrote to the store")
+			}
+		})
+	}
+	if got := e.roundVotes(t, sess.ID, st.ID); got[ann.ID] != "3" {
+		t.Errorf("votes of the ended session: %v", got)
+	}
+	if _, err := e.svc.Snapshot(ctx, ann.Actor); err != nil {
+		t.Errorf("Snapshot of an ended session: %v", err)
+	}
+	if _, err := e.svc.ExportSession(ctx, ann.Actor); err != nil {
+		t.Errorf("ExportSession of an ended session: %v", err)
+	}
+}
+
+func TestStories(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	sess, org := e.create(t, session.CreateInput{})
+	ann := e.join(t, sess.ID, "Ann", "")
+	rec, _ := e.connect(t, ann)
+	sts, err := e.svc.AddStories(ctx, org.Actor, []session.StoryInput{
+		{Title: "Login\npage", Description: "As a user…", URL: "https://example.com/1"},
+		{Title: "Signup"},
+		{Title: "Imported", Source: "github", Key: "acme/api#3"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := sts[0], sts[1], sts[2]
+	if a.Title != "Login page" {
+		t.Errorf("a title with a line break became %q", a.Title)
+	}
+	if n := len(rec.events(t, session.EvStory)); n != 3 {
+		t.Errorf("%d story events, want 3", n)
+	}
+
+	again, err := e.svc.AddStories(ctx, org.Actor, []session.StoryInput{{Title: "Imported, renamed", Source: "github", Key: "acme/api#3"}})
+	if err != nil || again[0].ID != c.ID {
+		t.Errorf("importing the same key again: %+v, %v; want the same story", again, err)
+	}
+
+	st, err := e.svc.UpdateStory(ctx, org.Actor, b.ID, session.StoryInput{Title: "Sign-up", URL: "https://example.com/2"})
+	if err != nil || st.Title != "Sign-up" || st.URL != "https://example.com/2" {
+		t.Errorf("UpdateStory: %+v, %v", st, err)
+	}
+
+	order := []string{c.ID, a.ID, b.ID}
+	if err := e.svc.ReorderStories(ctx, org.Actor, order); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := e.store.Stories(ctx, sess.ID)
+	for i, st := range list {
+		if st.ID != order[i] {
+			t.Errorf("story %d is %s after reordering", i, st.Title)
+		}
+	}
+	if n := len(rec.events(t, session.EvOrder)); n != 1 {
+		t.Errorf("%d order events, want 1", n)
+	}
+
+	if _, err := e.svc.SelectStory(ctx, org.Actor, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.vote(t, ann, b.ID, card("8"))
+	if err := e.svc.RetractVote(ctx, ann.Actor, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.roundVotes(t, sess.ID, b.ID); len(got) != 0 {
+		t.Errorf("votes after retracting: %v", got)
+	}
+	voted := rec.events(t, session.EvVoted)
+	if len(voted) != 2 || !strings.Contains(string(voted[1]), `"voted":false`) {
+		t.Errorf("voted events: %s", voted)
+	}
+
+	// Removing the current story moves the room to the next open one.
+	if err := e.svc.RemoveStory(ctx, org.Actor, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Story(ctx, sess.ID, b.ID); session.ErrorCode(err) != session.CodeNotFound {
+		t.Errorf("a removed story is still there: %v", err)
+	}
+	if cur := e.session(t, sess.ID).CurrentStoryID; cur != c.ID {
+		t.Errorf("current story after removing it = %q, want the first open one %q", cur, c.ID)
+	}
+	wantError(t, e.svc.RemoveStory(ctx, org.Actor, b.ID), session.CodeNotFound)
+}

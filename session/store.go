@@ -13,8 +13,14 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session, organizer *Participant, tokenHash string) error
 	// Session returns a session by id.
 	Session(ctx context.Context, id string) (*Session, error)
-	// UpdateSession saves title, deck, settings, current story, origin and closed time.
+	// UpdateSession saves title, deck and settings; nothing else, so that it cannot undo a
+	// concurrent change of the current story.
 	UpdateSession(ctx context.Context, s *Session) error
+	// SetCurrentStory makes storyID the current story. With from not nil it does so only if the
+	// current story is still *from (compare and set), and reports whether it did.
+	SetCurrentStory(ctx context.Context, sessionID, storyID string, from *string, at time.Time) (bool, error)
+	// CloseSession marks a session ended at at.
+	CloseSession(ctx context.Context, sessionID string, at time.Time) error
 	// DeleteIdleSessions deletes sessions not updated since before, with everything in them.
 	DeleteIdleSessions(ctx context.Context, before time.Time) (int, error)
 

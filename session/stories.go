@@ -28,6 +28,12 @@ func (in StoryInput) story(sessionID string) (*Story, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.Key != "" && in.Source == "" {
+		return nil, invalid("source", "a story with a key needs its source (github, jira, notion, csv)")
+	}
+	if len(in.Key) > 200 || len(in.Source) > 32 {
+		return nil, invalid("key", "the key or source is too long")
+	}
 	return &Story{SessionID: sessionID, Title: title, Description: desc, URL: u, Source: in.Source, ExternalKey: in.Key}, nil
 }
 
@@ -61,12 +67,7 @@ func (s *Service) AddStories(ctx context.Context, a Actor, in []StoryInput) ([]*
 		s.publish(ctx, Event{Type: EvStory, SessionID: sess.ID, Data: StoryView{Story: st, Voters: []string{}}})
 	}
 	if sess.CurrentStoryID == "" {
-		sess.CurrentStoryID = stories[0].ID
-		sess.UpdatedAt = s.now().UTC()
-		if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {
-			return nil, internal("saving the session", err)
-		}
-		s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
+		s.moveCurrent(ctx, sess, "", stories[0].ID)
 	}
 	return stories, nil
 }
@@ -116,15 +117,11 @@ func (s *Service) RemoveStory(ctx context.Context, a Actor, id string) error {
 	}
 	s.publish(ctx, Event{Type: EvStoryRm, SessionID: sess.ID, Data: map[string]string{"id": id}})
 	if sess.CurrentStoryID == id {
-		sess.CurrentStoryID = ""
+		next := ""
 		if stories, err := s.cfg.Store.Stories(ctx, sess.ID); err == nil {
-			sess.CurrentStoryID = nextOpen(stories, "")
+			next = nextOpen(stories, "")
 		}
-		sess.UpdatedAt = s.now().UTC()
-		if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {
-			return internal("saving the session", err)
-		}
-		s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
+		s.moveCurrent(ctx, sess, id, next)
 	}
 	return nil
 }
@@ -172,13 +169,29 @@ func (s *Service) SelectStory(ctx context.Context, a Actor, id string) (*Session
 	if _, err := s.cfg.Store.Story(ctx, sess.ID, id); err != nil {
 		return nil, lookupErr("story", err)
 	}
-	sess.CurrentStoryID = id
-	sess.UpdatedAt = s.now().UTC()
-	if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {
+	if _, err := s.cfg.Store.SetCurrentStory(ctx, sess.ID, id, nil, s.now().UTC()); err != nil {
 		return nil, internal("saving the session", err)
 	}
+	sess.CurrentStoryID = id
 	s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
 	return sess, nil
+}
+
+// moveCurrent makes to the current story if from still is, and tells the room. Losing the race
+// to another organizer's pick is fine: theirs stands.
+func (s *Service) moveCurrent(ctx context.Context, sess *Session, from, to string) {
+	ok, err := s.cfg.Store.SetCurrentStory(ctx, sess.ID, to, &from, s.now().UTC())
+	if err != nil {
+		s.log.Warn("moving the current story", "session", sess.ID, "err", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	if fresh, err := s.cfg.Store.Session(ctx, sess.ID); err == nil {
+		*sess = *fresh
+	}
+	s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
 }
 
 // nextOpen returns the first open story after the one with id after (wrapping around), or "".

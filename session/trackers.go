@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ExternalStory is a story as a tracker lists it.
@@ -77,7 +78,8 @@ func (s *Service) trackers(source string) error {
 }
 
 // SetConnection stores the session's credentials and options for a tracker, encrypted. Only
-// organizers may. Empty credentials keep the ones stored (so options can change alone).
+// organizers may. Credential fields given replace the stored ones; fields left out or blank keep
+// theirs (so options can change alone, and a token can change without retyping the site).
 func (s *Service) SetConnection(ctx context.Context, a Actor, tracker string, creds Credentials, options map[string]string) (*Connection, error) {
 	sess, _, err := s.organizer(ctx, a, "connect trackers")
 	if err != nil {
@@ -98,14 +100,28 @@ func (s *Service) SetConnection(ctx context.Context, a Actor, tracker string, cr
 	if c == nil {
 		c = &Connection{SessionID: sess.ID, Tracker: tracker}
 	}
-	if len(creds) > 0 {
-		clean := Credentials{}
-		for k, v := range creds {
-			if v = strings.TrimSpace(v); v != "" {
-				clean[k] = v
+	// Fields given replace the stored ones and blank fields keep them, since the room never
+	// shows a stored credential to edit: changing a Jira token must not forget the site.
+	clean := Credentials{}
+	for k, v := range creds {
+		if len(k) > 64 || len(v) > 4096 {
+			return nil, invalid("credentials", "credential %q is too long", k)
+		}
+		if v = strings.TrimSpace(v); v != "" {
+			clean[k] = v
+		}
+	}
+	if len(clean) > 0 {
+		merged := Credentials{}
+		if old, err := s.credentials(c); err == nil {
+			for k, v := range old {
+				merged[k] = v
 			}
 		}
-		b, _ := json.Marshal(clean)
+		for k, v := range clean {
+			merged[k] = v
+		}
+		b, _ := json.Marshal(merged)
 		c.Sealed = s.cfg.Keys.Seal(string(b))
 	}
 	if options != nil {
@@ -252,14 +268,7 @@ func (s *Service) Import(ctx context.Context, a Actor, source, query string) (Im
 			Data: ImportProgress{ID: res.ID, Source: source, State: state, Done: res.Added + res.Updated, Total: res.Total, Message: msg}})
 	}
 	report("running", "")
-	known := map[string]bool{}
-	if existing, err := s.cfg.Store.Stories(ctx, sess.ID); err == nil {
-		for _, st := range existing {
-			if st.Source == source {
-				known[st.ExternalKey] = true
-			}
-		}
-	}
+	known := s.importedKeys(ctx, sess.ID, source)
 	cursor := ""
 	for {
 		page, err := s.cfg.Trackers.List(ctx, source, creds, query, cursor)
@@ -270,33 +279,10 @@ func (s *Service) Import(ctx context.Context, a Actor, source, query string) (Im
 		if page.Total >= 0 {
 			res.Total = page.Total
 		}
-		in := make([]StoryInput, 0, len(page.Stories))
-		for _, st := range page.Stories {
-			title := st.Title
-			if r := []rune(strings.TrimSpace(title)); len(r) > MaxTitleLen {
-				title = string(r[:MaxTitleLen-1]) + "…"
-			}
-			desc := st.Description
-			if r := []rune(desc); len(r) > MaxDescriptionLen {
-				desc = string(r[:MaxDescriptionLen-1]) + "…"
-			}
-			if strings.TrimSpace(title) == "" {
-				title = st.Key
-			}
-			in = append(in, StoryInput{Title: title, Description: desc, URL: st.URL, Source: source, Key: st.Key})
-		}
-		if len(in) > 0 {
-			if _, err := s.AddStories(ctx, a, in); err != nil {
+		if len(page.Stories) > 0 {
+			if err := s.saveImported(ctx, a, source, page.Stories, known, &res); err != nil {
 				report("failed", ErrorMessage(err))
 				return res, err
-			}
-			for _, st := range in {
-				if known[st.Key] {
-					res.Updated++
-				} else {
-					res.Added++
-					known[st.Key] = true
-				}
 			}
 			report("running", "")
 		}
@@ -334,4 +320,136 @@ func (s *Service) StartImport(ctx context.Context, a Actor, source, query string
 		}
 	}()
 	return nil
+}
+
+// Input returns the story as a StoryInput from source, cleaned so that it passes the checks of
+// AddStories: line ends folded, control characters dropped, title and description cut to their
+// limits (the key stands in for a missing title), a link that is not http(s) left out.
+func (e ExternalStory) Input(source string) StoryInput {
+	title := strings.Join(strings.Fields(printable(e.Title)), " ")
+	if title == "" {
+		title = strings.Join(strings.Fields(printable(e.Key)), " ")
+	}
+	in := StoryInput{
+		Title:       clip(title, MaxTitleLen),
+		Description: clip(strings.TrimSpace(printable(e.Description)), MaxDescriptionLen),
+		Key:         strings.TrimSpace(e.Key),
+	}
+	if u, err := cleanURL(e.URL); err == nil {
+		in.URL = u
+	}
+	if in.Key != "" {
+		in.Source = source
+	}
+	return in
+}
+
+// printable folds CRLF and CR line ends to LF and drops the other control characters, which
+// tracker texts carry (GitHub bodies end lines with CRLF) and cleanText refuses.
+func printable(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\r':
+			return '\n'
+		case r == '\n' || r == '\t':
+			return r
+		case r < 0x20 || r == 0x7f || r == utf8.RuneError:
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// clip cuts s to max runes, ending with "…" when cut.
+func clip(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return strings.TrimSpace(string([]rune(s)[:max-1])) + "…"
+}
+
+// importedKeys returns the keys of the session's stories already imported from source.
+func (s *Service) importedKeys(ctx context.Context, sessionID, source string) map[string]bool {
+	known := map[string]bool{}
+	if existing, err := s.cfg.Store.Stories(ctx, sessionID); err == nil {
+		for _, st := range existing {
+			if st.Source == source && st.ExternalKey != "" {
+				known[st.ExternalKey] = true
+			}
+		}
+	}
+	return known
+}
+
+// saveImported stores one batch of imported stories and counts them in res as added or updated.
+func (s *Service) saveImported(ctx context.Context, a Actor, source string, stories []ExternalStory, known map[string]bool, res *ImportResult) error {
+	in := make([]StoryInput, 0, len(stories))
+	for _, st := range stories {
+		in = append(in, st.Input(source))
+	}
+	if _, err := s.AddStories(ctx, a, in); err != nil {
+		return err
+	}
+	for _, st := range in {
+		switch {
+		case st.Key != "" && known[st.Key]:
+			res.Updated++
+		default:
+			res.Added++
+			if st.Key != "" {
+				known[st.Key] = true
+			}
+		}
+	}
+	return nil
+}
+
+// ImportStories adds stories read from a file (a CSV upload) to the session, as from source;
+// stories whose key was imported from the same source before are updated, not duplicated.
+// Only organizers may.
+func (s *Service) ImportStories(ctx context.Context, a Actor, source string, stories []ExternalStory) (ImportResult, error) {
+	sess, _, err := s.organizer(ctx, a, "import stories")
+	if err != nil {
+		return ImportResult{}, err
+	}
+	res := ImportResult{ID: newID(), Source: source, Total: len(stories)}
+	if len(stories) == 0 {
+		return res, invalid("stories", "there are no stories to import")
+	}
+	if err := s.saveImported(ctx, a, source, stories, s.importedKeys(ctx, sess.ID, source), &res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// TrackerChecker is implemented by Trackers that can test a connection, for the room's "Test
+// connection" button.
+type TrackerChecker interface {
+	// Check tests the connection to a tracker with creds merged over the server's defaults,
+	// against target (a repository, database, issue or project; empty for the credentials
+	// alone). The report is JSON-encodable and holds no credential; the error, an *Error, is set
+	// when the tracker could not be asked at all.
+	Check(ctx context.Context, source string, creds Credentials, target string) (any, error)
+}
+
+// CheckConnection tests the session's connection to a tracker (or the server's defaults when
+// the session has none) and returns what the tracker reported. Only organizers may.
+func (s *Service) CheckConnection(ctx context.Context, a Actor, tracker, target string) (any, error) {
+	sess, _, err := s.organizer(ctx, a, "test tracker connections")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.trackers(tracker); err != nil {
+		return nil, err
+	}
+	ch, ok := s.cfg.Trackers.(TrackerChecker)
+	if !ok {
+		return nil, Errorf(CodeInvalid, "%s connections cannot be tested on this server", tracker)
+	}
+	creds, _, err := s.connection(ctx, sess.ID, tracker)
+	if err != nil {
+		return nil, err
+	}
+	return ch.Check(ctx, tracker, creds, strings.TrimSpace(target))
 }

@@ -122,6 +122,9 @@ func (s *Service) RetractVote(ctx context.Context, a Actor, storyID string) erro
 	if err != nil {
 		return err
 	}
+	if sess.Closed() {
+		return Errorf(CodeConflict, "this session has ended")
+	}
 	st, err := s.cfg.Store.Story(ctx, sess.ID, storyID)
 	if err != nil {
 		return lookupErr("story", err)
@@ -278,11 +281,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, storyID, value string) (*
 	if !sess.Settings.Async && sess.CurrentStoryID == st.ID {
 		if stories, err := s.cfg.Store.Stories(ctx, sess.ID); err == nil {
 			if next := nextOpen(stories, st.ID); next != "" {
-				sess.CurrentStoryID = next
-				sess.UpdatedAt = s.now().UTC()
-				if err := s.cfg.Store.UpdateSession(ctx, sess); err == nil {
-					s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
-				}
+				s.moveCurrent(ctx, sess, st.ID, next)
 			}
 		}
 	}

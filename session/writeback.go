@@ -16,6 +16,8 @@ const (
 	leaseTime = 2 * time.Minute
 	// pollEvery catches entries whose retry time has come (and those of other instances).
 	pollEvery = 2 * time.Second
+	// drainTime is how long a delivery in flight when shutdown begins may take to finish.
+	drainTime = 10 * time.Second
 )
 
 // backoff is the wait before attempt n+1: 2 s, 4 s, 8 s... capped at 15 minutes, with jitter so
@@ -33,13 +35,18 @@ func (s *Service) wake() {
 	}
 }
 
-// RunWriteBack delivers queued estimates to the trackers until ctx ends, then gives back the
-// entries it holds so another instance (or the next start) delivers them. owner names this
+// RunWriteBack delivers queued estimates to the trackers until ctx ends. Then it starts no new
+// delivery, lets the one in flight finish and record its outcome (for up to drainTime: abandoned
+// half-way, it may have reached the tracker and would be made twice), and gives back the entries
+// it still holds so another instance (or the next start) delivers them. owner names this
 // instance in the outbox leases; it must differ between instances sharing a database.
 func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 	if s.cfg.Trackers == nil {
 		return
 	}
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(drainTime, stopWork) })()
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -51,7 +58,11 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 	// for that tracker, not only the one that got it.
 	notBefore := map[string]time.Time{}
 	var mu sync.Mutex
-	t := time.NewTicker(pollEvery)
+	poll := s.cfg.WriteBackPoll
+	if poll <= 0 {
+		poll = pollEvery
+	}
+	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
 		for {
@@ -66,17 +77,20 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 				break
 			}
 			for _, o := range batch {
+				if ctx.Err() != nil {
+					return // the rest of the batch is given back
+				}
 				mu.Lock()
 				pause := notBefore[o.Source]
 				mu.Unlock()
 				if wait := pause.Sub(s.now()); wait > 0 {
 					o.NextAttempt = pause
-					if err := s.cfg.Store.FinishOutbox(ctx, o); err != nil && ctx.Err() == nil {
+					if err := s.cfg.Store.FinishOutbox(work, o); err != nil && ctx.Err() == nil {
 						s.log.Warn("rescheduling write-back", "err", err)
 					}
 					continue
 				}
-				if after := s.deliver(ctx, o); after > 0 {
+				if after := s.deliver(work, o); after > 0 {
 					mu.Lock()
 					notBefore[o.Source] = s.now().Add(after)
 					mu.Unlock()
@@ -112,7 +126,7 @@ func (s *Service) deliver(ctx context.Context, o *Outbox) time.Duration {
 		cancel()
 	}
 	if ctx.Err() != nil {
-		return 0 // shutting down: the lease is released and the entry retried later
+		return 0 // shutdown outlasted the drain: the lease is released and the entry retried later
 	}
 	o.Attempts++
 	var pause time.Duration
@@ -125,7 +139,11 @@ func (s *Service) deliver(ctx context.Context, o *Outbox) time.Duration {
 		o.LastError = ErrorMessage(err)
 		if retry && o.Attempts < maxAttempts {
 			o.State = OutboxPending
-			wait := max(after, backoff(o.Attempts))
+			next := backoff
+			if s.cfg.Backoff != nil {
+				next = s.cfg.Backoff
+			}
+			wait := max(after, next(o.Attempts))
 			o.NextAttempt = s.now().UTC().Add(wait)
 			o.LastError = "retrying in " + wait.Round(time.Second).String() + ": " + o.LastError
 			pause = after

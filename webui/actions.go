@@ -148,8 +148,14 @@ var actions = map[string]actionFunc{
 	},
 }
 
-// act returns the HTTP handler of a room action: authenticate by cookie, run, answer JSON.
-func (s *Server) act(name string) gin.HandlerFunc {
+// act returns the HTTP handler of a room action: authenticate by cookie, run, answer JSON (200,
+// or 204 when the action returns nothing).
+func (s *Server) act(name string) gin.HandlerFunc { return s.actAs(name, http.StatusOK) }
+
+// actAs is act with a chosen success status (202 for an import that runs on). A tracker named
+// in the path joins the body, so PUT /connections/github takes the same data as the socket's
+// set_connection.
+func (s *Server) actAs(name string, status int) gin.HandlerFunc {
 	run := actions[name]
 	return func(c *gin.Context) {
 		actor, err := s.actor(c)
@@ -162,6 +168,12 @@ func (s *Server) act(name string) gin.HandlerFunc {
 			writeError(c, err)
 			return
 		}
+		if tracker := c.Param("tracker"); tracker != "" {
+			if raw, err = withField(raw, "tracker", tracker); err != nil {
+				writeError(c, err)
+				return
+			}
+		}
 		res, err := s.run(c.Request.Context(), name, run, actor, request{StoryID: c.Param("sid"), ParticipantID: c.Param("pid"), Data: raw})
 		if err != nil {
 			writeError(c, err)
@@ -171,8 +183,21 @@ func (s *Server) act(name string) gin.HandlerFunc {
 			c.Status(http.StatusNoContent)
 			return
 		}
-		c.JSON(http.StatusOK, res)
+		c.JSON(status, res)
 	}
+}
+
+// withField sets one field of a JSON object body, the path winning over the body.
+func withField(raw json.RawMessage, key, value string) (json.RawMessage, error) {
+	obj := map[string]json.RawMessage{}
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return nil, &session.Error{Code: session.CodeInvalid, Message: "the request body must be a JSON object"}
+		}
+	}
+	v, _ := json.Marshal(value)
+	obj[key] = v
+	return json.Marshal(obj)
 }
 
 // run executes an action and counts it.

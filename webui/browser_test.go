@@ -157,7 +157,7 @@ func TestBrowserEstimation(t *testing.T) {
 
 	// The CSV export linked from the room has the estimate and the votes.
 	csv := get(t, ann, chromedp.Evaluate[string](`fetch(document.querySelector("#export-csv").href).then(r => r.text())`, chromedp.EvalAwaitPromise))
-	if !strings.Contains(csv, "Login page,,,5,estimated,1,") || !strings.Contains(csv, "Cat=5 (high)") {
+	if !strings.Contains(csv, "Login page,,,5,estimated,1,") || !strings.Contains(csv, `Cat=5 (high, ""same as the signup page"")`) {
 		t.Fatalf("CSV export:\n%s", csv)
 	}
 }

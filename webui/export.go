@@ -1,14 +1,14 @@
 package webui
 
 import (
-	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/session"
 )
 
@@ -40,57 +40,38 @@ func (s *Server) export(c *gin.Context) {
 	}
 }
 
-// WriteCSV writes one row per story: estimate, rounds and the votes of the last revealed round.
-func WriteCSV(w interface{ Write([]byte) (int, error) }, ex *session.Export) error {
+// WriteCSV writes one row per story: key, title, description, link, final estimate, status,
+// number of rounds, the votes of the last revealed round and the sync state. It is the one CSV
+// writer of Pokor (integrations/csv.Write), shared by the room's download and `pokor export`, so
+// an export can be imported into another session. Credentials are never part of an export.
+func WriteCSV(w io.Writer, ex *session.Export) error {
 	names := map[string]string{}
 	for _, p := range ex.Participants {
 		names[p.ID] = p.Name
 	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"key", "title", "description", "url", "estimate", "status", "rounds", "votes", "sync_state", "sync_error"}); err != nil {
-		return err
-	}
+	rows := make([]csv.ExportStory, 0, len(ex.Stories))
 	for _, st := range ex.Stories {
-		votes := ""
-		for i := len(st.Rounds) - 1; i >= 0; i-- {
-			if st.Rounds[i].Votes == nil {
-				continue
-			}
-			parts := make([]string, 0, len(st.Rounds[i].Votes))
-			for _, v := range st.Rounds[i].Votes {
-				who := names[v.ParticipantID]
-				if v.ParticipantID == "" {
-					who = "anonymous"
-				} else if who == "" {
-					who = "(removed)"
+		row := csv.ExportStory{
+			Key: st.ExternalKey, Title: st.Title, Description: st.Description, URL: st.URL, Estimate: st.Estimate,
+			Status: string(st.Status), SyncState: string(st.SyncState), SyncError: st.SyncError,
+			Rounds: make([]csv.ExportRound, 0, len(st.Rounds)),
+		}
+		for _, r := range st.Rounds {
+			er := csv.ExportRound{Number: r.Number, Revealed: r.State == session.RoundRevealed}
+			for _, v := range r.Votes {
+				who := ""
+				if v.ParticipantID != "" {
+					if who = names[v.ParticipantID]; who == "" {
+						who = "(removed)"
+					}
 				}
-				part := who + "=" + v.Card
-				if v.Confidence != "" {
-					part += " (" + string(v.Confidence) + ")"
-				}
-				parts = append(parts, part)
+				er.Votes = append(er.Votes, csv.ExportVote{Participant: who, Card: v.Card, Confidence: string(v.Confidence), Rationale: v.Rationale})
 			}
-			votes = strings.Join(parts, "; ")
-			break
+			row.Rounds = append(row.Rounds, er)
 		}
-		row := []string{st.ExternalKey, st.Title, st.Description, st.URL, st.Estimate, string(st.Status), strconv.Itoa(len(st.Rounds)), votes, string(st.SyncState), st.SyncError}
-		for i := range row {
-			row[i] = safeCell(row[i])
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
+		rows = append(rows, row)
 	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// safeCell keeps spreadsheets from running a cell as a formula (CSV injection).
-func safeCell(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
+	return csv.Write(w, rows)
 }
 
 func slug(s string) string {

@@ -13,6 +13,7 @@ import (
 type metrics struct {
 	requests *prometheus.HistogramVec
 	actions  *prometheus.CounterVec
+	votes    prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry, hub *session.Hub) *metrics {
@@ -24,8 +25,9 @@ func newMetrics(reg *prometheus.Registry, hub *session.Hub) *metrics {
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pokor_actions_total", Help: "Room actions (vote, reveal, ...) by outcome, over the API and the WebSocket.",
 		}, []string{"action", "outcome"}),
+		votes: prometheus.NewCounter(prometheus.CounterOpts{Name: "pokor_votes_total", Help: "Votes stored (each one durable before it was acknowledged)."}),
 	}
-	reg.MustRegister(m.requests, m.actions,
+	reg.MustRegister(m.requests, m.actions, m.votes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pokor_ws_connections", Help: "Open room WebSocket connections."},
 			func() float64 { return float64(hub.Stats().Connections) }),
@@ -50,4 +52,7 @@ func (m *metrics) action(name string, err error) {
 		outcome = string(session.ErrorCode(err))
 	}
 	m.actions.WithLabelValues(name, outcome).Inc()
+	if name == "vote" && err == nil {
+		m.votes.Inc()
+	}
 }

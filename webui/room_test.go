@@ -298,3 +298,33 @@ func TestRestartKeepsParticipantRoleAndVote(t *testing.T) {
 		t.Fatalf("reveal after restart: %v", ack)
 	}
 }
+
+func TestHealthReadinessAndMetrics(t *testing.T) {
+	ts := newTestServer(t, "")
+	bob := ts.newClient("Bob")
+	org, _, story := roomWith(t, ts, nil, bob)
+	bob.request("vote", map[string]any{"story_id": story, "data": map[string]any{"card": "c7x"}})
+	for path, want := range map[string]string{
+		"/healthz": `"status":"ok"`,
+		"/readyz":  `"status":"ready"`,
+		"/metrics": "pokor_ws_connections 2",
+	} {
+		res, err := org.http.Get(ts.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(b.String(), want) {
+			t.Errorf("GET %s: %d %q, want %q", path, res.StatusCode, b.String(), want)
+		}
+		if path == "/metrics" {
+			for _, m := range []string{"pokor_votes_total 1", "pokor_rooms 1", "pokor_broadcast_queue_drops_total 0"} {
+				if !strings.Contains(b.String(), m) {
+					t.Errorf("metrics lack %q", m)
+				}
+			}
+		}
+	}
+}

@@ -54,7 +54,10 @@ type Server struct {
 	secure  bool
 	metrics *metrics
 	// extra holds routes other packages mount (Slack, Discord).
-	mu       sync.Mutex
+	mu sync.Mutex
+	// draining makes /readyz answer 503 so that load balancers stop sending new clients here;
+	// closing (Shutdown) also turns new room connections away.
+	draining bool
 	closing  bool
 	conns    sync.WaitGroup
 	shutdown chan struct{}
@@ -126,6 +129,7 @@ func (s *Server) routes() {
 	api.POST("/sessions/:id/stories/:sid/revote", s.act("revote"))
 	api.POST("/sessions/:id/stories/:sid/accept", s.act("accept"))
 	api.GET("/sessions/:id/stories/:sid/rounds", s.act("history"))
+	s.trackerRoutes(api)
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			writeError(c, session.Errorf(session.CodeNotFound, "no such endpoint: %s %s (see docs/api.md)", c.Request.Method, c.Request.URL.Path))
@@ -142,9 +146,9 @@ func (s *Server) healthz(c *gin.Context) {
 
 func (s *Server) readyz(c *gin.Context) {
 	s.mu.Lock()
-	closing := s.closing
+	draining := s.draining || s.closing
 	s.mu.Unlock()
-	if closing {
+	if draining {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "shutting down"})
 		return
 	}
@@ -157,6 +161,14 @@ func (s *Server) readyz(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// Drain makes /readyz report the server as shutting down while it goes on serving, so that a load
+// balancer stops routing new clients here before Shutdown moves the connected ones away.
+func (s *Server) Drain() {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
 }
 
 // Shutdown tells every connected client to reconnect (to this instance after a restart, or to

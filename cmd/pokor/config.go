@@ -25,9 +25,11 @@ var settings = []setting{
 	{Env: "POKOR_ADDR", Default: ":8080", Help: "listen address"},
 	{Env: "POKOR_BASE_URL", Default: "http://localhost:8080", Help: "public URL used in links"},
 	{Env: "POKOR_DATABASE_URL", Default: "sqlite:./data/pokor.db", Help: "sqlite:PATH or postgres://…"},
-	{Env: "POKOR_REDIS_URL", Help: "redis://… enables cross-instance events", Secret: true},
+	{Env: "POKOR_REDIS_URL", Help: "redis://… enables cross-instance events, presence and join requests (needed with more than one instance)", Secret: true},
+	{Env: "POKOR_REDIS_PREFIX", Default: "pokor:", Help: "prefix of every Redis key and channel (several deployments can share one Redis)"},
 	{Env: "POKOR_SECRET_KEY", Help: "signs links and encrypts secrets (32+ characters); generated and kept in the data directory when unset with SQLite; required with PostgreSQL", Secret: true},
 	{Env: "POKOR_SESSION_TTL", Default: "0", Help: "delete sessions idle this long, e.g. 720h (0 keeps them)"},
+	{Env: "POKOR_SHUTDOWN_DELAY", Default: "0s", Help: "on SIGTERM, report unready this long before moving clients away, so a load balancer stops routing here first (e.g. 5s)"},
 	{Env: "POKOR_LOG_FORMAT", Default: "text", Help: "text or json"},
 	{Env: "POKOR_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
 	{Env: "SLACK_SIGNING_SECRET", Help: "Slack app signing secret", Secret: true},
@@ -44,6 +46,7 @@ var settings = []setting{
 	{Env: "JIRA_BASE_URL", Help: "default Jira site, e.g. https://acme.atlassian.net"},
 	{Env: "JIRA_EMAIL", Help: "Jira Cloud account email (with JIRA_API_TOKEN)"},
 	{Env: "JIRA_API_TOKEN", Help: "Jira Cloud API token, or a Data Center personal access token when JIRA_EMAIL is unset", Secret: true},
+	{Env: "JIRA_ALLOWED_HOSTS", Help: "comma-separated Jira hosts a session may name although they are on a private network (an intranet Jira)"},
 	{Env: "NOTION_TOKEN", Help: "default Notion integration token", Secret: true},
 	{Env: "NOTION_API_URL", Help: "Notion API base URL (tests, proxies)"},
 }
@@ -112,6 +115,12 @@ func (c Config) validate() error {
 	if _, err := c.SessionTTL(); err != nil {
 		errs = append(errs, "POKOR_SESSION_TTL: "+err.Error())
 	}
+	if _, err := c.Duration("POKOR_SHUTDOWN_DELAY"); err != nil {
+		errs = append(errs, "POKOR_SHUTDOWN_DELAY: "+err.Error())
+	}
+	if u := c.Get("POKOR_REDIS_URL"); u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") && !strings.HasPrefix(u, "unix://") {
+		errs = append(errs, "POKOR_REDIS_URL must start with redis://, rediss:// or unix://")
+	}
 	switch c.Get("POKOR_LOG_FORMAT") {
 	case "text", "json":
 	default:
@@ -133,6 +142,19 @@ func (c Config) SessionTTL() (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("%q is not a duration like 720h", v)
+	}
+	return d, nil
+}
+
+// Duration parses a duration setting ("5s", "1m"; "0" is zero).
+func (c Config) Duration(env string) (time.Duration, error) {
+	v := c.Get(env)
+	if v == "" || v == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration like 5s", v)
 	}
 	return d, nil
 }

@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,6 +45,7 @@ Commands:
   import ID FILE   add the stories of a CSV file to a session
   check TRACKER    test a connection: github, jira, notion, slack or discord (--json)
   discord register bulk-overwrite the /pokor command from manifests/discord/commands.json
+  healthcheck      exit 0 if the local server answers /healthz (--ready: /readyz)
   version          print the version
 
 Every setting is an environment variable; see docs/configuration.md or 'pokor serve --help'.
@@ -111,15 +114,35 @@ type Main struct {
 	// files register themselves in a web hook.
 	Notifiers bots.Notifiers
 
+	// Instance names this process among the instances sharing a database and Redis (outbox
+	// leases, presence entries): the host name and a random suffix.
+	Instance string
+
 	ln       net.Listener
 	server   *http.Server
 	closers  []func() error
 	starters []func(ctx context.Context)
+	drainers []func()
+	checks   []func(ctx context.Context) error
+	wraps    []func(next session.PresenceFunc) session.PresenceFunc
+	// draining is set when shutdown begins: connections closing from then on are clients moving
+	// to another instance, not people leaving the room.
+	draining atomic.Bool
 }
 
 // NewMain returns an unopened Main.
 func NewMain(cfg Config, log *slog.Logger) *Main {
-	return &Main{Config: cfg, Log: log, Notifiers: bots.Notifiers{}}
+	return &Main{Config: cfg, Log: log, Notifiers: bots.Notifiers{}, Instance: instanceName()}
+}
+
+// instanceName is the host name (the pod or container name) with a random suffix, unique even
+// when a restarted process reuses the host name.
+func instanceName() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "pokor"
+	}
+	return host + "-" + session.NewToken()[:6]
 }
 
 // Open opens the store, builds the service and the web server, and listens.
@@ -146,7 +169,16 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	m.Service = session.NewService(svcCfg)
-	m.Hub.OnPresence(m.Service.PresenceChanged)
+	onPresence := session.PresenceFunc(m.Service.PresenceChanged)
+	for _, wrap := range m.wraps {
+		onPresence = wrap(onPresence)
+	}
+	m.Hub.OnPresence(func(sessionID, participantID string, connected bool) {
+		if !m.draining.Load() {
+			onPresence(sessionID, participantID, connected)
+		}
+	})
+	m.OnStart(m.Service.RunApprovals)
 	m.Web, err = webui.New(webui.Config{
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
 		Ready: m.ready,
@@ -190,6 +222,11 @@ func (m *Main) ready(ctx context.Context) error {
 			return err
 		}
 	}
+	for _, check := range m.checks {
+		if err := check(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -202,32 +239,73 @@ func (m *Main) OnStart(f func(ctx context.Context)) { m.starters = append(m.star
 // OnClose registers a function run by Close.
 func (m *Main) OnClose(f func() error) { m.closers = append(m.closers, f) }
 
-// Run serves until ctx ends, then shuts down gracefully: /readyz turns unready, connected clients
-// are told to reconnect, in-flight requests finish.
+// OnReady adds a readiness check of this Main to /readyz; its error message is shown there.
+func (m *Main) OnReady(check func(ctx context.Context) error) { m.checks = append(m.checks, check) }
+
+// WrapPresence wraps what the Hub tells of connections coming and going before the Service hears
+// it; call it from a service hook.
+func (m *Main) WrapPresence(wrap func(next session.PresenceFunc) session.PresenceFunc) {
+	m.wraps = append(m.wraps, wrap)
+}
+
+// OnDrain registers a function run when shutdown begins, before clients are moved away.
+func (m *Main) OnDrain(f func()) { m.drainers = append(m.drainers, f) }
+
+// Shutdown budget: the drain delay comes on top. Kubernetes' terminationGracePeriodSeconds and
+// compose's stop_grace_period must cover both.
+const (
+	// shutdownTimeout bounds moving the clients away and finishing in-flight requests.
+	shutdownTimeout = 15 * time.Second
+	// stopTimeout bounds the background work (a write-back in flight) after the server stopped.
+	stopTimeout = 15 * time.Second
+)
+
+// Run serves until ctx ends, then shuts down gracefully, in the order a rolling restart needs:
+// /readyz turns unready while the server still serves, for POKOR_SHUTDOWN_DELAY, so that the load
+// balancer stops sending new clients here; then connected clients are told to reconnect (they
+// land on another instance, or on this one after a restart) and their sockets closed; in-flight
+// requests finish; last, the background work stops: the write-back worker finishes the delivery
+// in flight and gives back the entries it had claimed, for another instance to deliver.
 func (m *Main) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var bg sync.WaitGroup
 	for _, f := range m.starters {
-		go f(runCtx)
+		bg.Go(func() { f(runCtx) })
 	}
 	if ttl, _ := m.Config.SessionTTL(); ttl > 0 {
-		go m.expireSessions(runCtx, ttl)
+		bg.Go(func() { m.expireSessions(runCtx, ttl) })
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.ln) }()
 	m.Log.Info("pokor listening", "addr", m.Addr(), "base_url", m.Config.Get("POKOR_BASE_URL"), "version", version,
-		"database", strings.SplitN(m.Config.Get("POKOR_DATABASE_URL"), ":", 2)[0])
+		"database", strings.SplitN(m.Config.Get("POKOR_DATABASE_URL"), ":", 2)[0], "instance", m.Instance)
+	var err error
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
+		delay, _ := m.Config.Duration("POKOR_SHUTDOWN_DELAY")
+		m.Log.Info("shutting down", "drain_delay", delay)
+		m.Web.Drain()
+		m.draining.Store(true)
+		for _, f := range m.drainers {
+			f()
+		}
+		time.Sleep(delay)
+		shutCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
+		m.Web.Shutdown(shutCtx)
+		err = m.server.Shutdown(shutCtx)
+		done()
 	}
-	m.Log.Info("shutting down")
-	shutCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
-	defer done()
-	m.Web.Shutdown(shutCtx)
-	err := m.server.Shutdown(shutCtx)
 	cancel()
+	stopped := make(chan struct{})
+	go func() { bg.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(stopTimeout):
+		m.Log.Warn("background work did not stop in time")
+	}
+	m.Log.Info("stopped")
 	return err
 }
 

@@ -29,8 +29,10 @@ func (s *Store) skipLocked() string {
 func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, now time.Time, lease time.Duration) ([]*session.Outbox, error) {
 	rows, err := s.w.QueryContext(ctx, s.q(`UPDATE outbox SET claimed_by = ?, claimed_until = ?
 		WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt <= ? AND claimed_until < ?
+			AND NOT EXISTS (SELECT 1 FROM outbox busy WHERE busy.story_id = outbox.story_id AND busy.id <> outbox.id
+				AND busy.state = 'pending' AND busy.claimed_until >= ?)
 			ORDER BY next_attempt LIMIT ?`+s.skipLocked()+`)
-		RETURNING `+outboxCols), owner, ms(now.Add(lease)), ms(now), ms(now), n)
+		RETURNING `+outboxCols), owner, ms(now.Add(lease)), ms(now), ms(now), ms(now), n)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +89,7 @@ func (s *Store) ReleaseOutbox(ctx context.Context, owner string) error {
 func (s *Store) RequeueOutbox(ctx context.Context, sessionID, storyID string, now time.Time) (bool, error) {
 	won := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		won = false
 		res, err := s.txExec(ctx, tx, `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?, last_error = ''
 			WHERE session_id = ? AND story_id = ? AND state = 'failed'`, ms(now), sessionID, storyID)
 		if err != nil {

@@ -97,17 +97,47 @@ func (s *Store) loadSession(ctx context.Context, id string) (*session.Session, e
 	return &sess, nil
 }
 
-// UpdateSession saves the changeable fields of a session.
+// UpdateSession saves title, deck and settings.
 func (s *Store) UpdateSession(ctx context.Context, sess *session.Session) error {
-	deck, settings, origin, err := s.encodeSession(sess)
+	deck, settings, _, err := s.encodeSession(sess)
 	if err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, `UPDATE sessions SET title = ?, deck = ?, settings = ?, current_story_id = ?, origin = ?, updated_at = ?, closed_at = ? WHERE id = ?`,
-		sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.UpdatedAt), nullMS(sess.ClosedAt), sess.ID)
-	if s.cache != nil {
-		s.cache.forgetSession(sess.ID)
+	defer s.forgetSession(sess.ID)
+	return affected(s.exec(ctx, `UPDATE sessions SET title = ?, deck = ?, settings = ?, updated_at = ? WHERE id = ?`,
+		sess.Title, deck, settings, ms(sess.UpdatedAt), sess.ID))
+}
+
+// SetCurrentStory changes the current story, optionally only from an expected one.
+func (s *Store) SetCurrentStory(ctx context.Context, sessionID, storyID string, from *string, at time.Time) (bool, error) {
+	defer s.forgetSession(sessionID)
+	query, args := `UPDATE sessions SET current_story_id = ?, updated_at = ? WHERE id = ?`, []any{storyID, ms(at), sessionID}
+	if from != nil {
+		query, args = query+` AND current_story_id = ?`, append(args, *from)
 	}
+	res, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// CloseSession marks a session ended.
+func (s *Store) CloseSession(ctx context.Context, sessionID string, at time.Time) error {
+	defer s.forgetSession(sessionID)
+	return affected(s.exec(ctx, `UPDATE sessions SET closed_at = ?, updated_at = ? WHERE id = ?`, ms(at), ms(at), sessionID))
+}
+
+// forgetSession drops a session from the row cache after a write to it.
+func (s *Store) forgetSession(id string) {
+	if s.cache != nil {
+		s.cache.forgetSession(id)
+	}
+}
+
+// affected turns an UPDATE that matched no row into ErrNotFound.
+func affected(res sql.Result, err error) error {
 	if err != nil {
 		return err
 	}

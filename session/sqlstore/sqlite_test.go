@@ -23,7 +23,7 @@ func TestSQLiteRestart(t *testing.T) {
 	ann, bob := vs[0], vs[1]
 	sts := addStories(t, s, sess.ID, "Voting", "Revealed")
 	sess.CurrentStoryID = sts[0].ID
-	if err := s.UpdateSession(t.Context(), sess); err != nil {
+	if _, err := s.SetCurrentStory(t.Context(), sess.ID, sts[0].ID, nil, sess.UpdatedAt); err != nil {
 		t.Fatal(err)
 	}
 	castVote(t, s, sts[0].ID, 1, ann, "3")

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
@@ -234,8 +235,19 @@ func (s *Store) prepareWrites(ctx context.Context) error {
 	return nil
 }
 
-// tx runs f in a write transaction.
+// tx runs f in a write transaction. On PostgreSQL a transaction aborted to break a deadlock is
+// run again (f must start from scratch each time): writers of different instances meet there,
+// where on SQLite they queue.
 func (s *Store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.tx1(ctx, f)
+		if err == nil || attempt == 3 || s.dialect != postgres || !transient(err) {
+			return err
+		}
+	}
+}
+
+func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -255,10 +267,20 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...an
 	return tx.ExecContext(ctx, s.q(query), args...)
 }
 
+// migrateLock is the PostgreSQL advisory lock key that serialises migrations.
+const migrateLock = 727001
+
 // migrate applies the embedded migrations not yet applied, each in its own transaction. On
-// PostgreSQL an advisory lock serialises instances that start at the same moment.
+// PostgreSQL every step, the creation of schema_migrations included, first takes a transaction
+// advisory lock, so that instances starting at the same moment wait for each other: CREATE TABLE
+// IF NOT EXISTS alone is not safe against a concurrent one there. The lock is released with its
+// transaction, so a failed start never leaves it held.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	err := s.migrationTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -272,12 +294,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
-			if s.dialect == postgres {
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(727001)`); err != nil {
-					return err
-				}
-			}
+		err = s.migrationTx(ctx, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
 				return err
@@ -298,6 +315,18 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// migrationTx runs f in a transaction that, on PostgreSQL, holds the migration lock.
+func (s *Store) migrationTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+				return err
+			}
+		}
+		return f(tx)
+	})
 }
 
 // splitSQL splits a migration into statements at semicolons that end a line, dropping comments.
@@ -340,15 +369,17 @@ func nullMS(t *time.Time) any {
 	return t.UnixMilli()
 }
 
+// transient reports whether PostgreSQL aborted a transaction to break a deadlock or a
+// serialization conflict, which a retry resolves.
+func transient(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
+}
+
 // notFound maps sql.ErrNoRows to session.ErrNotFound.
 func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return session.ErrNotFound
 	}
 	return err
-}
-
-// placeholders returns "?, ?, ?" for n values.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

@@ -116,16 +116,25 @@ func (s *Store) UpdateStory(ctx context.Context, st *session.Story) error {
 	return nil
 }
 
-// DeleteStory deletes a story; rounds, votes and outbox entries cascade.
+// DeleteStory deletes a story; rounds, votes and outbox entries cascade. On PostgreSQL it first
+// locks the story's rounds: a vote locks its round, then (checking its foreign key) the story, and
+// taking them in the same order keeps a deletion and a vote from deadlocking.
 func (s *Store) DeleteStory(ctx context.Context, sessionID, id string) error {
-	res, err := s.exec(ctx, `DELETE FROM stories WHERE id = ? AND session_id = ?`, id, sessionID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return session.ErrNotFound
-	}
-	return nil
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == postgres {
+			if _, err := s.txExec(ctx, tx, `SELECT 1 FROM rounds WHERE story_id = ? FOR UPDATE`, id); err != nil {
+				return err
+			}
+		}
+		res, err := s.txExec(ctx, tx, `DELETE FROM stories WHERE id = ? AND session_id = ?`, id, sessionID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return session.ErrNotFound
+		}
+		return nil
+	})
 }
 
 // ReorderStories sets each story's position to its index in ids.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -66,12 +67,16 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"Votes", testVotes},
 		{"ConcurrentVotes", testConcurrentVotes},
 		{"VotesRacingReveal", testVotesRacingReveal},
+		{"NoVoteAfterReveal", testNoVoteAfterReveal},
+		{"VotesRacingDeleteStory", testVotesRacingDeleteStory},
 		{"ConcurrentReveal", testConcurrentReveal},
 		{"StartRound", testStartRound},
 		{"Accept", testAccept},
 		{"Outbox", testOutbox},
+		{"ConcurrentClaims", testConcurrentClaims},
 		{"Connections", testConnections},
 		{"DeleteIdleSessions", testDeleteIdleSessions},
+		{"SlackInstallations", testSlackInstallations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -336,13 +341,25 @@ func testSessions(t *testing.T, s *Store) {
 	sess.Title = "Sprint 43"
 	sess.Deck = shirt
 	sess.Settings = session.Settings{Async: true, Anonymous: true, RequireApproval: true}
-	sess.CurrentStoryID = "story-x"
-	sess.Origin.Channel = "C2"
 	sess.UpdatedAt = t0.Add(time.Hour)
-	sess.ClosedAt = &closed
 	if err := s.UpdateSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
+	// The current story moves by compare-and-set: a stale expectation changes nothing.
+	stale := "not-the-current-story"
+	if ok, err := s.SetCurrentStory(ctx, sess.ID, "story-y", &stale, t0.Add(time.Hour)); err != nil || ok {
+		t.Fatalf("SetCurrentStory from a stale story = %v, %v; want false", ok, err)
+	}
+	empty := ""
+	if ok, err := s.SetCurrentStory(ctx, sess.ID, "story-x", &empty, t0.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("SetCurrentStory from the current story = %v, %v; want true", ok, err)
+	}
+	sess.CurrentStoryID = "story-x"
+	if err := s.CloseSession(ctx, sess.ID, closed); err != nil {
+		t.Fatal(err)
+	}
+	sess.ClosedAt, sess.UpdatedAt = &closed, closed
+	wantNotFound(t, "CloseSession of an unknown session", s.CloseSession(ctx, "no-such-session", closed))
 	got, err = s.Session(ctx, sess.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -923,6 +940,166 @@ func testVotesRacingReveal(t *testing.T, s *Store) {
 		case errs[i] != nil && got[p.ID] != "":
 			t.Errorf("vote %d was refused but is stored", i)
 		}
+	}
+}
+
+// testNoVoteAfterReveal has voters change their votes as fast as they can while the round is
+// revealed: the votes the reveal shows are the votes the round keeps. A vote that passed its
+// "round is voting" check before the reveal but committed after it would change a revealed round
+// (on PostgreSQL the vote locks the round row FOR SHARE, so the two are ordered).
+func testNoVoteAfterReveal(t *testing.T, s *Store) {
+	testNoVoteAfterRevealOn(t, s, s)
+}
+
+// testNoVoteAfterRevealOn runs the check with votes going through two stores on one database
+// (two instances) and the reveal through the first.
+func testNoVoteAfterRevealOn(t *testing.T, s, other *Store) {
+	ctx := t.Context()
+	sess, _ := createSession(t, s, nil)
+	ps := voters(t, s, sess.ID, 12)
+	for round := range 8 {
+		st := addStories(t, s, sess.ID, fmt.Sprint("Race ", round))[0]
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			acked = map[string]string{} // the last card each voter had acknowledged
+		)
+		start := make(chan struct{})
+		for i, p := range ps {
+			store := s
+			if i%2 == 1 {
+				store = other
+			}
+			wg.Go(func() {
+				<-start
+				for n := 0; ; n++ {
+					card := []string{"1", "2", "3", "5", "8", "13"}[n%6]
+					err := store.CastVote(ctx, &session.Vote{StoryID: st.ID, Round: 1, ParticipantID: p.ID, Card: card, CastAt: t0})
+					if errors.Is(err, session.ErrRoundClosed) {
+						return
+					}
+					if err != nil {
+						t.Errorf("CastVote: %v", err)
+						return
+					}
+					mu.Lock()
+					acked[p.ID] = card
+					mu.Unlock()
+				}
+			})
+		}
+		close(start)
+		time.Sleep(time.Duration(5+round*3) * time.Millisecond)
+		if ok, err := s.Reveal(ctx, st.ID, 1, t0.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("Reveal: %v, %v", ok, err)
+		}
+		shown := getVotes(t, s, st.ID, 1)
+		wg.Wait()
+		kept := getVotes(t, s, st.ID, 1)
+		if !maps.Equal(shown, kept) {
+			t.Fatalf("round %d: the reveal showed %v but the round keeps %v: a vote landed after the reveal", round, shown, kept)
+		}
+		mu.Lock()
+		if !maps.Equal(acked, kept) {
+			t.Errorf("round %d: acknowledged votes %v, stored %v", round, acked, kept)
+		}
+		mu.Unlock()
+	}
+}
+
+// testVotesRacingDeleteStory deletes stories while they are voted on: a vote is stored or refused
+// as closed, never lost in an error (on PostgreSQL the two may deadlock, and the vote is retried).
+func testVotesRacingDeleteStory(t *testing.T, s *Store) {
+	ctx := t.Context()
+	sess, _ := createSession(t, s, nil)
+	ps := voters(t, s, sess.ID, 8)
+	for i := range 10 {
+		st := addStories(t, s, sess.ID, fmt.Sprint("Doomed ", i))[0]
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for _, p := range ps {
+			wg.Go(func() {
+				<-start
+				for range 20 {
+					err := s.CastVote(ctx, &session.Vote{StoryID: st.ID, Round: 1, ParticipantID: p.ID, Card: "3", CastAt: t0})
+					if errors.Is(err, session.ErrRoundClosed) {
+						return
+					}
+					if err != nil {
+						t.Errorf("a vote racing the story's deletion: %v", err)
+						return
+					}
+				}
+			})
+		}
+		close(start)
+		time.Sleep(time.Millisecond)
+		if err := s.DeleteStory(ctx, sess.ID, st.ID); err != nil {
+			t.Fatalf("DeleteStory: %v", err)
+		}
+		wg.Wait()
+	}
+}
+
+// testConcurrentClaims has several workers claim the outbox at once: each entry goes to exactly
+// one of them.
+func testConcurrentClaims(t *testing.T, s *Store) {
+	testConcurrentClaimsOn(t, s, s)
+}
+
+func testConcurrentClaimsOn(t *testing.T, s, other *Store) {
+	ctx := t.Context()
+	sess, _ := createSession(t, s, nil)
+	ann := voters(t, s, sess.ID, 1)[0]
+	want := map[string]bool{}
+	for i := range 40 {
+		st := importStory(t, s, sess.ID, "github", fmt.Sprintf("acme/api#%d", i+1))
+		castVote(t, s, st.ID, 1, ann, "5")
+		reveal(t, s, st.ID, 1)
+		e := outboxFor(st, "5", t0)
+		accept(t, s, st, 1, "5", e)
+		want[e.ID] = true
+	}
+	var (
+		mu      sync.Mutex
+		claimed = map[string][]string{} // entry → owners that claimed it
+		wg      sync.WaitGroup
+	)
+	start := make(chan struct{})
+	for w := range 8 {
+		store := s
+		if w%2 == 1 {
+			store = other
+		}
+		owner := fmt.Sprint("worker-", w)
+		wg.Go(func() {
+			<-start
+			for {
+				got, err := store.ClaimOutbox(ctx, owner, 3, t0.Add(time.Second), time.Hour)
+				if err != nil {
+					t.Errorf("ClaimOutbox: %v", err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, o := range got {
+					claimed[o.ID] = append(claimed[o.ID], owner)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for id := range want {
+		if owners := claimed[id]; len(owners) != 1 {
+			t.Errorf("entry %s claimed by %v, want exactly one worker", id, owners)
+		}
+	}
+	if len(claimed) != len(want) {
+		t.Errorf("%d entries claimed, want %d", len(claimed), len(want))
 	}
 }
 

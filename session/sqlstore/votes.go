@@ -32,7 +32,7 @@ func insertVoteSQL(lock string) string {
 
 const (
 	revealRoundSQL = `UPDATE rounds SET state = 'revealed', revealed_at = ? WHERE story_id = ? AND number = ? AND state = 'voting'`
-	revealStorySQL = `UPDATE stories SET round_state = 'revealed' WHERE id = ? AND round = ?`
+	revealStorySQL = `UPDATE stories SET round_state = 'revealed' WHERE id = ? AND round = ? AND round_state = 'voting'`
 	nextRoundSQL   = `UPDATE stories SET round = round + 1, round_state = 'voting', status = 'open' WHERE id = ? AND round = ?`
 	closeRoundSQL  = `UPDATE rounds SET state = 'revealed', revealed_at = COALESCE(revealed_at, ?) WHERE story_id = ? AND number = ?`
 	openRoundSQL   = `INSERT INTO rounds (story_id, number, state, started_at) VALUES (?, ?, 'voting', ?)`
@@ -136,19 +136,23 @@ func (s *Store) Rounds(ctx context.Context, storyID string) ([]session.Round, er
 }
 
 // Reveal flips a voting round to revealed; the conditional UPDATE lets exactly one caller win.
+// The story row is updated first, as StartRound does, so that the two never wait for each other's
+// locks in opposite orders on PostgreSQL; a vote in flight holds the round row FOR SHARE, so the
+// reveal waits for it, or the vote sees the round revealed.
 func (s *Store) Reveal(ctx context.Context, storyID string, round int, at time.Time) (bool, error) {
 	return s.rounds.do(ctx, roundOp{kind: opReveal, storyID: storyID, round: round, at: at})
 }
 
+// reveal is Reveal within tx.
 func (s *Store) reveal(ctx context.Context, tx *sql.Tx, storyID string, round int, at time.Time) (bool, error) {
-	res, err := s.txExec(ctx, tx, revealRoundSQL, ms(at), storyID, round)
+	res, err := s.txExec(ctx, tx, revealStorySQL, storyID, round)
 	if err != nil {
 		return false, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	_, err = s.txExec(ctx, tx, revealStorySQL, storyID, round)
+	_, err = s.txExec(ctx, tx, revealRoundSQL, ms(at), storyID, round)
 	return err == nil, err
 }
 
@@ -177,6 +181,7 @@ func (s *Store) startRound(ctx context.Context, tx *sql.Tx, storyID string, afte
 func (s *Store) Accept(ctx context.Context, storyID string, round int, value string, wb *session.Outbox) (bool, error) {
 	won := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		won = false
 		sync := ""
 		if wb != nil {
 			sync = string(session.SyncPending)
@@ -358,6 +363,7 @@ func (w *roundWriter) write(batch []roundOp) {
 	defer cancel()
 	results := make([]bool, len(batch))
 	err := w.s.tx(ctx, func(tx *sql.Tx) error {
+		clear(results) // a retried transaction starts from scratch
 		for i, op := range batch {
 			ok, err := w.apply(ctx, tx, op)
 			if err != nil {

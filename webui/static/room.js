@@ -43,6 +43,10 @@
   }
   const act = (type, fields) => call(type, fields).catch((e) => { toast(e.message, "error"); throw e; });
 
+  // Hooks for the room's other scripts (trackers.js): the state, the request helpers, and
+  // handlers for events room.js does not know ("import") and for every render.
+  const hooks = window.Pokor = { sid, state, call, http, toast, render: () => render(), currentId: () => currentId(), onEvent: [], onRender: [] };
+
   // ---- connection ----
   async function start() {
     try {
@@ -125,12 +129,15 @@
       case "admission":
         if (d.admitted) { reconnectSoon(); return; }
         state.closed = true; if (state.ws) state.ws.close();
-        showEnded(d.removed ? "You were removed from this session" : "An organizer did not admit you", "Ask the organizer if this is a mistake.");
+        if (d.removed) showEnded("You were removed from this session", "Ask the organizer if this is a mistake.");
+        else if (d.reason === "expired") showEnded("Nobody answered your request to join in time", "Open the room link again to ask once more.");
+        else if (d.reason === "closed") showEnded("The session ended before you were admitted", "Ask the organizer for the next one.");
+        else showEnded("An organizer did not admit you", "Ask the organizer if this is a mistake.");
         return;
       case "notice": toast(d.message, d.level || ""); return;
       case "closed": s.session = d; break;
       case "reconnect": setConn("server restarting…", "bad"); reconnectSoon(); return;
-      default: return;
+      default: for (const f of hooks.onEvent) f(ev); return;
     }
     render();
   }
@@ -153,6 +160,7 @@
     for (const el of document.querySelectorAll(".org-only")) el.hidden = !isOrg() || !!s.session.closed_at;
     $("open-settings").hidden = !isOrg();
     renderStories(); renderCurrent(); renderPeople();
+    for (const f of hooks.onRender) f();
   }
 
   function renderStories() {

@@ -1,0 +1,309 @@
+package slack
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/session"
+)
+
+// Lifetimes Slack gives us, and those we give.
+const (
+	// replyLifetime is how long a response_url takes posts: 30 minutes (and 5 posts).
+	replyLifetime = 30 * time.Minute
+	// linkLifetime is how long the Join as organizer link works.
+	linkLifetime = 24 * time.Hour
+	// importTimeout bounds an import started from Slack.
+	importTimeout = 10 * time.Minute
+	// postTimeout bounds one post to a response_url.
+	postTimeout = 10 * time.Second
+)
+
+// The action ids of the buttons Pokor puts in messages.
+const (
+	actionJoinOrganizer = "join_organizer"
+	actionInvite        = "invite_channel"
+	actionJoinRoom      = "join_room"
+	actionOpenSession   = "open_session"
+)
+
+// command answers /pokor: it creates the session and answers at once with an ephemeral message
+// holding the organizer's pre-signed link and an Invite channel button. An import named in the
+// text runs after the answer and reports to the response_url.
+func (b *Bot) command(c *gin.Context) {
+	body, ok := b.signedBody(c)
+	if !ok {
+		return
+	}
+	sc, err := slackgo.SlashCommandParse(c.Request)
+	if err != nil {
+		c.String(http.StatusBadRequest, "not a slash command")
+		return
+	}
+	// A retry of a command already answered gets the same answer and creates nothing. While
+	// the first attempt is still running, the retry waits for it, within Slack's 3 seconds.
+	entry, first := b.commands.begin(commandKey(sc, body), b.now())
+	if !first {
+		b.log.Info("slash command retried; answering as the first time", "team", sc.TeamID, "retry", c.GetHeader("X-Slack-Retry-Num"))
+		select {
+		case <-entry.done:
+			c.Data(http.StatusOK, "application/json", entry.body)
+		case <-time.After(2 * time.Second):
+			c.Status(http.StatusOK) // acknowledge only: the first attempt will answer
+		case <-c.Request.Context().Done():
+		}
+		return
+	}
+	var out []byte
+	defer func() { b.commands.finish(entry, out) }()
+	out, err = json.Marshal(b.answer(c.Request.Context(), sc))
+	if err != nil {
+		b.log.Error("encoding the answer", "err", err)
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	c.Data(http.StatusOK, "application/json", out)
+}
+
+// commandKey names one invocation of a command. Slack retries with the same body, hence the same
+// trigger_id, but with a new timestamp and so a new signature: the signature would not catch a
+// retry, the trigger_id does. A body without one is named by its hash.
+func commandKey(sc slackgo.SlashCommand, body []byte) string {
+	if sc.TriggerID != "" {
+		return sc.TeamID + "/" + sc.TriggerID
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// answer runs a parsed command and returns the message to show its author.
+func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.WebhookMessage {
+	cmd, err := bots.Parse(sc.Text)
+	var pe *bots.ParseError
+	switch {
+	case errors.As(err, &pe):
+		return help(pe.Msg)
+	case err != nil:
+		return help("")
+	case cmd.Help:
+		return help("")
+	}
+	now := b.now()
+	name := displayName(sc.UserName)
+	chatID := "slack:" + sc.TeamID + ":" + sc.UserID
+	sess, org, _, err := b.svc.CreateSession(ctx, session.CreateInput{
+		Title: cmd.Title, Organizer: name, ChatID: chatID,
+		Origin: session.Origin{Platform: "slack", Team: sc.TeamID, Channel: sc.ChannelID,
+			ReplyURL: sc.ResponseURL, ReplyExpires: now.Add(replyLifetime)},
+	})
+	if err != nil {
+		if session.ErrorCode(err) == session.CodeInternal {
+			b.log.Error("creating a session from Slack", "team", sc.TeamID, "err", err)
+		}
+		return ephemeral(":warning: Pokor could not start the session: " + session.ErrorMessage(err))
+	}
+	link := b.svc.LinkURL(session.Link{SessionID: sess.ID, Role: session.RoleOrganizer, ChatID: chatID, Name: name,
+		Expires: now.Add(linkLifetime).Unix()})
+	if cmd.Source != "" {
+		b.startImport(sess, org, cmd, sc.ResponseURL)
+	}
+	return organizerMessage(sess, link, cmd)
+}
+
+// displayName is the organizer's name in the room: the Slack user name, within the room's limit.
+func displayName(userName string) string {
+	name := strings.TrimSpace(userName)
+	if name == "" {
+		return "Slack user"
+	}
+	if utf8.RuneCountInString(name) > session.MaxNameLen {
+		name = string([]rune(name)[:session.MaxNameLen])
+	}
+	return name
+}
+
+// startImport imports the stories the command names, after the answer: trackers may take longer
+// than Slack's 3 seconds. The outcome goes to the response_url in words.
+func (b *Bot) startImport(sess *session.Session, org *session.Participant, cmd bots.Command, responseURL string) {
+	b.background(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, importTimeout)
+		defer cancel()
+		res, err := b.svc.Import(ctx, session.Actor{SessionID: sess.ID, ParticipantID: org.ID}, cmd.Source, cmd.Query)
+		var text string
+		switch {
+		case err != nil && b.ctx.Err() != nil:
+			text = fmt.Sprintf(":warning: The import from %s into *%s* was interrupted because Pokor is restarting. Import again from the room.", cmd.Source, escape(sess.Title))
+		case err != nil:
+			if session.ErrorCode(err) == session.CodeInternal {
+				b.log.Error("import from Slack failed", "session", sess.ID, "source", cmd.Source, "err", err)
+			}
+			text = fmt.Sprintf(":warning: Could not import stories from %s into *%s*: %s", cmd.Source, escape(sess.Title), escape(session.ErrorMessage(err)))
+		case res.Added+res.Updated == 0:
+			text = fmt.Sprintf("No stories from %s match `%s`; *%s* is ready for stories added in the room.", cmd.Source, escape(cmd.Query), escape(sess.Title))
+		default:
+			text = fmt.Sprintf(":white_check_mark: Imported %s from %s into *%s*.", plural(res.Added+res.Updated, "story", "stories"), cmd.Source, escape(sess.Title))
+		}
+		if err := b.postReply(responseURL, ephemeral(text)); err != nil {
+			b.log.Warn("reporting an import to Slack", "session", sess.ID, "err", err)
+		}
+	})
+}
+
+// postReply posts a message to a response_url. It runs with its own deadline, so an outcome is
+// still reported while the bot closes. Its error never quotes the URL.
+func (b *Bot) postReply(responseURL string, msg *slackgo.WebhookMessage) error {
+	if responseURL == "" {
+		return errors.New("no response_url")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), postTimeout)
+	defer cancel()
+	if err := slackgo.PostWebhookCustomHTTPContext(ctx, responseURL, b.http, msg); err != nil {
+		return errors.New(explain(err))
+	}
+	return nil
+}
+
+// ephemeral is a message only the author of the command sees.
+func ephemeral(text string, blocks ...slackgo.Block) *slackgo.WebhookMessage {
+	m := &slackgo.WebhookMessage{ResponseType: slackgo.ResponseTypeEphemeral, Text: text}
+	if len(blocks) > 0 {
+		m.Blocks = &slackgo.Blocks{BlockSet: blocks}
+	}
+	return m
+}
+
+// help shows the /pokor grammar, after what was wrong when there is something.
+func help(problem string) *slackgo.WebhookMessage {
+	text := bots.Grammar
+	if problem != "" {
+		text = ":warning: " + problem + "\n\n" + text
+	}
+	return ephemeral(text, slackgo.NewSectionBlock(mrkdwn(text), nil, nil))
+}
+
+// organizerMessage is the private answer to /pokor: the session's title, the organizer's
+// pre-signed link, and the button that invites the channel. The link appears only here.
+func organizerMessage(sess *session.Session, link string, cmd bots.Command) *slackgo.WebhookMessage {
+	blocks := []slackgo.Block{
+		slackgo.NewHeaderBlock(plain(truncate(sess.Title, 150))),
+		slackgo.NewSectionBlock(mrkdwn("Your planning-poker session is ready. *Join as organizer* opens it with you in charge: "+
+			"the link is yours alone and works for 24 hours. *Invite channel* posts a link everyone here can join with."), nil, nil),
+	}
+	if cmd.Source != "" {
+		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":hourglass_flowing_sand: Importing stories from %s (`%s`); the result will appear here.",
+			cmd.Source, escape(truncate(cmd.Query, 200))))))
+	}
+	join := slackgo.NewButtonBlockElement(actionJoinOrganizer, "", plain("Join as organizer")).WithURL(link).WithStyle(slackgo.StylePrimary)
+	invite := slackgo.NewButtonBlockElement(actionInvite, sess.ID, plain("Invite channel"))
+	blocks = append(blocks, slackgo.NewActionBlock("pokor_session", join, invite))
+	return ephemeral("Your planning-poker session “"+escape(sess.Title)+"” is ready: join as organizer, then invite the channel.", blocks...)
+}
+
+func plain(s string) *slackgo.TextBlockObject {
+	return slackgo.NewTextBlockObject(slackgo.PlainTextType, s, true, false)
+}
+
+func mrkdwn(s string) *slackgo.TextBlockObject {
+	return slackgo.NewTextBlockObject(slackgo.MarkdownType, s, false, false)
+}
+
+// escape makes user text safe in Slack mrkdwn: &, < and > are its control characters
+// (https://docs.slack.dev/messaging/formatting-message-text#escaping).
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// truncate shortens s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// Dedupe of retries.
+const (
+	// retryWindow is how long an answer is remembered: longer than Slack's retries and than the
+	// 5 minutes after which a replayed request fails the signature check anyway.
+	retryWindow = 10 * time.Minute
+	// maxReplies bounds the memory the answers take; past it, the oldest are forgotten.
+	maxReplies = 10000
+)
+
+// replies remembers the answer to each recent command, in memory. A retry that reaches another
+// instance behind a load balancer is not caught: Slack rarely retries a command that was
+// answered in time, and the handler answers in milliseconds, so the rare duplicate is a second
+// empty session, not worth a shared store on the hot path.
+type replies struct {
+	mu      sync.Mutex
+	ttl     time.Duration
+	max     int
+	entries map[string]*reply
+	order   []string // keys by arrival, for expiry
+}
+
+type reply struct {
+	done chan struct{} // closed once body is set
+	body []byte
+	at   time.Time
+}
+
+func newReplies(ttl time.Duration, max int) *replies {
+	return &replies{ttl: ttl, max: max, entries: map[string]*reply{}}
+}
+
+// begin returns the entry of key and true when the caller is the first to ask, and must finish it.
+func (r *replies) begin(key string, now time.Time) (*reply, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.order) > 0 {
+		e := r.entries[r.order[0]]
+		if len(r.order) < r.max && now.Sub(e.at) < r.ttl {
+			break
+		}
+		delete(r.entries, r.order[0])
+		r.order = r.order[1:]
+	}
+	if e, ok := r.entries[key]; ok {
+		return e, false
+	}
+	e := &reply{done: make(chan struct{}), at: now}
+	r.entries[key] = e
+	r.order = append(r.order, key)
+	return e, true
+}
+
+// finish records the answer and releases the retries waiting for it.
+func (r *replies) finish(e *reply, body []byte) {
+	e.body = body // read by the waiters only after done is closed
+	close(e.done)
+}
+
+// isSSLCheck reports whether a body is Slack's check of the Request URL's certificate
+// (ssl_check=1), which carries no command and needs only a 200. Such checks may come unsigned;
+// Bolt, Slack's own framework, answers them before verifying signatures too.
+func isSSLCheck(body []byte) bool {
+	v, err := url.ParseQuery(string(body))
+	return err == nil && v.Get("ssl_check") == "1" && v.Get("command") == "" && v.Get("payload") == ""
+}

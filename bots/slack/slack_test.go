@@ -1,0 +1,554 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/session/sqlstore"
+	"github.com/pokor/pokor/webui"
+)
+
+// The secrets of the tests. The signing secret is the one of Slack's documented example.
+const (
+	signingSecret = "8f742231b10e8888abcd99yyyzzz85a5"
+	pokorSecret   = "slack-test-secret-0123456789-abcdefghijklmnop"
+	clientID      = "1234567890.0987654321"
+	clientSecret  = "client-secret-for-tests"
+	installCode   = "good-code"
+	// installedToken is the bot token of testdata/oauth_v2_access_docs_example.json.
+	installedToken = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+	installedTeam  = "T9TK3CUKW"
+	envBotToken    = "xoxb-single-workspace-token"
+)
+
+// sign returns Slack's v0 signature of a body.
+func sign(secret, ts string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("v0:" + ts + ":"))
+	m.Write(body)
+	return "v0=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// clock is the tests' time, shared by the bot and the service.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer collects the logs of a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fakeSlack is Slack's Web API and its response_url webhooks, answering with the documented
+// payloads of testdata and recording what Pokor sent.
+type fakeSlack struct {
+	srv  *httptest.Server
+	base string // Pokor's base URL, for the OAuth redirect_uri
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced at each recorded request
+	chat    []chatPost
+	hooks   []hookPost
+	// postError, when set, is the error chat.postMessage answers with.
+	postError string
+	// hookStatus, when set, is the status the response_urls answer with.
+	hookStatus int
+}
+
+type chatPost struct {
+	Token, Channel, Text, Blocks string
+}
+
+type hookPost struct {
+	Path string
+	Msg  message
+	Raw  string
+}
+
+func newFakeSlack(t *testing.T) *fakeSlack {
+	t.Helper()
+	f := &fakeSlack{changed: make(chan struct{})}
+	oauth := readFile(t, "testdata/oauth_v2_access_docs_example.json")
+	authTest := readFile(t, "testdata/auth_test_docs_example.json")
+	posted := readFile(t, "testdata/chat_postMessage_docs_example.json")
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/oauth.v2.access", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		if r.PostForm.Get("client_id") != clientID || r.PostForm.Get("client_secret") != clientSecret {
+			writeSlack(w, `{"ok":false,"error":"invalid_client_id"}`)
+			return
+		}
+		if r.PostForm.Get("redirect_uri") != f.base+"/slack/oauth/callback" {
+			writeSlack(w, `{"ok":false,"error":"bad_redirect_uri"}`)
+			return
+		}
+		if r.PostForm.Get("code") != installCode {
+			writeSlack(w, `{"ok":false,"error":"invalid_code"}`)
+			return
+		}
+		writeSlack(w, string(oauth))
+	})
+	mux.HandleFunc("POST /api/auth.test", func(w http.ResponseWriter, r *http.Request) {
+		if bearer(r) != envBotToken {
+			writeSlack(w, `{"ok":false,"error":"invalid_auth"}`)
+			return
+		}
+		writeSlack(w, string(authTest))
+	})
+	mux.HandleFunc("POST /api/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		f.record(func() {
+			f.chat = append(f.chat, chatPost{Token: bearer(r), Channel: r.PostForm.Get("channel"), Text: r.PostForm.Get("text"), Blocks: r.PostForm.Get("blocks")})
+		})
+		f.mu.Lock()
+		e := f.postError
+		f.mu.Unlock()
+		if e != "" {
+			writeSlack(w, `{"ok":false,"error":"`+e+`"}`)
+			return
+		}
+		writeSlack(w, string(posted))
+	})
+	mux.HandleFunc("POST /hooks/", func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var m message
+		if r.Header.Get("Content-Type") != "application/json" || json.Unmarshal(raw, &m) != nil {
+			http.Error(w, "invalid_payload", http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		status := f.hookStatus
+		f.mu.Unlock()
+		if status != 0 {
+			http.Error(w, "expired_url", status)
+			return
+		}
+		f.record(func() { f.hooks = append(f.hooks, hookPost{Path: r.URL.Path, Msg: m, Raw: string(raw)}) })
+		_, _ = io.WriteString(w, "ok")
+	})
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// bearer returns the token of a Web API call: the Authorization header, or the token field of
+// the form (both are documented; slack-go sends the form field).
+func bearer(r *http.Request) string {
+	if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return t
+	}
+	_ = r.ParseForm()
+	return r.PostForm.Get("token")
+}
+
+func writeSlack(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = io.WriteString(w, body)
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (f *fakeSlack) record(change func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change()
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// hookURL is a response_url on the fake.
+func (f *fakeSlack) hookURL(path string) string { return f.srv.URL + "/hooks/" + path }
+
+// wait returns once found, called under the lock, reports true; it fails the test after 5 s.
+func (f *fakeSlack) wait(t *testing.T, what string, found func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	for {
+		f.mu.Lock()
+		ok := found()
+		changed := f.changed
+		f.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// waitHook returns the first post to the response_url with that path for which match is true.
+func (f *fakeSlack) waitHook(t *testing.T, path string, match func(hookPost) bool) hookPost {
+	t.Helper()
+	var got hookPost
+	f.wait(t, "a post to the response_url "+path, func() bool {
+		for _, h := range f.hooks {
+			if h.Path == "/hooks/"+path && match(h) {
+				got = h
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// hookCount counts the posts to the response_urls whose path starts with prefix.
+func (f *fakeSlack) hookCount(prefix string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, h := range f.hooks {
+		if strings.HasPrefix(h.Path, "/hooks/"+prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitChat returns the first chat.postMessage for which match is true.
+func (f *fakeSlack) waitChat(t *testing.T, match func(chatPost) bool) chatPost {
+	t.Helper()
+	var got chatPost
+	f.wait(t, "a chat.postMessage", func() bool {
+		for _, p := range f.chat {
+			if match(p) {
+				got = p
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// message is what Pokor answers Slack with, decoded loosely for assertions.
+type message struct {
+	ResponseType    string  `json:"response_type"`
+	Text            string  `json:"text"`
+	ReplaceOriginal bool    `json:"replace_original"`
+	Blocks          []block `json:"blocks"`
+}
+
+type block struct {
+	Type      string    `json:"type"`
+	Text      *textObj  `json:"text"`
+	Elements  []element `json:"elements"`
+	Accessory *element  `json:"accessory"`
+}
+
+type textObj struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+type element struct {
+	Type     string          `json:"type"`
+	ActionID string          `json:"action_id"`
+	URL      string          `json:"url"`
+	Value    string          `json:"value"`
+	Style    string          `json:"style"`
+	Text     json.RawMessage `json:"text"`
+}
+
+// button returns the button of a message with that action id.
+func (m message) button(actionID string) (element, bool) {
+	for _, b := range m.Blocks {
+		for _, e := range append(b.Elements, ptrSlice(b.Accessory)...) {
+			if e.Type == "button" && e.ActionID == actionID {
+				return e, true
+			}
+		}
+	}
+	return element{}, false
+}
+
+func ptrSlice(e *element) []element {
+	if e == nil {
+		return nil
+	}
+	return []element{*e}
+}
+
+// countingStore counts the sessions created, to prove a request created none.
+type countingStore struct {
+	*sqlstore.Store
+	created atomic.Int32
+}
+
+func (s *countingStore) CreateSession(ctx context.Context, sess *session.Session, org *session.Participant, tokenHash string) error {
+	s.created.Add(1)
+	return s.Store.CreateSession(ctx, sess, org, tokenHash)
+}
+
+// fakeTrackers is a GitHub with three stories for "acme/api label:ready".
+type fakeTrackers struct {
+	// gate, when set, holds every List until it is closed.
+	gate chan struct{}
+}
+
+func (f *fakeTrackers) Has(source string) bool { return source == "github" }
+
+func (f *fakeTrackers) List(ctx context.Context, source string, _ session.Credentials, query, _ string) (session.ExternalPage, error) {
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return session.ExternalPage{}, ctx.Err()
+		}
+	}
+	switch query {
+	case "acme/api label:ready":
+		return session.ExternalPage{Total: 3, Stories: []session.ExternalStory{
+			{Key: "acme/api#1", Title: "Log in with SSO", URL: "https://github.com/acme/api/issues/1"},
+			{Key: "acme/api#2", Title: "Export as CSV", URL: "https://github.com/acme/api/issues/2"},
+			{Key: "acme/api#3", Title: "Rate limits", URL: "https://github.com/acme/api/issues/3"},
+		}}, nil
+	case "acme/missing":
+		return session.ExternalPage{}, &session.Error{Code: session.CodeNotFound, Message: "github: repository acme/missing was not found, or the token cannot see it"}
+	}
+	return session.ExternalPage{Total: 0}, nil
+}
+
+func (f *fakeTrackers) Write(context.Context, string, session.Credentials, string, session.WriteBack) (string, error) {
+	return "written", nil
+}
+
+func (f *fakeTrackers) Retry(error) (bool, time.Duration) { return false, 0 }
+
+// env is a Pokor server built from its real parts (SQLite store, hub, service, web server) with
+// the Slack app mounted on its router, and a fake Slack beside it.
+type env struct {
+	t        *testing.T
+	clock    *clock
+	keys     *session.Keys
+	store    *countingStore
+	hub      *session.Hub
+	svc      *session.Service
+	bot      *Bot
+	pokor    *httptest.Server
+	slack    *fakeSlack
+	trackers *fakeTrackers
+	logs     *syncBuffer
+	triggers atomic.Int64
+	// secrets must never appear in the logs: link tokens, response_urls, bot tokens.
+	secretsMu sync.Mutex
+	secrets   []string
+}
+
+func newEnv(t *testing.T, configure ...func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, clock: &clock{t: time.Now().Truncate(time.Second)}, logs: &syncBuffer{}, trackers: &fakeTrackers{}}
+	t.Cleanup(e.checkLogs) // runs last
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.slack = newFakeSlack(t)
+
+	var err error
+	if e.keys, err = session.NewKeys(pokorSecret); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlstore.Open(t.Context(), "sqlite:"+t.TempDir()+"/p.db", e.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	e.store = &countingStore{Store: st}
+
+	// The listener comes first: the base URL goes into every link.
+	e.pokor = httptest.NewUnstartedServer(nil)
+	base := "http://" + e.pokor.Listener.Addr().String()
+	e.slack.base = base
+	e.hub = session.NewHub()
+	notifiers := bots.Notifiers{}
+	e.svc = session.NewService(session.Config{
+		Store: e.store, Bus: session.LocalBus{Hub: e.hub}, Presence: e.hub, Keys: e.keys, BaseURL: base,
+		Trackers: e.trackers, Notifier: notifiers, Logger: log, Now: e.clock.Now,
+	})
+	e.hub.OnPresence(e.svc.PresenceChanged)
+	web, err := webui.New(webui.Config{Service: e.svc, Hub: e.hub, BaseURL: base, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		SigningSecret: signingSecret, ClientID: clientID, ClientSecret: clientSecret,
+		APIURL: e.slack.srv.URL + "/api", BaseURL: base, Service: e.svc, Installations: e.store,
+		Now: e.clock.Now, Logger: log,
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	if e.bot, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.bot.Mount(web.Router())
+	notifiers["slack"] = e.bot
+	e.pokor.Config.Handler = web.Handler()
+	e.pokor.Start()
+	t.Cleanup(func() { _ = e.bot.Close() })
+	t.Cleanup(e.pokor.Close)
+	e.secret(installedToken, envBotToken, clientSecret, signingSecret)
+	return e
+}
+
+// secret registers values the logs must never contain.
+func (e *env) secret(s ...string) {
+	e.secretsMu.Lock()
+	defer e.secretsMu.Unlock()
+	e.secrets = append(e.secrets, s...)
+}
+
+func (e *env) checkLogs() {
+	logs := e.logs.String()
+	e.secretsMu.Lock()
+	defer e.secretsMu.Unlock()
+	for _, s := range e.secrets {
+		if s != "" && strings.Contains(logs, s) {
+			e.t.Errorf("the logs contain a secret (%.12s…):\n%s", s, logs)
+		}
+	}
+	if strings.Contains(logs, "/enter?t=") || strings.Contains(logs, "/hooks/") {
+		e.t.Errorf("the logs contain a link token or a response_url:\n%s", logs)
+	}
+}
+
+// commandForm is Slack's documented slash command with our text, a response_url on the fake
+// and a fresh trigger_id.
+func (e *env) commandForm(text string) url.Values {
+	var fx struct {
+		Fields map[string]string `json:"parsed_fields"`
+	}
+	readJSON(e.t, "testdata/slash_command_docs_example.json", &fx)
+	v := url.Values{}
+	for k, s := range fx.Fields {
+		v.Set(k, s)
+	}
+	n := e.triggers.Add(1)
+	v.Set("command", "/pokor")
+	v.Set("text", text)
+	v.Set("response_url", e.slack.hookURL(fmt.Sprintf("commands/T0001/%d/secret", n)))
+	v.Set("trigger_id", fmt.Sprintf("13345224609.738474920.%d", n))
+	e.secret(v.Get("response_url"))
+	return v
+}
+
+// signed returns the headers Slack sends with body, signed now.
+func (e *env) signed(body string) http.Header {
+	ts := strconv.FormatInt(e.clock.Now().Unix(), 10)
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.Set("X-Slack-Request-Timestamp", ts)
+	h.Set("X-Slack-Signature", sign(signingSecret, ts, []byte(body)))
+	return h
+}
+
+// send posts body to Pokor with the given headers and returns the status and the body.
+func (e *env) send(path, body string, h http.Header) (int, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.pokor.URL+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// command runs a signed /pokor and returns the answer.
+func (e *env) command(form url.Values) message {
+	e.t.Helper()
+	body := form.Encode()
+	status, out := e.send("/slack/commands", body, e.signed(body))
+	if status != http.StatusOK {
+		e.t.Fatalf("POST /slack/commands: %d %s", status, out)
+	}
+	var m message
+	if err := json.Unmarshal(out, &m); err != nil {
+		e.t.Fatalf("the answer is not a message: %v: %s", err, out)
+	}
+	if link, ok := m.button(actionJoinOrganizer); ok {
+		e.secret(link.URL[strings.Index(link.URL, "t=")+2:])
+	}
+	return m
+}
+
+// startSession runs /pokor with a title and returns the answer and the session's id.
+func (e *env) startSession(title string) (message, url.Values, string) {
+	e.t.Helper()
+	form := e.commandForm(title)
+	m := e.command(form)
+	invite, ok := m.button(actionInvite)
+	if !ok || invite.Value == "" {
+		e.t.Fatalf("no Invite channel button in %+v", m)
+	}
+	return m, form, invite.Value
+}
+
+// organizer returns the participant the Slack user of form is in a session.
+func (e *env) organizer(sessionID string, form url.Values) *session.Participant {
+	e.t.Helper()
+	p, err := e.store.ParticipantByChatID(e.t.Context(), sessionID, "slack:"+form.Get("team_id")+":"+form.Get("user_id"))
+	if err != nil {
+		e.t.Fatalf("the Slack user is not in the session: %v", err)
+	}
+	return p
+}

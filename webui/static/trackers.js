@@ -1,0 +1,304 @@
+// Trackers in the room: the import dialog (preview, import all or some, CSV upload, progress from
+// "import" events), the session's connections to GitHub, Jira and Notion, and the write-back
+// state of the current story with its "Retry sync" button. It talks to the JSON API (docs/api.md)
+// and hooks into room.js through window.Pokor. All text goes in through textContent.
+"use strict";
+(function () {
+  const P = window.Pokor;
+  if (!P) return;
+  const $ = (id) => document.getElementById(id);
+  const api = (path) => "/api/v1/sessions/" + P.sid + path;
+
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "class") el.className = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
+    return el;
+  }
+  const show = (el, on) => { el.hidden = !on; };
+  function error(id, msg) { const el = $(id); el.textContent = msg || ""; show(el, !!msg); }
+
+  // What each tracker takes: the query grammar (the same as after "/pokor Sprint 42 from …"),
+  // the credentials of a connection (never filled from the server) and its write-back options.
+  const trackers = {
+    github: {
+      name: "GitHub",
+      example: "acme/api label:ready milestone:\"v2\"",
+      help: "OWNER/REPO [label:NAME]… [milestone:\"Title or number\"] [assignee:LOGIN] [state:open|closed|all], as in /pokor Sprint 42 from github acme/api label:ready",
+      target: "OWNER/REPO",
+      fields: [{ key: "token", label: "Token (fine-grained, Issues: read and write)", type: "password" }],
+      options: [
+        { key: "mode", label: "Write back", choices: [["label+comment", "label and comment"], ["label", "label only"], ["comment", "comment only"]] },
+        { key: "label_prefix", label: "Label prefix", placeholder: "estimate: " },
+      ],
+    },
+    jira: {
+      name: "Jira",
+      example: "project = API AND sprint in openSprints()",
+      help: "JQL, a project key (API) or a board (board:42), as in /pokor Sprint 42 from jira project = API",
+      target: "issue key (API-12) or project key (API)",
+      fields: [
+        { key: "base_url", label: "Site", type: "url", placeholder: "https://your-domain.atlassian.net" },
+        { key: "email", label: "Email (Jira Cloud)", type: "email" },
+        { key: "api_token", label: "API token (Cloud) or personal access token (Data Center)", type: "password" },
+      ],
+      options: [
+        { key: "field", label: "Story points field id (empty: found automatically)", placeholder: "customfield_10016" },
+        { key: "values", label: "Word cards as numbers (empty: 1, 2, 3, 5, 8… by position)", placeholder: "XS=1,S=2,M=3,L=5,XL=8" },
+        { key: "comment_fallback", label: "Add a comment when no field can be written", checkbox: true },
+      ],
+    },
+    notion: {
+      name: "Notion",
+      example: "Backlog [Status=Ready]",
+      help: "<database ID, URL or title> [Property=Value]…, e.g. Backlog [Status=Ready] [Sprint:\"Sprint 42\"]",
+      target: "database ID, URL or title",
+      fields: [{ key: "token", label: "Integration token (ntn_… or secret_…)", type: "password" }],
+      options: [{ key: "property", label: "Estimate property (empty: chosen automatically)", placeholder: "Story points" }],
+    },
+  };
+
+  const ui = { source: "github", page: null, importing: null, connections: [] };
+  const isOrg = () => P.state.snap && P.state.snap.me.role === "organizer" && !P.state.snap.session.closed_at;
+
+  // ---- dialog ----
+  $("open-import").addEventListener("click", async () => {
+    error("import-error", "");
+    $("import").showModal();
+    selectSource($("import-source").value);
+    loadConnections();
+  });
+  $("import-close").addEventListener("click", () => $("import").close());
+  $("import-form").addEventListener("submit", (e) => e.preventDefault());
+  $("import-source").addEventListener("change", (e) => selectSource(e.target.value));
+  $("import-query").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); preview(); } });
+
+  function selectSource(source) {
+    ui.source = source;
+    const t = trackers[source];
+    show($("import-query-box"), !!t);
+    show($("import-csv-box"), source === "csv");
+    show($("connection-box"), !!t);
+    show($("import-preview-box"), false);
+    error("import-error", "");
+    if (!t) return;
+    $("import-query").placeholder = t.example;
+    $("import-help").textContent = t.help;
+    $("connection-name").textContent = t.name;
+    $("connection-target").placeholder = t.target + " (optional)";
+    renderConnection();
+  }
+
+  // ---- preview and import ----
+  async function preview() {
+    error("import-error", "");
+    const query = $("import-query").value.trim();
+    if (!query) { error("import-error", "Type a query first, for example: " + trackers[ui.source].example); return; }
+    $("import-preview").disabled = true;
+    show($("import-progress"), false);
+    try {
+      ui.page = await P.http("POST", api("/import/preview"), { source: ui.source, query });
+      renderPreview();
+    } catch (e) {
+      show($("import-preview-box"), false);
+      error("import-error", e.message);
+    } finally { $("import-preview").disabled = false; }
+  }
+  $("import-preview").addEventListener("click", preview);
+
+  function renderPreview() {
+    const page = ui.page, n = page.stories.length;
+    let count;
+    if (n === 0) count = "No stories match this query.";
+    else if (page.total >= 0) count = page.total + (page.total === 1 ? " story matches" : " stories match") + (page.total > n ? `; the first ${n} are listed, Import all takes every one.` : ".");
+    else count = n + (n === 1 ? " story matches" : " stories match") + (page.next ? " on the first page; there are more, and Import all takes every one." : ".");
+    $("import-count").textContent = count;
+    $("import-list").replaceChildren(...page.stories.map((st, i) => h("li", null,
+      h("label", { class: "choice" }, h("input", { type: "checkbox", checked: true, "data-i": String(i) }),
+        h("span", { class: "key" }, st.key), " ", h("span", null, st.title)))));
+    $("import-check-all").checked = true;
+    show($("import-check-all").parentElement, n > 1);
+    show($("import-some"), n > 0);
+    show($("import-preview-box"), true);
+  }
+  $("import-check-all").addEventListener("change", (e) => {
+    for (const box of $("import-list").querySelectorAll("input[type=checkbox]")) box.checked = e.target.checked;
+  });
+
+  $("import-all").addEventListener("click", async () => {
+    error("import-error", "");
+    const query = $("import-query").value.trim();
+    if (!query) { error("import-error", "Type a query first, for example: " + trackers[ui.source].example); return; }
+    progress({ state: "running", done: 0, total: -1, message: "Starting the import from " + trackers[ui.source].name + "…" });
+    try { await P.http("POST", api("/import"), { source: ui.source, query }); }
+    catch (e) { show($("import-progress"), false); error("import-error", e.message); }
+  });
+
+  // Importing some: the selected preview items are added as stories with their source and key,
+  // which updates the stories imported before. Small batches keep each request well under 1 MiB.
+  $("import-some").addEventListener("click", async () => {
+    error("import-error", "");
+    const picked = [...$("import-list").querySelectorAll("input[type=checkbox]:checked")].map((b) => ui.page.stories[Number(b.dataset.i)]);
+    if (!picked.length) { error("import-error", "Select at least one story."); return; }
+    const stories = picked.map((st) => ({ title: st.title, description: st.description || "", url: st.url || "", source: ui.source, key: st.key }));
+    $("import-some").disabled = true;
+    try {
+      for (let i = 0; i < stories.length; i += 25) {
+        progress({ state: "running", done: i, total: stories.length });
+        await P.http("POST", api("/stories"), { stories: stories.slice(i, i + 25) });
+      }
+      progress({ state: "done", done: stories.length, total: stories.length, message: `Imported ${stories.length} ${stories.length === 1 ? "story" : "stories"} from ${trackers[ui.source].name}.` });
+    } catch (e) { error("import-error", e.message); show($("import-progress"), false); }
+    finally { $("import-some").disabled = false; }
+  });
+
+  // CSV: the file is read in the browser and sent as JSON, as every API body is.
+  $("import-file-go").addEventListener("click", () => {
+    error("import-error", "");
+    const file = $("import-file").files[0];
+    if (!file) { error("import-error", "Choose a CSV file first."); return; }
+    if (file.size > 900 * 1024) { error("import-error", "The file is larger than 900 KB; split it, or use pokor import on the server."); return; }
+    const reader = new FileReader();
+    reader.onerror = () => error("import-error", "The file could not be read.");
+    reader.onload = async () => {
+      progress({ state: "running", done: 0, total: -1, message: "Importing " + file.name + "…" });
+      try {
+        const res = await P.http("POST", api("/import/csv"), { csv: reader.result });
+        progress({ state: "done", done: res.added + res.updated, total: res.added + res.updated, message: `Imported ${res.added} new and updated ${res.updated} stories from ${file.name}.` });
+        $("import-file").value = "";
+      } catch (e) { show($("import-progress"), false); error("import-error", e.message); }
+    };
+    reader.readAsText(file);
+  });
+
+  // progress shows an import's state; "import" events from the server feed it while it runs.
+  function progress(p) {
+    show($("import-progress"), true);
+    const bar = $("import-bar");
+    if (p.state === "running" && !(p.total > 0)) bar.removeAttribute("value");
+    else { bar.max = Math.max(1, p.total > 0 ? p.total : p.done); bar.value = p.state === "running" ? p.done : bar.max; }
+    const status = $("import-status");
+    status.className = p.state === "failed" ? "error" : "";
+    status.textContent = p.message || (p.total > 0 ? `Imported ${p.done} of ${p.total}…` : `Imported ${p.done}…`);
+  }
+  P.onEvent.push((ev) => {
+    if (ev.type !== "import") return;
+    const d = ev.data;
+    progress(d);
+    if (d.state !== "running" && !$("import").open) P.toast(d.message || "Import " + d.state, d.state === "failed" ? "error" : "");
+  });
+
+  // ---- connections ----
+  async function loadConnections() {
+    try { ui.connections = await P.http("GET", api("/connections")) || []; } catch (e) { ui.connections = []; }
+    renderConnection();
+  }
+  const connectionOf = (tracker) => ui.connections.find((c) => c.tracker === tracker);
+
+  function renderConnection() {
+    const t = trackers[ui.source];
+    if (!t) return;
+    const c = connectionOf(ui.source), opts = (c && c.options) || {}, have = new Set((c && c.fields) || []);
+    $("connection-state").textContent = c ? "(this session: " + (have.size ? [...have].join(", ") + " set" : "options only") + ")" : "(server defaults)";
+    const rows = t.fields.map((f) => h("label", null, f.label,
+      h("input", { name: "cred-" + f.key, "data-cred": f.key, type: f.type, autocomplete: "off", spellcheck: "false",
+        placeholder: have.has(f.key) ? "saved; type to replace" : (f.placeholder || "") })));
+    for (const o of t.options) {
+      if (o.checkbox) {
+        rows.push(h("label", { class: "choice" }, h("input", { type: "checkbox", "data-opt": o.key, checked: opts[o.key] === "true" }), o.label));
+      } else if (o.choices) {
+        rows.push(h("label", null, o.label, h("select", { "data-opt": o.key },
+          ...o.choices.map(([v, label]) => h("option", { value: v, selected: (opts[o.key] || o.choices[0][0]) === v }, label)))));
+      } else {
+        const input = h("input", { "data-opt": o.key, autocomplete: "off", placeholder: o.placeholder || "" });
+        input.value = opts[o.key] || "";
+        rows.push(h("label", null, o.label, input));
+      }
+    }
+    $("connection-fields").replaceChildren(...rows);
+    show($("connection-remove"), !!c);
+    $("connection-facts").replaceChildren();
+    error("connection-error", "");
+  }
+
+  function connectionInput() {
+    const credentials = {}, options = {};
+    for (const el of $("connection-fields").querySelectorAll("[data-cred]")) if (el.value.trim()) credentials[el.dataset.cred] = el.value.trim();
+    for (const el of $("connection-fields").querySelectorAll("[data-opt]")) {
+      const v = el.type === "checkbox" ? (el.checked ? "true" : "") : el.value.trim();
+      if (v) options[el.dataset.opt] = v;
+    }
+    return { credentials, options };
+  }
+  function clearSecrets() { for (const el of $("connection-fields").querySelectorAll("[data-cred]")) el.value = ""; }
+
+  $("connection-save").addEventListener("click", async () => {
+    error("connection-error", "");
+    try {
+      await P.http("PUT", api("/connections/" + ui.source), connectionInput());
+      clearSecrets();
+      await loadConnections();
+      P.toast(trackers[ui.source].name + " connection saved for this session.");
+    } catch (e) { error("connection-error", e.message); }
+  });
+  $("connection-remove").addEventListener("click", async () => {
+    if (!confirm("Forget this session's " + trackers[ui.source].name + " credentials and options? The server's defaults apply again.")) return;
+    try { await P.http("DELETE", api("/connections/" + ui.source)); await loadConnections(); }
+    catch (e) { error("connection-error", e.message); }
+  });
+  $("connection-test").addEventListener("click", async () => {
+    error("connection-error", "");
+    const btn = $("connection-test");
+    btn.disabled = true;
+    $("connection-facts").replaceChildren(h("li", { class: "muted" }, "Testing…"));
+    try {
+      // Unsaved credentials are saved first, so that the test is of what write-back will use.
+      const input = connectionInput();
+      if (Object.keys(input.credentials).length) { await P.http("PUT", api("/connections/" + ui.source), input); clearSecrets(); await loadConnections(); }
+      const check = await P.http("POST", api("/connections/" + ui.source + "/check"), { target: $("connection-target").value.trim() });
+      const head = h("li", { class: check.ok ? "ok" : "bad" }, (check.ok ? "✓ Works" : "✗ Something is missing") +
+        (check.identity ? " as " + check.identity : "") + (check.site ? " on " + check.site : ""));
+      $("connection-facts").replaceChildren(head, ...(check.facts || []).map((f) =>
+        h("li", { class: f.ok ? "ok" : "bad" }, (f.ok ? "✓ " : "✗ ") + f.name + ": " + f.value)));
+    } catch (e) { $("connection-facts").replaceChildren(); error("connection-error", e.message); }
+    finally { btn.disabled = false; }
+  });
+
+  // ---- sync state of the current story ----
+  const syncBox = h("div", { id: "sync-status", class: "sync-status", role: "status", hidden: true });
+  $("story-link").parentElement.after(syncBox);
+
+  function renderSync() {
+    const s = P.state.snap;
+    $("open-import").hidden = !isOrg();
+    const st = s && s.stories.find((x) => x.id === P.currentId());
+    if (!st || !st.sync_state) { show(syncBox, false); return; }
+    const where = (trackers[st.source] || { name: st.source }).name + " " + st.external_key;
+    const parts = [];
+    // The reason names the tracker already said in the sentence ("github: …"); say it once.
+    const reason = (st.sync_error || "").replace(st.source + ": ", "");
+    syncBox.className = "sync-status " + st.sync_state;
+    if (st.sync_state === "synced") parts.push("✓ " + where + " has the estimate " + (st.synced_value || st.estimate) + ".");
+    else if (st.sync_state === "pending") {
+      parts.push("⟳ Writing the estimate to " + where + "…");
+      if (reason.startsWith("retrying")) parts.push(h("span", { class: "reason" }, " " + reason));
+    } else if (st.sync_state === "failed") {
+      parts.push("⚠ The estimate could not be written to " + where + ": ", h("span", { class: "reason" }, reason || "no reason was given"));
+      if (isOrg()) parts.push(" ", h("button", { type: "button", onclick: (e) => retry(e.target, st) }, "Retry sync"));
+    }
+    syncBox.replaceChildren(...parts);
+    show(syncBox, true);
+  }
+  async function retry(btn, st) {
+    btn.disabled = true;
+    try { await P.http("POST", api("/stories/" + st.id + "/retry-sync")); }
+    catch (e) { P.toast(e.message, "error"); btn.disabled = false; }
+  }
+  P.onRender.push(renderSync);
+  if (P.state.snap) renderSync();
+})();
