@@ -26,14 +26,14 @@ test: vet ## vet, then every test with the race detector, then one pass of each 
 # LOAD_FLAGS adds flags, e.g. LOAD_FLAGS='--json bin/bench.json'.
 LOAD = ./bin/pokor-load --serve ./bin/pokor
 
-bench: build build-load ## the standard scenario: 1,900 rooms of 10 (19,000 connections), 60 s of votes, a reveal storm
+bench: build build-load ## the standard scenario: 1,900 rooms of 10 (19,000 connections), 60 s of votes, a reveal storm, slash commands
 	$(LOAD) --rooms 1900 --members 10 --duration 60s $(LOAD_FLAGS)
 
 bench-quick: build build-load ## a small scenario: 100 rooms of 10, 10 s
 	$(LOAD) --rooms 100 --members 10 --duration 10s $(LOAD_FLAGS)
 
 bench-steps: build build-load ## cost as work grows: 1k, 5k, 10k and 19k connections, 30 s of votes each
-	$(LOAD) --members 10 --steps 1000,5000,10000,19000 --duration 30s $(LOAD_FLAGS)
+	$(LOAD) --members 10 --steps 1000,5000,10000,19000 --duration 30s --slash-duration 0 $(LOAD_FLAGS)
 
 bench-go: ## Go benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem ./session/... ./webui/...

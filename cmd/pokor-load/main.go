@@ -49,6 +49,9 @@ type options struct {
 	sourceIPs        bool
 	steps            string
 	jsonPath         string
+	slashRate        float64
+	slashDuration    time.Duration
+	slackSecret      string
 }
 
 func main() {
@@ -78,6 +81,9 @@ func main() {
 	fs.BoolVar(&o.sourceIPs, "source-ips", true, "with a loopback server, dial from 127.0.0.2, 127.0.0.3, … (one per process)")
 	fs.StringVar(&o.steps, "steps", "", "comma-separated connection counts (e.g. 1000,5000,10000,19000): run the scenario at each and print how cost grows")
 	fs.StringVar(&o.jsonPath, "json", "", "write the results as JSON to this file")
+	fs.Float64Var(&o.slashRate, "slash-rate", 200, "signed /pokor slash commands per second, after the storm, with the connections still open")
+	fs.DurationVar(&o.slashDuration, "slash-duration", 20*time.Second, "how long to send slash commands (0 skips them)")
+	fs.StringVar(&o.slackSecret, "slack-signing-secret", os.Getenv("SLACK_SIGNING_SECRET"), "the server's SLACK_SIGNING_SECRET, for a server not started with --serve (default $SLACK_SIGNING_SECRET)")
 	_ = fs.Parse(os.Args[1:])
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "pokor-load:", err)
@@ -123,6 +129,7 @@ type Report struct {
 	Server      ServerReport       `json:"server"`
 	// VotesPerSecond is the rate of acknowledged votes during play.
 	VotesPerSecond float64  `json:"votes_per_second"`
+	SlashRate      float64  `json:"slash_rate,omitempty"`
 	Targets        []Target `json:"targets"`
 
 	all *metrics
@@ -239,7 +246,8 @@ func runScenario(ctx context.Context, o options) (*Report, error) {
 	base := o.url
 	pid := o.serverPID
 	if o.serve != "" {
-		srv, err := startServer(ctx, o.serve, o.serverLog)
+		o.slackSecret = newSigningSecret()
+		srv, err := startServer(ctx, o.serve, o.serverLog, "SLACK_SIGNING_SECRET="+o.slackSecret)
 		if err != nil {
 			return nil, err
 		}
@@ -404,6 +412,16 @@ func runScenario(ctx context.Context, o options) (*Report, error) {
 		peak = s
 	}
 	rep.Server.Peak = peak
+	if o.slashDuration > 0 && o.slackSecret == "" {
+		progress("no Slack signing secret (--slack-signing-secret or $SLACK_SIGNING_SECRET): slash commands skipped")
+	} else if o.slashDuration > 0 {
+		progress("sending /pokor slash commands for %s at %g a second", o.slashDuration, o.slashRate)
+		if rep.all == nil {
+			rep.all = newMetrics()
+		}
+		runSlash(ctx, pr.base, o.slackSecret, o.slashRate, o.slashDuration, rep.all)
+		rep.SlashRate = o.slashRate
+	}
 	if err := phase(command{Cmd: "report"}, "report"); err != nil {
 		return nil, err
 	}

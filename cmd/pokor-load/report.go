@@ -40,6 +40,14 @@ func (rep *Report) finish() {
 			Pass:     v.P99 <= 50 && rep.VotesPerSecond >= 0.98*want && c[cVotesFailed] == 0 && c[cVotesUnanswered] == 0,
 		})
 	}
+	if v, ok := rep.Latency[hSlash]; ok {
+		rep.Targets = append(rep.Targets, Target{
+			Name:     "slash command",
+			Goal:     fmt.Sprintf("/pokor (signature, session created, answer) p99 < 10 ms at %g a second", rep.SlashRate),
+			Measured: fmt.Sprintf("p99 %.1f ms (p50 %.1f ms), %d of %d failed", v.P99, v.P50, c[cSlashFailed], c[cSlashSent]),
+			Pass:     v.P99 < 10 && c[cSlashFailed] == 0,
+		})
+	}
 	if v, ok := rep.Latency[hStormRoom]; ok {
 		rep.Targets = append(rep.Targets, Target{
 			Name:     "reveal storm",
@@ -75,6 +83,9 @@ func printReport(w io.Writer, rep *Report) {
 		c[cVotesSent], c[cVotesOK], rep.VotesPerSecond, c[cVotesFailed], c[cVotesUnanswered], c[cReveals], c[cDeliveries], c[cLostVoted], c[cLostRevealed], c[cLateRounds])
 	fmt.Fprintf(w, "connections: %d connected, %d failed to connect, %d dropped by the server, %d rooms failed setup\n",
 		c[cConnected], c[cConnectFailures], c[cDisconnects], c[cSetupFailures])
+	if rep.SlashRate > 0 {
+		fmt.Fprintf(w, "slash commands: %d sent at %g a second, %d failed\n", c[cSlashSent], rep.SlashRate, c[cSlashFailed])
+	}
 	s := rep.Server
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -197,7 +197,7 @@ type localServer struct {
 
 // startServer runs `bin serve` on 127.0.0.1 and a free port with a database in a new
 // temporary directory, and waits until it is ready.
-func startServer(ctx context.Context, bin, logPath string) (*localServer, error) {
+func startServer(ctx context.Context, bin, logPath string, env ...string) (*localServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -222,6 +222,7 @@ func startServer(ctx context.Context, bin, logPath string) (*localServer, error)
 	s.cmd.Env = append(os.Environ(),
 		"POKOR_ADDR="+addr, "POKOR_BASE_URL="+s.url,
 		"POKOR_DATABASE_URL=sqlite:"+filepath.Join(dir, "pokor.db"), "POKOR_LOG_LEVEL=warn")
+	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
