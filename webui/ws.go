@@ -1,19 +1,19 @@
 package webui
 
 import (
+	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gorilla/websocket"
+	"github.com/gobwas/ws"
 
 	"github.com/pokor/pokor/session"
 )
@@ -34,26 +34,15 @@ const (
 	writeTimeout = 10 * time.Second
 )
 
-// writeBufferPool is never drawn from: gorilla/websocket only performs the handshake, and the
-// connection frames its messages itself. Giving gorilla a pool keeps it from allocating a
-// write buffer during the upgrade.
-var writeBufferPool = &sync.Pool{}
+// Close codes gobwas/ws does not name (RFC 6455 section 7.4, IANA registry).
+const (
+	statusServiceRestart ws.StatusCode = 1012
+	statusTryAgainLater  ws.StatusCode = 1013
+)
 
-func (s *Server) upgrader() *websocket.Upgrader {
-	return &websocket.Upgrader{
-		ReadBufferSize:  512,
-		WriteBufferSize: 512,
-		WriteBufferPool: writeBufferPool,
-		CheckOrigin: func(r *http.Request) bool {
-			origin := r.Header.Get("Origin")
-			return origin == "" || sameOrigin(origin, r, s.cfg.BaseURL)
-		},
-	}
-}
-
-// conn is one room WebSocket connection. gorilla/websocket performs the handshake; after it the
-// connection reads and writes its frames itself (RFC 6455), so that an idle connection costs a
-// small struct and no goroutine:
+// conn is one room WebSocket connection. gobwas/ws performs the handshake and parses and builds
+// the frames (RFC 6455); the connection decides when to read and write, so that an idle
+// connection costs a small struct and no goroutine:
 //
 //   - Reading: on Linux a shared epoll instance reports the connections with data, and a
 //     short-lived goroutine reads what arrived, handles the complete messages in order and
@@ -85,8 +74,8 @@ type conn struct {
 	flushing  bool   // a flush goroutine runs (or the snapshot is not ready yet)
 	closing   bool   // kicked: flush what is queued, say goodbye, close
 	reason    string
-	closeCode int    // the close code to send; 0 picks it from the reason
-	peerClose []byte // the client's close frame payload, echoed when it closed first
+	closeCode ws.StatusCode // the close code to send; 0 picks it from the reason
+	peerClose []byte        // the client's close frame payload, echoed when it closed first
 }
 
 // Send queues msg without blocking; false means the queue is full.
@@ -107,7 +96,7 @@ func (c *conn) Send(msg []byte) bool {
 // Kick closes the connection after what is queued is sent, with a close frame giving the reason.
 func (c *conn) Kick(reason string) { c.kick(0, reason) }
 
-func (c *conn) kick(code int, reason string) {
+func (c *conn) kick(code ws.StatusCode, reason string) {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -169,15 +158,22 @@ func (c *conn) release(first []byte) {
 
 // flushBufs recycles the buffers frames are assembled in. A buffer that grew past 64 KB (a large
 // snapshot) is left to the garbage collector.
-var flushBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+var flushBufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4096)) }}
+
+// writeFrame appends one final, unmasked frame to b: a server never masks (RFC 6455 section 5.1),
+// so the gobwas header is all there is to add. Writing to a bytes.Buffer cannot fail.
+func writeFrame(b *bytes.Buffer, op ws.OpCode, payload []byte) {
+	_ = ws.WriteHeader(b, ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))})
+	b.Write(payload)
+}
 
 // flush writes everything queued, then ends; when the connection is closing it also sends the
 // close frame and closes the connection. Only one flush runs per connection at a time.
 func (c *conn) flush() {
-	bp := flushBufs.Get().(*[]byte)
+	b := flushBufs.Get().(*bytes.Buffer)
 	defer func() {
-		if cap(*bp) <= 64<<10 {
-			flushBufs.Put(bp)
+		if b.Cap() <= 64<<10 {
+			flushBufs.Put(b)
 		}
 	}()
 	for {
@@ -192,26 +188,26 @@ func (c *conn) flush() {
 				return
 			}
 			c.mu.Unlock()
-			c.finish(*bp)
+			c.finish(b)
 			return
 		}
 		c.mu.Unlock()
-		b := (*bp)[:0]
+		// Everything due goes out in one buffer and one system call.
+		b.Reset()
 		if pong != nil {
-			b = appendFrame(b, websocket.PongMessage, pong)
+			writeFrame(b, ws.OpPong, pong)
 		}
 		if ping {
-			b = appendFrame(b, websocket.PingMessage, nil)
+			writeFrame(b, ws.OpPing, nil)
 		}
 		if first != nil {
-			b = appendFrame(b, websocket.TextMessage, first)
+			writeFrame(b, ws.OpText, first)
 		}
 		for _, msg := range batch {
-			b = appendFrame(b, websocket.TextMessage, msg)
+			writeFrame(b, ws.OpText, msg)
 		}
-		*bp = b
 		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := c.nc.Write(b); err != nil {
+		if _, err := c.nc.Write(b.Bytes()); err != nil {
 			c.mu.Lock()
 			c.closing, c.reason = true, "write failed"
 			c.queue = nil
@@ -224,52 +220,34 @@ func (c *conn) flush() {
 
 // finish sends the close frame (unless the connection already failed), closes the connection,
 // and takes it out of its room. It runs once, at the end of the last flush.
-func (c *conn) finish(buf []byte) {
+func (c *conn) finish(buf *bytes.Buffer) {
 	c.ping.Stop()
 	c.mu.Lock()
 	code, reason, peerClose := c.closeCode, c.reason, c.peerClose
 	c.mu.Unlock()
 	if buf != nil {
 		if code == 0 {
-			code = websocket.CloseGoingAway
+			code = ws.StatusGoingAway
 			switch {
 			case reason == "server restart":
-				code = websocket.CloseServiceRestart
+				code = statusServiceRestart
 			case reason != "" && reason != "client closed":
-				code = websocket.CloseTryAgainLater
+				code = statusTryAgainLater
 			}
 		}
-		payload := websocket.FormatCloseMessage(code, reason)
+		payload := ws.NewCloseFrameBody(code, reason) // cropped to the 125 bytes allowed
 		if peerClose != nil {
 			payload = peerClose // the client closed first: echo its code
 		}
-		if len(payload) > 125 {
-			payload = payload[:125]
-		}
+		buf.Reset()
+		writeFrame(buf, ws.OpClose, payload)
 		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-		_, _ = c.nc.Write(appendFrame(buf[:0], websocket.CloseMessage, payload))
+		_, _ = c.nc.Write(buf.Bytes())
 	}
 	c.leave()
 	stopReading(c)
 	c.nc.Close()
 	c.srv.conns.Done()
-}
-
-// appendFrame appends one unfragmented, unmasked WebSocket frame (RFC 6455 section 5.2): a
-// server's frames are never masked, so the header is all there is to add.
-func appendFrame(b []byte, opcode int, payload []byte) []byte {
-	b = append(b, 0x80|byte(opcode)) // FIN
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, byte(n))
-	case n <= 0xffff:
-		b = append(b, 126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	return append(b, payload...)
 }
 
 // The ways a client's frames can break the protocol; each closes the connection with its code.
@@ -278,54 +256,11 @@ var (
 	errTooBig   = errors.New("message too big")
 )
 
-// nextFrame parses the frame at the start of b, unmasking its payload in place. It returns the
-// frame's length in b, or 0 when b does not hold the whole frame yet.
-func nextFrame(b []byte) (fin bool, opcode int, payload []byte, n int, err error) {
-	if len(b) < 2 {
-		return false, 0, nil, 0, nil
-	}
-	fin, opcode = b[0]&0x80 != 0, int(b[0]&0x0f)
-	if b[0]&0x70 != 0 || b[1]&0x80 == 0 { // no extension is negotiated; clients must mask
-		return false, 0, nil, 0, errProtocol
-	}
-	switch opcode {
-	case 0, websocket.TextMessage, websocket.BinaryMessage:
-	case websocket.CloseMessage, websocket.PingMessage, websocket.PongMessage:
-		if !fin || b[1]&0x7f > 125 {
-			return false, 0, nil, 0, errProtocol
-		}
-	default:
-		return false, 0, nil, 0, errProtocol
-	}
-	size, head := uint64(b[1]&0x7f), 2
-	switch size {
-	case 126:
-		if len(b) < 4 {
-			return false, 0, nil, 0, nil
-		}
-		size, head = uint64(binary.BigEndian.Uint16(b[2:])), 4
-	case 127:
-		if len(b) < 10 {
-			return false, 0, nil, 0, nil
-		}
-		size, head = binary.BigEndian.Uint64(b[2:]), 10
-	}
-	if size > hardLimit {
-		return false, 0, nil, 0, errTooBig
-	}
-	head += 4
-	if uint64(len(b)) < uint64(head)+size {
-		return false, 0, nil, 0, nil
-	}
-	key, payload := b[head-4:head], b[head:head+int(size)]
-	for i := range payload {
-		payload[i] ^= key[i&3]
-	}
-	return fin, opcode, payload, head + int(size), nil
-}
-
 // consume takes bytes read from the client, handles every message they complete, and keeps the
 // start of an incomplete frame for the next read. It reports whether to go on reading.
+//
+// gobwas/ws parses and checks each header; the payload is unmasked in place, in the read buffer,
+// so a complete frame is never copied (only a fragmented message is assembled).
 func (c *conn) consume(data []byte) bool {
 	c.lastRead.Store(time.Now().UnixNano())
 	b := data
@@ -333,20 +268,41 @@ func (c *conn) consume(data []byte) bool {
 		c.in = append(c.in, data...)
 		b = c.in
 	}
+	var r bytes.Reader
 	for {
-		fin, opcode, payload, n, err := nextFrame(b)
+		r.Reset(b)
+		h, err := ws.ReadHeader(&r)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break // the header is not all here yet
+		}
 		if err != nil {
-			return c.fail(err)
+			return c.fail(errProtocol)
 		}
-		if n == 0 {
-			break
+		// Server side: clients must mask, no extension is negotiated, control frames are final
+		// and short, and continuations come only (and data frames never) inside a fragmented
+		// message.
+		state := ws.StateServerSide
+		if c.fragging {
+			state = state.Set(ws.StateFragmented)
 		}
-		b = b[n:]
-		if !c.frame(fin, opcode, payload) {
+		if err := ws.CheckHeader(h, state); err != nil {
+			return c.fail(errProtocol)
+		}
+		if h.Length > hardLimit {
+			return c.fail(errTooBig)
+		}
+		head := len(b) - r.Len()
+		if int64(r.Len()) < h.Length {
+			break // the payload is not all here yet
+		}
+		payload := b[head : head+int(h.Length)]
+		ws.Cipher(payload, h.Mask, 0)
+		b = b[head+int(h.Length):]
+		if !c.frame(h, payload) {
 			return false
 		}
 	}
-	if len(b) > hardLimit+14 {
+	if len(b) > hardLimit+ws.MaxHeaderSize {
 		return c.fail(errTooBig)
 	}
 	c.in = append(c.in[:0], b...)
@@ -356,41 +312,37 @@ func (c *conn) consume(data []byte) bool {
 	return true
 }
 
-// frame handles one frame; false ends the connection.
-func (c *conn) frame(fin bool, opcode int, payload []byte) bool {
-	switch opcode {
-	case websocket.CloseMessage:
-		echo := []byte{}
+// frame handles one frame that ws.CheckHeader accepted; false ends the connection.
+func (c *conn) frame(h ws.Header, payload []byte) bool {
+	switch h.OpCode {
+	case ws.OpClose:
+		echo := []byte{} // a close without a code is answered without one
 		if len(payload) >= 2 {
-			echo = payload[:2:2]
+			code, _ := ws.ParseCloseFrameData(payload)
+			echo = ws.NewCloseFrameBody(code, "")
 		}
 		c.mu.Lock()
-		c.peerClose = append([]byte(nil), echo...)
+		c.peerClose = echo
 		c.mu.Unlock()
 		c.Kick("client closed")
 		return false
-	case websocket.PingMessage:
+	case ws.OpPing:
 		c.pong(payload)
-	case websocket.PongMessage:
-	case 0:
-		if !c.fragging {
-			return c.fail(errProtocol)
-		}
+	case ws.OpPong:
+	case ws.OpContinuation:
 		if len(c.frag)+len(payload) > hardLimit {
 			return c.fail(errTooBig)
 		}
 		c.frag = append(c.frag, payload...)
-		if fin {
+		if h.Fin {
 			c.fragging = false
 			msg := c.frag
 			c.frag = nil
 			c.srv.request(c, msg)
 		}
 	default: // text or binary: both carry JSON requests
-		if c.fragging {
-			return c.fail(errProtocol)
-		}
-		if !fin {
+		if !h.Fin {
+			// The payload lives in the read buffer, which is reused: keep a copy.
 			c.fragging = true
 			c.frag = append([]byte(nil), payload...)
 			return true
@@ -404,9 +356,9 @@ func (c *conn) frame(fin bool, opcode int, payload []byte) bool {
 // anything else.
 func (c *conn) fail(err error) bool {
 	if err == errTooBig {
-		c.kick(websocket.CloseMessageTooBig, "message too large: the limit is 64 KiB")
+		c.kick(ws.StatusMessageTooBig, "message too large: the limit is 64 KiB")
 	} else {
-		c.kick(websocket.CloseProtocolError, "protocol error")
+		c.kick(ws.StatusProtocolError, "protocol error")
 	}
 	return false
 }
@@ -450,13 +402,25 @@ func (s *Server) websocket(c *gin.Context) {
 		return
 	default:
 	}
-	ws, err := s.upgrader().Upgrade(c.Writer, c.Request, nil)
-	if err != nil {
-		return // the upgrader has answered with the error
+	// Browsers send Origin with every WebSocket handshake, and cookies with it: refuse other
+	// sites, as for state-changing API requests (csrf).
+	if origin := c.GetHeader("Origin"); origin != "" && !sameOrigin(origin, c.Request, s.cfg.BaseURL) {
+		writeError(c, session.Errorf(session.CodeForbidden, "cross-site WebSocket refused: Origin %s is not this server", origin))
+		return
 	}
-	// From here on the connection is read and written directly; gorilla's Conn is dropped.
-	// Nothing can be buffered in it yet: it reads only when asked to.
-	cn := &conn{srv: s, nc: ws.NetConn(), actor: actor, flushing: true}
+	// HTTPUpgrader hijacks the connection and answers the handshake (or its error) itself. The
+	// bufio.ReadWriter it returns is net/http's and is dropped here: the connection reads and
+	// writes the socket directly, with pooled buffers, so nothing stays allocated while idle.
+	nc, rw, _, err := ws.HTTPUpgrader{Timeout: writeTimeout}.Upgrade(c.Request, c.Writer)
+	if err != nil || rw.Reader.Buffered() > 0 {
+		// A client may not send frames before it has the handshake's answer (RFC 6455 section
+		// 4.1); refusing such bytes means none can be lost in net/http's buffer.
+		if nc != nil {
+			nc.Close()
+		}
+		return
+	}
+	cn := &conn{srv: s, nc: nc, actor: actor, flushing: true}
 	cn.lastRead.Store(time.Now().UnixNano())
 	member := &session.Member{Sub: cn, ParticipantID: actor.ParticipantID}
 	// Join before the snapshot is read, so that no event falls between the two; events queued
@@ -467,20 +431,36 @@ func (s *Server) websocket(c *gin.Context) {
 	if err != nil {
 		cn.leave()
 		msg, _ := session.Event{Type: session.EvError, Data: toErrorBody(err)}.Encode()
-		_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-		_ = ws.WriteMessage(websocket.TextMessage, msg)
-		_ = ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, session.ErrorMessage(err)))
-		ws.Close()
+		var b bytes.Buffer
+		writeFrame(&b, ws.OpText, msg)
+		writeFrame(&b, ws.OpClose, ws.NewCloseFrameBody(ws.StatusPolicyViolation, session.ErrorMessage(err)))
+		_ = nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_, _ = nc.Write(b.Bytes())
+		nc.Close()
 		return
 	}
 	member.SetRole(snap.Me.Role == session.RoleOrganizer, snap.Me.Status == session.StatusPending)
 	first, _ := session.Event{Type: session.EvSnapshot, Data: snap}.Encode()
-	s.conns.Add(1) // until the connection's last flush closes it
+	// Counted until the connection's last flush closes it. Under s.mu, so that Shutdown either
+	// waits for this connection or sees none: WaitGroup.Add must not race with Wait.
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		cn.leave()
+		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = nc.Write(ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(statusServiceRestart, "server restart"))))
+		nc.Close()
+		return
+	}
+	s.conns.Add(1)
+	s.mu.Unlock()
 	// One runtime timer per connection and no goroutine: it fires every pingInterval and queues
 	// a ping, staggered by the connection's start.
 	cn.ping = time.AfterFunc(pingInterval, cn.pingNow)
-	cn.release(first)
+	// The reader starts before the first flush, which may close the connection and so must find
+	// it registered; requests it handles meanwhile queue their replies behind the snapshot.
 	startReading(cn)
+	cn.release(first)
 }
 
 // request handles one client message: it runs it through the action table and queues the reply.

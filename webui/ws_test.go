@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/gorilla/websocket"
 )
 
@@ -48,10 +51,13 @@ func readFrame(r *bufio.Reader) (frame, error) {
 	return f, err
 }
 
-func TestAppendFrameLengths(t *testing.T) {
+// TestWriteFrameLengths checks the three length encodings against the test's own reader.
+func TestWriteFrameLengths(t *testing.T) {
 	for _, n := range []int{0, 1, 125, 126, 127, 4000, 65535, 65536, 200000} {
 		payload := bytes.Repeat([]byte{'x'}, n)
-		f, err := readFrame(bufio.NewReader(bytes.NewReader(appendFrame(nil, websocket.TextMessage, payload))))
+		var b bytes.Buffer
+		writeFrame(&b, ws.OpText, payload)
+		f, err := readFrame(bufio.NewReader(&b))
 		if err != nil || f.opcode != websocket.TextMessage || !bytes.Equal(f.payload, payload) {
 			t.Errorf("length %d: got opcode %d, %d bytes, %v", n, f.opcode, len(f.payload), err)
 		}
@@ -248,6 +254,11 @@ func TestReaderLimitsAndProtocolErrors(t *testing.T) {
 		{"unmasked frame closes with 1002", []byte{0x81, 0x02, '{', '}'}, "", websocket.CloseProtocolError},
 		{"continuation without a start closes with 1002", clientFrame(true, 0, []byte("{}")), "", websocket.CloseProtocolError},
 		{"fragmented ping closes with 1002", clientFrame(false, websocket.PingMessage, nil), "", websocket.CloseProtocolError},
+		{"text frame inside a fragmented message closes with 1002", append(clientFrame(false, websocket.TextMessage, []byte("{")), clientFrame(true, websocket.TextMessage, []byte("{}"))...), "", websocket.CloseProtocolError},
+		{"reserved opcode closes with 1002", clientFrame(true, 3, nil), "", websocket.CloseProtocolError},
+		{"RSV bit without an extension closes with 1002", append([]byte{0xc1}, clientFrame(true, websocket.TextMessage, []byte("{}"))[1:]...), "", websocket.CloseProtocolError},
+		{"ping over 125 bytes closes with 1002", clientFrame(true, websocket.PingMessage, make([]byte, 126)), "", websocket.CloseProtocolError},
+		{"fragments over 64 KiB close with 1009", append(clientFrame(false, websocket.TextMessage, make([]byte, hardLimit/2+1)), clientFrame(true, 0, make([]byte, hardLimit/2+1))...), "", websocket.CloseMessageTooBig},
 		{"client close is echoed", clientFrame(true, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")), "", websocket.CloseNormalClosure},
 	}
 	for _, tt := range tests {
@@ -293,4 +304,33 @@ func TestPortableReader(t *testing.T) {
 		t.Fatalf("reveal: %v", ack)
 	}
 	bob.expect("revealed")
+}
+
+// TestWebSocketOriginCheck: the handshake accepts the server's own origin and none, and refuses
+// another site before upgrading, so a page elsewhere cannot ride the member's cookies.
+func TestWebSocketOriginCheck(t *testing.T) {
+	ts := newTestServer(t, "")
+	org := ts.newClient("Ann")
+	sid := org.create(map[string]any{"title": "x"})
+	u := "ws" + strings.TrimPrefix(ts.http.URL, "http") + "/s/" + sid + "/ws"
+	for origin, want := range map[string]int{
+		"":                     http.StatusSwitchingProtocols,
+		ts.http.URL:            http.StatusSwitchingProtocols,
+		"https://evil.example": http.StatusForbidden,
+	} {
+		hdr := http.Header{}
+		for _, ck := range org.http.Jar.Cookies(mustURL(ts.http.URL)) {
+			hdr.Add("Cookie", ck.Name+"="+ck.Value)
+		}
+		if origin != "" {
+			hdr.Set("Origin", origin)
+		}
+		c, res, err := websocket.DefaultDialer.Dial(u, hdr)
+		if c != nil {
+			c.Close()
+		}
+		if res == nil || res.StatusCode != want {
+			t.Errorf("Origin %q: %v, %v; want status %d", origin, res, err, want)
+		}
+	}
 }
