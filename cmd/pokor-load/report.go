@@ -116,12 +116,18 @@ func printReport(w io.Writer, rep *Report) {
 func printGrowth(w io.Writer, reps []*Report) {
 	fmt.Fprintln(w, "\nCost as work grows")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "connections\trooms\tvotes/s\tRSS idle\tKB/conn\tgoroutines\tserver CPU\tvote→room p50\tp99\tstorm max\tconnect p99\tlost\tfailures\t")
-	for _, r := range reps {
+	fmt.Fprintln(tw, "connections\trooms\tvotes/s\tRSS idle\tKB/conn\tKB/added conn\tgoroutines\tserver CPU\tvote→room p50\tp99\tstorm max\tconnect p99\tlost\tfailures\t")
+	for i, r := range reps {
+		// What each connection added since the previous step: the fixed costs that the first
+		// connections bring (SQLite's page caches, the heap's minimum size) are not in it.
+		added := "-"
+		if i > 0 && r.Connections > reps[i-1].Connections {
+			added = fmt.Sprintf("%.1f", float64(r.Server.Idle.RSS-reps[i-1].Server.Idle.RSS)/float64(r.Connections-reps[i-1].Connections)/1024)
+		}
 		vr, st, cn := r.Latency[hVoteRoom], r.Latency[hStormRoom], r.Latency[hConnect]
 		c := r.Counts
-		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%s\t%.1f\t%d\t%.0f%%\t%.1f ms\t%.1f ms\t%.0f ms\t%.0f ms\t%d\t%d\t\n",
-			r.Connections, r.Rooms, r.VotesPerSecond, mib(r.Server.Idle.RSS), r.Server.RSSPerConn, r.Server.Idle.Goroutines,
+		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%s\t%.1f\t%s\t%d\t%.0f%%\t%.1f ms\t%.1f ms\t%.0f ms\t%.0f ms\t%d\t%d\t\n",
+			r.Connections, r.Rooms, r.VotesPerSecond, mib(r.Server.Idle.RSS), r.Server.RSSPerConn, added, r.Server.Idle.Goroutines,
 			r.Server.CPUPlay, vr.P50, vr.P99, st.Max, cn.P99, c[cLostVoted]+c[cLostRevealed],
 			c[cConnectFailures]+c[cDisconnects]+c[cVotesFailed]+c[cVotesUnanswered])
 	}
