@@ -162,6 +162,7 @@ type Target struct {
 	Goal     string `json:"goal"`
 	Measured string `json:"measured"`
 	Pass     bool   `json:"pass"`
+	Skipped  bool   `json:"skipped,omitempty"` // not meaningful at this size
 }
 
 // Machine describes where the run happened.

@@ -25,12 +25,18 @@ func (rep *Report) finish() {
 			c[cConnectFailures]+c[cSetupFailures]*int64(rep.Members), c[cDisconnects], lost),
 		Pass: c[cConnected] == int64(rep.Connections) && c[cConnectFailures] == 0 && c[cSetupFailures] == 0 && c[cDisconnects] == 0 && lost == 0,
 	})
-	rep.Targets = append(rep.Targets, Target{
+	mem := Target{
 		Name:     "memory",
 		Goal:     "≤ 10 KB server RSS per connection",
 		Measured: fmt.Sprintf("%.1f KB", s.RSSPerConn),
 		Pass:     conns > 0 && s.RSSPerConn <= 10,
-	})
+	}
+	if conns < memoryCheckedFrom {
+		// A few thousand connections do not pay for the fixed costs they bring (SQLite's page
+		// caches, the heap's working size): the figure says little about a connection's cost.
+		mem.Skipped, mem.Measured = true, mem.Measured+fmt.Sprintf(" (checked from %d connections)", memoryCheckedFrom)
+	}
+	rep.Targets = append(rep.Targets, mem)
 	if v, ok := rep.Latency[hVoteRoom]; ok {
 		want := float64(rep.Rooms) * rep.VoteRate
 		rep.Targets = append(rep.Targets, Target{
@@ -57,6 +63,10 @@ func (rep *Report) finish() {
 		})
 	}
 }
+
+// memoryCheckedFrom is the number of connections from which the memory target is checked: the
+// issue's reference figures were measured with 8,000 idle connections.
+const memoryCheckedFrom = 8000
 
 func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
 
@@ -104,7 +114,10 @@ func printReport(w io.Writer, rep *Report) {
 	fmt.Fprintln(tw, "target\tgoal\tmeasured\t")
 	for _, t := range rep.Targets {
 		mark := "MISS"
-		if t.Pass {
+		switch {
+		case t.Skipped:
+			mark = "--"
+		case t.Pass:
 			mark = "ok"
 		}
 		fmt.Fprintf(tw, "%s %s\t%s\t%s\t\n", mark, t.Name, t.Goal, t.Measured)
