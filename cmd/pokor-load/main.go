@@ -81,10 +81,18 @@ func main() {
 	fs.BoolVar(&o.sourceIPs, "source-ips", true, "with a loopback server, dial from 127.0.0.2, 127.0.0.3, … (one per process)")
 	fs.StringVar(&o.steps, "steps", "", "comma-separated connection counts (e.g. 1000,5000,10000,19000): run the scenario at each and print how cost grows")
 	fs.StringVar(&o.jsonPath, "json", "", "write the results as JSON to this file")
+	printPath := fs.String("print", "", "print the tables of a JSON file written by --json, and run nothing")
 	fs.Float64Var(&o.slashRate, "slash-rate", 200, "signed /pokor slash commands per second, after the storm, with the connections still open")
 	fs.DurationVar(&o.slashDuration, "slash-duration", 20*time.Second, "how long to send slash commands (0 skips them)")
 	fs.StringVar(&o.slackSecret, "slack-signing-secret", os.Getenv("SLACK_SIGNING_SECRET"), "the server's SLACK_SIGNING_SECRET, for a server not started with --serve (default $SLACK_SIGNING_SECRET)")
 	_ = fs.Parse(os.Args[1:])
+	if *printPath != "" {
+		if err := printFile(*printPath, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "pokor-load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "pokor-load:", err)
 		os.Exit(2)
@@ -154,6 +162,7 @@ type Target struct {
 	Goal     string `json:"goal"`
 	Measured string `json:"measured"`
 	Pass     bool   `json:"pass"`
+	Skipped  bool   `json:"skipped,omitempty"` // not meaningful at this size
 }
 
 // Machine describes where the run happened.
@@ -215,6 +224,30 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	printGrowth(stdout, reps)
 	return writeJSON(o.jsonPath, map[string]any{"steps": reps})
+}
+
+// printFile prints the tables of results written by --json: one run, or the steps of --steps.
+func printFile(path string, w io.Writer) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var steps struct {
+		Steps []*Report `json:"steps"`
+	}
+	if err := json.Unmarshal(b, &steps); err == nil && len(steps.Steps) > 0 {
+		for _, r := range steps.Steps {
+			printReport(w, r)
+		}
+		printGrowth(w, steps.Steps)
+		return nil
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return err
+	}
+	printReport(w, &rep)
+	return nil
 }
 
 func writeJSON(path string, v any) error {

@@ -25,12 +25,18 @@ func (rep *Report) finish() {
 			c[cConnectFailures]+c[cSetupFailures]*int64(rep.Members), c[cDisconnects], lost),
 		Pass: c[cConnected] == int64(rep.Connections) && c[cConnectFailures] == 0 && c[cSetupFailures] == 0 && c[cDisconnects] == 0 && lost == 0,
 	})
-	rep.Targets = append(rep.Targets, Target{
+	mem := Target{
 		Name:     "memory",
 		Goal:     "≤ 10 KB server RSS per connection",
 		Measured: fmt.Sprintf("%.1f KB", s.RSSPerConn),
 		Pass:     conns > 0 && s.RSSPerConn <= 10,
-	})
+	}
+	if conns < memoryCheckedFrom {
+		// A few thousand connections do not pay for the fixed costs they bring (SQLite's page
+		// caches, the heap's working size): the figure says little about a connection's cost.
+		mem.Skipped, mem.Measured = true, mem.Measured+fmt.Sprintf(" (checked from %d connections)", memoryCheckedFrom)
+	}
+	rep.Targets = append(rep.Targets, mem)
 	if v, ok := rep.Latency[hVoteRoom]; ok {
 		want := float64(rep.Rooms) * rep.VoteRate
 		rep.Targets = append(rep.Targets, Target{
@@ -57,6 +63,10 @@ func (rep *Report) finish() {
 		})
 	}
 }
+
+// memoryCheckedFrom is the number of connections from which the memory target is checked: the
+// issue's reference figures were measured with 8,000 idle connections.
+const memoryCheckedFrom = 8000
 
 func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
 
@@ -104,7 +114,10 @@ func printReport(w io.Writer, rep *Report) {
 	fmt.Fprintln(tw, "target\tgoal\tmeasured\t")
 	for _, t := range rep.Targets {
 		mark := "MISS"
-		if t.Pass {
+		switch {
+		case t.Skipped:
+			mark = "--"
+		case t.Pass:
 			mark = "ok"
 		}
 		fmt.Fprintf(tw, "%s %s\t%s\t%s\t\n", mark, t.Name, t.Goal, t.Measured)
@@ -116,12 +129,18 @@ func printReport(w io.Writer, rep *Report) {
 func printGrowth(w io.Writer, reps []*Report) {
 	fmt.Fprintln(w, "\nCost as work grows")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "connections\trooms\tvotes/s\tRSS idle\tKB/conn\tgoroutines\tserver CPU\tvote→room p50\tp99\tstorm max\tconnect p99\tlost\tfailures\t")
-	for _, r := range reps {
+	fmt.Fprintln(tw, "connections\trooms\tvotes/s\tRSS idle\tKB/conn\tKB/added conn\tgoroutines\tserver CPU\tvote→room p50\tp99\tstorm max\tconnect p99\tlost\tfailures\t")
+	for i, r := range reps {
+		// What each connection added since the previous step: the fixed costs that the first
+		// connections bring (SQLite's page caches, the heap's minimum size) are not in it.
+		added := "-"
+		if i > 0 && r.Connections > reps[i-1].Connections {
+			added = fmt.Sprintf("%.1f", float64(r.Server.Idle.RSS-reps[i-1].Server.Idle.RSS)/float64(r.Connections-reps[i-1].Connections)/1024)
+		}
 		vr, st, cn := r.Latency[hVoteRoom], r.Latency[hStormRoom], r.Latency[hConnect]
 		c := r.Counts
-		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%s\t%.1f\t%d\t%.0f%%\t%.1f ms\t%.1f ms\t%.0f ms\t%.0f ms\t%d\t%d\t\n",
-			r.Connections, r.Rooms, r.VotesPerSecond, mib(r.Server.Idle.RSS), r.Server.RSSPerConn, r.Server.Idle.Goroutines,
+		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%s\t%.1f\t%s\t%d\t%.0f%%\t%.1f ms\t%.1f ms\t%.0f ms\t%.0f ms\t%d\t%d\t\n",
+			r.Connections, r.Rooms, r.VotesPerSecond, mib(r.Server.Idle.RSS), r.Server.RSSPerConn, added, r.Server.Idle.Goroutines,
 			r.Server.CPUPlay, vr.P50, vr.P99, st.Max, cn.P99, c[cLostVoted]+c[cLostRevealed],
 			c[cConnectFailures]+c[cDisconnects]+c[cVotesFailed]+c[cVotesUnanswered])
 	}
