@@ -99,11 +99,12 @@ func (k *Keys) VerifyLink(token string, now time.Time) (Link, error) {
 	if !ok {
 		return Link{}, ErrLinkInvalid
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict decoding: a signature has one spelling, so a changed character always fails.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil || !hmac.Equal(got, k.mac(p)) {
 		return Link{}, ErrLinkInvalid
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(p)
+	payload, err := base64.RawURLEncoding.Strict().DecodeString(p)
 	if err != nil {
 		return Link{}, ErrLinkInvalid
 	}
@@ -126,7 +127,8 @@ func (k *Keys) Sign(purpose, msg string) string {
 
 // Verify reports, in constant time, whether sig is Sign(purpose, msg).
 func (k *Keys) Verify(purpose, msg, sig string) bool {
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict decoding: a signature has one spelling, so a changed character always fails.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	return err == nil && hmac.Equal(got, k.purposeMAC(purpose, msg))
 }
 

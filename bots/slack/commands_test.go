@@ -101,7 +101,13 @@ func TestOrganizerLinkRefused(t *testing.T) {
 	e := newEnv(t)
 	m, _, _ := e.startSession("Sprint 42")
 	join, _ := m.button(actionJoinOrganizer)
-	tampered := join.URL[:len(join.URL)-2] + "xx"
+	// Change one character in the middle of the signature to another one.
+	i := len(join.URL) - 10
+	c := byte('A')
+	if join.URL[i] == c {
+		c = 'B'
+	}
+	tampered := join.URL[:i] + string(c) + join.URL[i+1:]
 	tests := []struct {
 		name    string
 		link    string
