@@ -17,9 +17,9 @@ vet:
 build-load:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/pokor-load ./cmd/pokor-load
 
-test: vet ## vet, then every test with the race detector, then one pass of each benchmark
-	$(GO) test -race -count=1 -timeout 15m ./...
+test: vet ## vet, one pass of each benchmark (so they keep compiling and running), then every test with the race detector
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
 
 # The load scenarios of docs/performance.md. Each starts bin/pokor on a fresh SQLite database in a
 # temporary directory at 127.0.0.1, drives it with bin/pokor-load, prints the table and stops it.
