@@ -24,7 +24,7 @@ import (
 	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
-	"github.com/pokor/pokor/webui"
+	"github.com/pokor/pokor/webui/webuitest"
 )
 
 const (
@@ -263,46 +263,32 @@ type envOptions struct {
 
 func newEnv(t *testing.T, opt envOptions) *env {
 	t.Helper()
-	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	keys, err := session.NewKeys(strings.Repeat("pokor-test-secret-", 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlstore.Open(ctx, "sqlite:"+t.TempDir()+"/p.db", keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &env{api: newFakeDiscord(t), store: &countingStore{Store: st}, priv: testKey(t)}
-
-	// The server's URL is needed to build the service, so the handler is set once built.
-	var handler http.Handler
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(e.srv.Close)
-
-	hub := session.NewHub()
+	e := &env{api: newFakeDiscord(t), priv: testKey(t)}
 	notifiers := bots.Notifiers{}
-	e.svc = session.NewService(session.Config{
-		Store: e.store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: e.srv.URL,
-		Trackers: fakeTrackers{}, Notifier: notifiers, Logger: log,
+	srv := webuitest.Start(t, webuitest.Options{
+		Secret: strings.Repeat("pokor-test-secret-", 3),
+		Logger: log,
+		Service: func(c *session.Config) {
+			e.store = &countingStore{Store: c.Store.(*sqlstore.Store)}
+			c.Store, c.Trackers, c.Notifier = e.store, fakeTrackers{}, notifiers
+		},
+		Mount: func(s *webuitest.Server) {
+			var err error
+			e.bot, err = New(Config{
+				PublicKey: publicHex(e.priv), ApplicationID: opt.appID, BotToken: opt.botToken,
+				APIURL: e.api.URL + "/api", BaseURL: s.URL, Service: s.Service, Logger: log,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.bot.Mount(s.Web.Router())
+			notifiers["discord"] = e.bot
+		},
 	})
-	hub.OnPresence(e.svc.PresenceChanged)
-	web, err := webui.New(webui.Config{Service: e.svc, Hub: hub, BaseURL: e.srv.URL, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.bot, err = New(Config{
-		PublicKey: publicHex(e.priv), ApplicationID: opt.appID, BotToken: opt.botToken,
-		APIURL: e.api.URL + "/api", BaseURL: e.srv.URL, Service: e.svc, Logger: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Registered after Start, so it runs first: imports still running finish before the store closes.
 	t.Cleanup(e.bot.Close)
-	e.bot.Mount(web.Router())
-	notifiers["discord"] = e.bot
-	handler = web.Handler()
+	e.srv, e.svc = srv.HTTP, srv.Service
 	return e
 }
 

@@ -3,7 +3,6 @@ package slack
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,8 +14,7 @@ import (
 
 	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
-	"github.com/pokor/pokor/session/sqlstore"
-	"github.com/pokor/pokor/webui"
+	"github.com/pokor/pokor/webui/webuitest"
 )
 
 // TestSlashCommand is the whole path of /pokor Sprint 42: a signed command creates the session
@@ -328,30 +326,16 @@ func mustJSON(t *testing.T, v any) string {
 // SQLite (a durable commit), the signed link and the JSON answer. No network: the handler is
 // called directly.
 func BenchmarkSlashCommand(b *testing.B) {
-	keys, err := session.NewKeys(pokorSecret)
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := sqlstore.Open(b.Context(), "sqlite:"+b.TempDir()+"/p.db", keys)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	log := slog.New(slog.DiscardHandler)
-	hub := session.NewHub()
-	const base = "https://pokor.example.com"
-	svc := session.NewService(session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log})
-	web, err := webui.New(webui.Config{Service: svc, Hub: hub, BaseURL: base, Logger: log})
-	if err != nil {
-		b.Fatal(err)
-	}
-	bot, err := New(Config{SigningSecret: signingSecret, BaseURL: base, Service: svc, Logger: log})
-	if err != nil {
-		b.Fatal(err)
-	}
+	var bot *Bot
+	srv := webuitest.Start(b, webuitest.Options{Secret: pokorSecret, Mount: func(s *webuitest.Server) {
+		var err error
+		if bot, err = New(Config{SigningSecret: signingSecret, BaseURL: s.URL, Service: s.Service}); err != nil {
+			b.Fatal(err)
+		}
+		bot.Mount(s.Web.Router())
+	}})
 	defer bot.Close()
-	bot.Mount(web.Router())
-	h := web.Handler()
+	h := srv.Web.Handler()
 	form := url.Values{"team_id": {"T0001"}, "channel_id": {"C2147483705"}, "user_id": {"U2147483697"}, "user_name": {"Steve"},
 		"command": {"/pokor"}, "text": {"Sprint 42"}, "response_url": {"https://hooks.slack.com/commands/1234/5678"}}
 	b.ReportAllocs()

@@ -24,7 +24,7 @@ import (
 	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
-	"github.com/pokor/pokor/webui"
+	"github.com/pokor/pokor/webui/webuitest"
 )
 
 // The secrets of the tests. The signing secret is the one of Slack's documented example.
@@ -398,49 +398,35 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.slack = newFakeSlack(t)
 
-	var err error
-	if e.keys, err = session.NewKeys(pokorSecret); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlstore.Open(t.Context(), "sqlite:"+t.TempDir()+"/p.db", e.keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	e.store = &countingStore{Store: st}
-
-	// The listener comes first: the base URL goes into every link.
-	e.pokor = httptest.NewUnstartedServer(nil)
-	base := "http://" + e.pokor.Listener.Addr().String()
-	e.slack.base = base
-	e.hub = session.NewHub()
 	notifiers := bots.Notifiers{}
-	e.svc = session.NewService(session.Config{
-		Store: e.store, Bus: session.LocalBus{Hub: e.hub}, Presence: e.hub, Keys: e.keys, BaseURL: base,
-		Trackers: e.trackers, Notifier: notifiers, Logger: log, Now: e.clock.Now,
+	srv := webuitest.Start(t, webuitest.Options{
+		Secret: pokorSecret,
+		Logger: log,
+		Service: func(c *session.Config) {
+			e.store = &countingStore{Store: c.Store.(*sqlstore.Store)}
+			c.Store, c.Trackers, c.Notifier, c.Now = e.store, e.trackers, notifiers, e.clock.Now
+		},
+		Mount: func(s *webuitest.Server) {
+			e.slack.base = s.URL
+			cfg := Config{
+				SigningSecret: signingSecret, ClientID: clientID, ClientSecret: clientSecret,
+				APIURL: e.slack.srv.URL + "/api", BaseURL: s.URL, Service: s.Service, Installations: e.store,
+				Now: e.clock.Now, Logger: log,
+			}
+			for _, f := range configure {
+				f(&cfg)
+			}
+			var err error
+			if e.bot, err = New(cfg); err != nil {
+				t.Fatal(err)
+			}
+			e.bot.Mount(s.Web.Router())
+			notifiers["slack"] = e.bot
+		},
 	})
-	e.hub.OnPresence(e.svc.PresenceChanged)
-	web, err := webui.New(webui.Config{Service: e.svc, Hub: e.hub, BaseURL: base, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{
-		SigningSecret: signingSecret, ClientID: clientID, ClientSecret: clientSecret,
-		APIURL: e.slack.srv.URL + "/api", BaseURL: base, Service: e.svc, Installations: e.store,
-		Now: e.clock.Now, Logger: log,
-	}
-	for _, f := range configure {
-		f(&cfg)
-	}
-	if e.bot, err = New(cfg); err != nil {
-		t.Fatal(err)
-	}
-	e.bot.Mount(web.Router())
-	notifiers["slack"] = e.bot
-	e.pokor.Config.Handler = web.Handler()
-	e.pokor.Start()
+	// Registered after Start, so it runs first: imports still running finish before the store closes.
 	t.Cleanup(func() { _ = e.bot.Close() })
-	t.Cleanup(e.pokor.Close)
+	e.keys, e.hub, e.svc, e.pokor = srv.Keys, srv.Hub, srv.Service, srv.HTTP
 	e.secret(installedToken, envBotToken, clientSecret, signingSecret)
 	return e
 }

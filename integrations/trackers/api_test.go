@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,8 +20,7 @@ import (
 	"github.com/pokor/pokor/integrations/github"
 	"github.com/pokor/pokor/integrations/trackers"
 	"github.com/pokor/pokor/session"
-	"github.com/pokor/pokor/session/sqlstore"
-	"github.com/pokor/pokor/webui"
+	"github.com/pokor/pokor/webui/webuitest"
 )
 
 // apiServer is Pokor as cmd/pokor wires it: SQLite store, service with the tracker registry and
@@ -35,44 +32,15 @@ type apiServer struct {
 
 func startAPI(t *testing.T, ghURL string) *apiServer {
 	t.Helper()
-	keys, err := session.NewKeys(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "pokor.db"), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := session.NewHub()
-	srv := httptest.NewUnstartedServer(nil)
-	base := "http://" + srv.Listener.Addr().String()
-	svc := session.NewService(session.Config{
-		Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log,
-		Trackers:      trackers.New(trackers.Defaults{GitHub: github.Config{Token: fakeToken, BaseURL: ghURL}}),
-		WriteBackPoll: 10 * time.Millisecond, Backoff: func(int) time.Duration { return 20 * time.Millisecond },
-	})
-	hub.OnPresence(svc.PresenceChanged)
-	web, err := webui.New(webui.Config{Service: svc, Hub: hub, BaseURL: base, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = web.Handler()
-	srv.Start()
+	srv := webuitest.Start(t, webuitest.Options{Secret: testSecret, Service: func(c *session.Config) {
+		c.Trackers = trackers.New(trackers.Defaults{GitHub: github.Config{Token: fakeToken, BaseURL: ghURL}})
+		c.WriteBackPoll, c.Backoff = 10*time.Millisecond, func(int) time.Duration { return 20 * time.Millisecond }
+	}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); svc.RunWriteBack(ctx, "api-test") }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		web.Shutdown(sctx)
-		srv.CloseClientConnections()
-		srv.Close()
-		store.Close()
-	})
-	return &apiServer{t: t, http: srv}
+	go func() { defer close(done); srv.Service.RunWriteBack(ctx, "api-test") }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &apiServer{t: t, http: srv.HTTP}
 }
 
 // browser is one organizer's cookie jar and room socket.
