@@ -143,7 +143,7 @@ func (c *Client) Check(ctx context.Context, issueKeyOrProject string) (session.C
 }
 
 // firstIssue returns the key of the most recently created issue of a project, "" when it has
-// none. An unknown project is KindNotFound.
+// none. An unknown project is CodeNotFound.
 func (c *Client) firstIssue(ctx context.Context, project string) (string, error) {
 	if _, err := c.project(ctx, project); err != nil {
 		return "", err
@@ -160,7 +160,7 @@ func (c *Client) firstIssue(ctx context.Context, project string) (string, error)
 	if err != nil || len(issues) == 0 {
 		return "", err
 	}
-	c.rememberIssue(ctx, issues[0], 0)
+	c.rememberIssue(ctx, issues[0])
 	return issues[0].Key, nil
 }
 

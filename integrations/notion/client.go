@@ -37,7 +37,7 @@ const (
 	defaultTimeout = 30 * time.Second
 
 	// maxInlineWait is the longest rate-limit pause the client sits out itself before retrying;
-	// longer pauses are returned as KindRateLimited so the caller (the write-back worker, an
+	// longer pauses are returned as rate-limit errors (retryable, with RetryAfter) so the caller (the write-back worker, an
 	// organizer) decides when to come back instead of a request hanging for a minute.
 	maxInlineWait = 2 * time.Second
 

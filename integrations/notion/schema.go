@@ -132,7 +132,7 @@ func (s schema) namesOfType(types ...string) []string {
 
 // estimate decides which property estimates go to: the override when the organizer named one,
 // else a Number property named like an estimate, else a Select property named like one. Among
-// equally good candidates it does not guess: it returns KindChoice listing them.
+// equally good candidates it does not guess: it returns a CodeConflict error listing them as Choices.
 func (s schema) estimate(override string) (EstimateTarget, error) {
 	if override = strings.TrimSpace(override); override != "" {
 		name, p, ok := s.lookup(override)
@@ -397,7 +397,7 @@ func listOrNone(names []string) string {
 
 // EstimateProperty returns the property of database ref (ID, URL or title) that estimates are
 // written to and why; override names a property the organizer chose (est.Options["property"]).
-// It returns KindInvalid when the database has no suitable property and KindChoice when
+// It returns CodeInvalid when the database has no suitable property and CodeConflict (with Choices) when
 // several are equally good.
 func (c *Client) EstimateProperty(ctx context.Context, ref, override string) (EstimateTarget, error) {
 	s, err := c.database(ctx, ref)

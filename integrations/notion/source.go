@@ -133,7 +133,7 @@ func (c *Client) database(ctx context.Context, ref string) (schema, error) {
 }
 
 // databaseByTitle finds the one shared database whose title is title, ignoring case. Several
-// databases with that title, or none but a few with similar titles, give KindChoice.
+// databases with that title, or none but a few with similar titles, give a CodeConflict error with Choices.
 func (c *Client) databaseByTitle(ctx context.Context, title string) (schema, error) {
 	title = strings.TrimSpace(title)
 	dbs, err := c.search(ctx, title)
