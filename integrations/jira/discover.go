@@ -1,8 +1,8 @@
 package jira
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
