@@ -195,7 +195,7 @@ func (f editField) settable() bool {
 	return false
 }
 
-// boardConfig is the part of GET /rest/agile/1.0/board/{id}/configuration Pokor uses; go-jira's
+// boardConfig is the part of GET /rest/agile/1.0/board/{id}/configuration Pokor uses.
 // BoardConfiguration has no estimation.
 type boardConfig struct {
 	ID     int    `json:"id"`
