@@ -196,7 +196,6 @@ func (f editField) settable() bool {
 }
 
 // boardConfig is the part of GET /rest/agile/1.0/board/{id}/configuration Pokor uses.
-// BoardConfiguration has no estimation.
 type boardConfig struct {
 	ID     int    `json:"id"`
 	Name   string `json:"name"`
