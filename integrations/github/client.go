@@ -276,4 +276,3 @@ func secondaryRateLimited(wait time.Duration, err error) error {
 		Message: provider + ": " + fmt.Sprintf("GitHub's secondary rate limit was hit (too many requests at once); Pokor will try again in %s", wait),
 		Err:     err}
 }
-
