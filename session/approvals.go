@@ -131,6 +131,13 @@ const (
 	turnedAwayClosed  = "closed"
 )
 
+// turnedAwayReasons are the close reasons the page of a turned-away joiner shows.
+var turnedAwayReasons = map[string]string{
+	turnedAwayDenied:  "An organizer did not admit you.",
+	turnedAwayExpired: "Nobody answered your request to join in time; open the room link to ask again.",
+	turnedAwayClosed:  "The session ended before you were admitted.",
+}
+
 // turnAway removes a participant still waiting for admission and tells it why. It does nothing
 // when the participant is no longer waiting (admitted or turned away meanwhile).
 func (s *Service) turnAway(ctx context.Context, sessionID, participantID, reason string) (*Participant, error) {
@@ -145,8 +152,9 @@ func (s *Service) turnAway(ctx context.Context, sessionID, participantID, reason
 		return nil, internal("turning the participant away", err)
 	}
 	p.Status = StatusRemoved
-	s.publish(ctx, Event{Type: EvParticipantRm, SessionID: sessionID, OrganizersOnly: true, Data: map[string]string{"id": participantID}})
 	s.publish(ctx, Event{Type: EvAdmission, SessionID: sessionID, To: participantID, Data: map[string]any{"admitted": false, "reason": reason}})
+	s.publishChange(ctx, p, turnedAwayReasons[reason])
+	s.publish(ctx, Event{Type: EvParticipantRm, SessionID: sessionID, OrganizersOnly: true, Data: map[string]string{"id": participantID}})
 	return p, nil
 }
 

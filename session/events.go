@@ -45,12 +45,32 @@ type Event struct {
 // Encode returns the event as the bytes sent on the wire.
 func (e Event) Encode() ([]byte, error) { return json.Marshal(e) }
 
-// Envelope is an encoded event with its routing, as it crosses a Bus.
+// Envelope is an encoded event with its routing, as it crosses a Bus. An envelope with a Change
+// carries a change of who a participant is instead of (or before) a message: it travels the same
+// way as the events, so every instance's Hub applies it at the same point of the room's stream,
+// and each event after it is routed by the participant's new role.
 type Envelope struct {
-	SessionID      string `json:"s"`
-	To             string `json:"t,omitempty"`
-	OrganizersOnly bool   `json:"o,omitempty"`
-	Msg            []byte `json:"m"`
+	SessionID      string        `json:"s"`
+	To             string        `json:"t,omitempty"`
+	OrganizersOnly bool          `json:"o,omitempty"`
+	Change         *MemberChange `json:"c,omitempty"`
+	Msg            []byte        `json:"m,omitempty"`
+}
+
+// MemberChange is who a participant is now, as the Hubs route by it: its role and admission, or
+// its removal from the session.
+type MemberChange struct {
+	ParticipantID string `json:"p"`
+	Role          Role   `json:"r"`
+	Pending       bool   `json:"w,omitempty"`
+	Removed       bool   `json:"x,omitempty"`
+	// Reason is what a removed participant's page shows; it travels in the close frame.
+	Reason string `json:"why,omitempty"`
+}
+
+// memberChange describes p as it is now, for the Hubs.
+func memberChange(p *Participant, reason string) *MemberChange {
+	return &MemberChange{ParticipantID: p.ID, Role: p.Role, Pending: p.Status == StatusPending, Removed: p.Status == StatusRemoved, Reason: reason}
 }
 
 // Bus carries room events to every instance's Hub. The in-process bus delivers to one Hub; the

@@ -261,6 +261,7 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 				if err := s.cfg.Store.UpdateParticipant(ctx, p); err != nil {
 					return nil, "", internal("joining", err)
 				}
+				s.publishChange(ctx, p, "")
 				s.publish(ctx, Event{Type: EvParticipant, SessionID: p.SessionID, Data: s.participantView(p, nil)})
 			}
 			if err := s.cfg.Store.AddToken(ctx, p.ID, HashToken(tok)); err != nil {
@@ -345,6 +346,18 @@ func (s *Service) publish(ctx context.Context, ev Event) {
 	env := Envelope{SessionID: ev.SessionID, To: ev.To, OrganizersOnly: ev.OrganizersOnly, Msg: msg}
 	if err := s.cfg.Bus.Publish(ctx, env); err != nil {
 		s.log.Warn("publishing event", "type", ev.Type, "session", ev.SessionID, "err", err)
+	}
+}
+
+// publishChange tells every instance's Hub who p is now. It goes through the bus like an event
+// and before the events that follow the change, so that each of them reaches p's connections only
+// if p may see it now. reason is what the page of a removed participant shows.
+func (s *Service) publishChange(ctx context.Context, p *Participant, reason string) {
+	if s.cfg.Bus == nil {
+		return
+	}
+	if err := s.cfg.Bus.Publish(ctx, Envelope{SessionID: p.SessionID, Change: memberChange(p, reason)}); err != nil {
+		s.log.Warn("publishing a membership change", "session", p.SessionID, "err", err)
 	}
 }
 

@@ -24,16 +24,22 @@ func (s *Server) setIdentity(c *gin.Context, sessionID, token string) {
 
 // actor authenticates the request's cookie for the session in the path.
 func (s *Server) actor(c *gin.Context) (session.Actor, error) {
+	a, _, err := s.authenticate(c)
+	return a, err
+}
+
+// authenticate is actor with the participant as the cookie was checked.
+func (s *Server) authenticate(c *gin.Context) (session.Actor, *session.Participant, error) {
 	id := c.Param("id")
 	token, _ := c.Cookie(cookieName(id))
 	p, err := s.svc.Authenticate(c.Request.Context(), id, token)
 	if err != nil {
 		if _, lerr := s.svc.Session(c.Request.Context(), id); lerr != nil {
-			return session.Actor{}, lerr
+			return session.Actor{}, nil, lerr
 		}
-		return session.Actor{}, err
+		return session.Actor{}, nil, err
 	}
-	return session.Actor{SessionID: id, ParticipantID: p.ID}, nil
+	return session.Actor{SessionID: id, ParticipantID: p.ID}, p, nil
 }
 
 type createRequest struct {
