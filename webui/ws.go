@@ -70,7 +70,7 @@ type conn struct {
 	in       []byte // the start of a frame not yet complete
 	frag     []byte // a fragmented message being assembled
 	fragging bool
-	fragText bool // the fragmented message is text, which must be UTF-8
+	fragText bool         // the fragmented message is text, which must be UTF-8
 	lastRead atomic.Int64 // unix nanoseconds of the last bytes received
 
 	mu        sync.Mutex
