@@ -38,7 +38,8 @@ type Settings struct {
 	RequireApproval bool `json:"require_approval"`
 	// Async lets voters vote on any open story at their own pace; organizers reveal later.
 	Async bool `json:"async"`
-	// Anonymous hides who voted what at reveal (the values and statistics stay visible).
+	// Anonymous hides who voted what in the rounds revealed while it is on (the values and
+	// statistics stay visible). Each round keeps the anonymity it was revealed with.
 	Anonymous bool `json:"anonymous"`
 }
 
@@ -55,7 +56,10 @@ type Session struct {
 	CurrentStoryID string `json:"current_story_id,omitempty"`
 	// Origin records where the session was started ("web", "slack", "discord") and the chat
 	// channel to report back to; it is never sent to a browser.
-	Origin    Origin     `json:"-"`
+	Origin Origin `json:"-"`
+	// LinkEpoch is the generation of the session's organizer links: an organizer link made under
+	// an older one is refused (an organizer rotated the links).
+	LinkEpoch int        `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 	ClosedAt  *time.Time `json:"closed_at,omitempty"`
@@ -171,6 +175,9 @@ type Round struct {
 	State      RoundState `json:"state"`
 	StartedAt  time.Time  `json:"started_at"`
 	RevealedAt *time.Time `json:"revealed_at,omitempty"`
+	// Anonymous is fixed when the round is revealed, from the session's setting at that moment:
+	// its votes are shown without who cast them, whatever the setting becomes later.
+	Anonymous bool `json:"anonymous"`
 }
 
 // Limits on text a user types.

@@ -20,6 +20,11 @@ type Notice struct {
 	Story   *Story   // the story estimated, for "estimated"
 	Stories []*Story // every story, for "closed"
 	URL     string   // the room's clean URL
+	// Round is the revealed round an "estimated" story's estimate came from, with its votes as
+	// the room showed them: without who cast them when that round was anonymous. Names holds the
+	// names of the participants its votes name.
+	Round *RoundView
+	Names map[string]string
 }
 
 // Notifier reports notices back to a chat (Slack, Discord). Failures are shown to organizers.

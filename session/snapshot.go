@@ -58,8 +58,16 @@ func (s *Service) Snapshot(ctx context.Context, a Actor) (*Snapshot, error) {
 			snap.MyVotes[v.StoryID] = v
 		}
 	}
+	rounds, err := s.cfg.Store.CurrentRounds(ctx, sess.ID)
+	if err != nil {
+		return nil, internal("loading rounds", err)
+	}
+	anonymous := map[string]bool{}
+	for _, r := range rounds {
+		anonymous[r.StoryID] = r.Anonymous
+	}
 	for _, st := range stories {
-		snap.Stories = append(snap.Stories, s.storyView(sess, st, byStory[st.ID], me.ID))
+		snap.Stories = append(snap.Stories, s.storyView(sess, st, byStory[st.ID], anonymous[st.ID]))
 	}
 	return snap, nil
 }
@@ -72,7 +80,8 @@ type RoundView struct {
 	Stats  *Stats   `json:"stats,omitempty"`
 }
 
-// History returns every round of a story; votes are shown for revealed rounds only.
+// History returns every round of a story; votes are shown for revealed rounds only, each with the
+// anonymity it was revealed with.
 func (s *Service) History(ctx context.Context, a Actor, storyID string) ([]RoundView, error) {
 	sess, _, err := s.actor(ctx, a)
 	if err != nil {
@@ -104,7 +113,7 @@ func roundViews(sess *Session, rounds []Round, votes []Vote) []RoundView {
 			rv.Voters = append(rv.Voters, v.ParticipantID)
 		}
 		if r.State == RoundRevealed {
-			rv.Votes = revealedVotes(sess, byRound[r.Number])
+			rv.Votes = revealedVotes(sess.Deck, byRound[r.Number], r.Anonymous)
 			st := ComputeStats(sess.Deck, byRound[r.Number])
 			rv.Stats = &st
 		}

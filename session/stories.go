@@ -97,8 +97,10 @@ func (s *Service) UpdateStory(ctx context.Context, a Actor, id string, in StoryI
 // publishStory sends a story's public state: who voted, and the votes only once revealed.
 func (s *Service) publishStory(ctx context.Context, sess *Session, st *Story) {
 	view := StoryView{Story: st, Voters: []string{}}
-	if votes, err := s.cfg.Store.Votes(ctx, st.ID, st.Round); err == nil {
-		view = s.storyView(sess, st, votes, "")
+	votes, err := s.cfg.Store.Votes(ctx, st.ID, st.Round)
+	anonymous, aerr := s.roundAnonymous(ctx, st)
+	if err == nil && aerr == nil {
+		view = s.storyView(sess, st, votes, anonymous)
 	}
 	s.publish(ctx, Event{Type: EvStory, SessionID: sess.ID, Data: view})
 }
