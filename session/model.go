@@ -41,10 +41,32 @@ type Settings struct {
 	// Anonymous hides who voted what in the rounds revealed while it is on (the values and
 	// statistics stay visible). Each round keeps the anonymity it was revealed with.
 	Anonymous bool `json:"anonymous"`
+	// Reveal says who may reveal the votes: RevealOrganizers, or RevealEveryone so that a room
+	// whose organizer is away is not stuck. Empty (sessions from before the setting) means
+	// organizers.
+	Reveal string `json:"reveal"`
 }
 
+// Who may reveal the votes (Settings.Reveal).
+const (
+	RevealOrganizers = "organizers"
+	RevealEveryone   = "everyone"
+)
+
 // DefaultSettings are the settings of a new session.
-var DefaultSettings = Settings{AllowSpectators: true}
+var DefaultSettings = Settings{AllowSpectators: true, Reveal: RevealOrganizers}
+
+// check validates the settings, filling in what sessions stored before a setting existed.
+func (st *Settings) check() error {
+	switch st.Reveal {
+	case "":
+		st.Reveal = RevealOrganizers
+	case RevealOrganizers, RevealEveryone:
+	default:
+		return invalid("reveal", "reveal must be %q or %q", RevealOrganizers, RevealEveryone)
+	}
+	return nil
+}
 
 // Session is one planning-poker session.
 type Session struct {
@@ -188,6 +210,10 @@ const (
 	MaxURLLen         = 2000
 	MaxRationaleLen   = 280
 	MaxStories        = 1000
+	// MaxKeyLen and MaxSourceLen bound an imported story's key ("acme/api#42") and source
+	// ("github"), in bytes.
+	MaxKeyLen    = 200
+	MaxSourceLen = 32
 )
 
 // cleanText trims s and checks it is non-empty (when required), valid UTF-8, free of control

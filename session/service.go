@@ -141,6 +141,9 @@ func (s *Service) CreateSession(ctx context.Context, in CreateInput) (*Session, 
 	if in.Settings != nil {
 		settings = *in.Settings
 	}
+	if err := settings.check(); err != nil {
+		return nil, nil, "", err
+	}
 	now := s.now().UTC()
 	sess := &Session{ID: newID(), Title: title, Deck: deck, Settings: settings, Origin: in.Origin, CreatedAt: now, UpdatedAt: now}
 	org := &Participant{ID: newID(), SessionID: sess.ID, Name: name, Role: RoleOrganizer, Status: StatusActive, ChatID: in.ChatID, CreatedAt: now}
@@ -244,7 +247,13 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 	if sess.Closed() {
 		return nil, "", Errorf(CodeConflict, "this session has ended")
 	}
+	if l.Role == RoleOrganizer && l.Epoch != sess.LinkEpoch {
+		return nil, "", ErrLinkRotated
+	}
 	tok := NewToken()
+	if l.ParticipantID != "" {
+		return s.returnAsOrganizer(ctx, l, tok)
+	}
 	if l.ChatID != "" {
 		p, err := s.cfg.Store.ParticipantByChatID(ctx, l.SessionID, l.ChatID)
 		switch {
@@ -297,6 +306,64 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 		return nil, "", internal("joining", err)
 	}
 	s.publish(ctx, Event{Type: EvParticipant, SessionID: p.SessionID, Data: s.participantView(p, nil)})
+	return p, tok, nil
+}
+
+// OrganizerLinkTTL is how long an organizer link from the room works. The room shows a fresh one
+// each time it loads, so a link in use never runs out in the middle of a session.
+const OrganizerLinkTTL = 30 * 24 * time.Hour
+
+// OrganizerLink returns the actor's own organizer link: opened on another device (a second
+// browser, a phone), it makes that device the same organizer. It works while the actor organizes
+// the session and until an organizer rotates the links. Only organizers have one.
+func (s *Service) OrganizerLink(ctx context.Context, a Actor) (string, error) {
+	sess, p, err := s.organizer(ctx, a, "have an organizer link")
+	if err != nil {
+		return "", err
+	}
+	return s.organizerURL(sess, p), nil
+}
+
+func (s *Service) organizerURL(sess *Session, p *Participant) string {
+	return s.LinkURL(Link{SessionID: sess.ID, Role: RoleOrganizer, ParticipantID: p.ID, Epoch: sess.LinkEpoch,
+		Expires: s.now().Add(OrganizerLinkTTL).Unix()})
+}
+
+// RotateOrganizerLinks replaces every organizer link of the session, the chat's included: the old
+// ones are refused from now on, with a message that says to ask an organizer for the new one. It
+// returns the actor's new link; the other organizers are told to fetch theirs. Only organizers may.
+func (s *Service) RotateOrganizerLinks(ctx context.Context, a Actor) (string, error) {
+	sess, p, err := s.organizer(ctx, a, "replace the organizer links")
+	if err != nil {
+		return "", err
+	}
+	epoch, err := s.cfg.Store.RotateOrganizerLinks(ctx, sess.ID)
+	if err != nil {
+		return "", internal("replacing the organizer links", err)
+	}
+	sess.LinkEpoch = epoch
+	s.log.Info("organizer links rotated", "session", sess.ID)
+	s.publish(ctx, Event{Type: EvOrganizerLink, SessionID: sess.ID, OrganizersOnly: true, Data: map[string]string{"rotated_by": p.ID}})
+	return s.organizerURL(sess, p), nil
+}
+
+// returnAsOrganizer redeems an organizer link from the room: the device becomes the participant
+// the link belongs to, as long as it still organizes the session.
+func (s *Service) returnAsOrganizer(ctx context.Context, l Link, tok string) (*Participant, string, error) {
+	p, err := s.cfg.Store.Participant(ctx, l.SessionID, l.ParticipantID)
+	switch {
+	case ErrorCode(err) == CodeNotFound:
+		return nil, "", ErrLinkInvalid
+	case err != nil:
+		return nil, "", internal("joining", err)
+	case p.Status == StatusRemoved:
+		return nil, "", Errorf(CodeForbidden, "you were removed from this session, so your organizer link no longer works")
+	case p.Role != RoleOrganizer || p.Status != StatusActive:
+		return nil, "", ErrLinkNotOrganizer
+	}
+	if err := s.cfg.Store.AddToken(ctx, p.ID, HashToken(tok)); err != nil {
+		return nil, "", internal("joining", err)
+	}
 	return p, tok, nil
 }
 
@@ -401,8 +468,12 @@ func (s *Service) UpdateSession(ctx context.Context, a Actor, in SettingsInput) 
 	}
 	autoOn := false
 	if in.Settings != nil {
-		autoOn = in.Settings.AutoReveal && !sess.Settings.AutoReveal
-		sess.Settings = *in.Settings
+		st := *in.Settings
+		if err := st.check(); err != nil {
+			return nil, err
+		}
+		autoOn = st.AutoReveal && !sess.Settings.AutoReveal
+		sess.Settings = st
 	}
 	sess.UpdatedAt = s.now().UTC()
 	if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {

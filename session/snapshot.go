@@ -15,6 +15,9 @@ type Snapshot struct {
 	// MyVotes holds the viewer's own votes in the current round of each story, by story id.
 	MyVotes map[string]Vote `json:"my_votes"`
 	Emojis  []string        `json:"emojis"`
+	// OrganizerURL is the viewer's own organizer link, for organizers of an open session: it is
+	// in the snapshot of that viewer only.
+	OrganizerURL string `json:"organizer_url,omitempty"`
 }
 
 // Snapshot returns the room as the actor may see it. A participant waiting for admission sees
@@ -68,6 +71,9 @@ func (s *Service) Snapshot(ctx context.Context, a Actor) (*Snapshot, error) {
 	}
 	for _, st := range stories {
 		snap.Stories = append(snap.Stories, s.storyView(sess, st, byStory[st.ID], anonymous[st.ID]))
+	}
+	if me.Role == RoleOrganizer && !sess.Closed() {
+		snap.OrganizerURL = s.organizerURL(sess, me)
 	}
 	return snap, nil
 }

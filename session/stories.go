@@ -31,8 +31,11 @@ func (in StoryInput) story(sessionID string) (*Story, error) {
 	if in.Key != "" && in.Source == "" {
 		return nil, invalid("source", "a story with a key needs its source (github, jira, notion, csv)")
 	}
-	if len(in.Key) > 200 || len(in.Source) > 32 {
-		return nil, invalid("key", "the key or source is too long")
+	if len(in.Key) > MaxKeyLen {
+		return nil, invalid("key", "key is %d bytes long; the limit is %d", len(in.Key), MaxKeyLen)
+	}
+	if len(in.Source) > MaxSourceLen {
+		return nil, invalid("source", "source is %d bytes long; the limit is %d", len(in.Source), MaxSourceLen)
 	}
 	return &Story{SessionID: sessionID, Title: title, Description: desc, URL: u, Source: in.Source, ExternalKey: in.Key}, nil
 }
@@ -46,6 +49,9 @@ func (s *Service) AddStories(ctx context.Context, a Actor, in []StoryInput) ([]*
 	}
 	if len(in) == 0 {
 		return nil, invalid("stories", "no stories to add")
+	}
+	if len(in) > MaxStories {
+		return nil, invalid("stories", "a session holds at most %d stories; this request adds %d", MaxStories, len(in))
 	}
 	stories := make([]*Story, 0, len(in))
 	for i, si := range in {

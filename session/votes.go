@@ -159,12 +159,19 @@ func (s *Service) RetractVote(ctx context.Context, a Actor, storyID string) erro
 	return nil
 }
 
-// Reveal shows the votes of a story's current round. Only organizers may. Concurrent reveals
-// produce one: the store decides, and the losers get the same result without a second event.
+// Reveal shows the votes of a story's current round. Only organizers may, unless the session's
+// Reveal setting lets everyone. Concurrent reveals produce one: the store decides, and the losers
+// get the same result without a second event.
 func (s *Service) Reveal(ctx context.Context, a Actor, storyID string) (StoryView, error) {
-	sess, _, err := s.organizer(ctx, a, "reveal the votes")
+	sess, p, err := s.actor(ctx, a)
 	if err != nil {
 		return StoryView{}, err
+	}
+	if p.Role != RoleOrganizer && sess.Settings.Reveal != RevealEveryone {
+		return StoryView{}, Errorf(CodeForbidden, "only an organizer can reveal the votes (an organizer can let everyone reveal in the settings)")
+	}
+	if sess.Closed() {
+		return StoryView{}, Errorf(CodeConflict, "this session has ended")
 	}
 	return s.reveal(ctx, sess, storyID)
 }
