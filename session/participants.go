@@ -72,10 +72,11 @@ func (s *Service) UpdateParticipant(ctx context.Context, a Actor, id string, in 
 		return nil, internal("saving the participant", err)
 	}
 	if roleChanged {
-		s.publishChange(ctx, p, "")
+		// Votes go first, so that the snapshot the change makes connections reload has none.
 		if p.Role == RoleSpectator {
 			s.withdrawVotes(ctx, sess.ID, p.ID)
 		}
+		s.publishChange(ctx, p, "")
 	}
 	s.publish(ctx, Event{Type: EvParticipant, SessionID: sess.ID, OrganizersOnly: p.Status == StatusPending, Data: s.participantView(p, nil)})
 	if sess.CurrentStoryID != "" {

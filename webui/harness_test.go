@@ -93,6 +93,8 @@ type client struct {
 	ws     *websocket.Conn
 	raw    [][]byte
 	events chan map[string]any
+	// closeErr is how the server ended the socket (a *websocket.CloseError for a close frame).
+	closeErr error
 	seq    int
 }
 
@@ -172,6 +174,9 @@ func (c *client) connect(sid string) map[string]any {
 		for {
 			_, msg, err := ws.ReadMessage()
 			if err != nil {
+				c.mu.Lock()
+				c.closeErr = err
+				c.mu.Unlock()
 				close(events)
 				return
 			}
@@ -236,7 +241,7 @@ func (c *client) next() map[string]any {
 		}
 		return ev
 	case <-time.After(10 * time.Second):
-		c.t.Fatalf("%s: no event within 10s", c.name)
+		c.t.Fatalf("%s: no event within 10s; received:\n%s", c.name, c.received())
 	}
 	return nil
 }
