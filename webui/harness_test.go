@@ -95,7 +95,7 @@ type client struct {
 	events chan map[string]any
 	// closeErr is how the server ended the socket (a *websocket.CloseError for a close frame).
 	closeErr error
-	seq    int
+	seq      int
 }
 
 func (ts *testServer) newClient(name string) *client {
