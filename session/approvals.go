@@ -133,7 +133,7 @@ const (
 
 // turnedAwayReasons are the close reasons the page of a turned-away joiner shows.
 var turnedAwayReasons = map[string]string{
-	turnedAwayDenied:  "An organizer did not admit you.",
+	turnedAwayDenied:  "An organizer did not let you in. Ask them if this is a mistake.",
 	turnedAwayExpired: "Nobody answered your request to join in time; open the room link to ask again.",
 	turnedAwayClosed:  "The session ended before you were admitted.",
 }

@@ -88,7 +88,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, a Actor, id string, in 
 // The reasons a participant's connections are closed, as the close frame carries them to the page.
 // Each fits the 123 bytes a close frame leaves for its reason.
 const (
-	ReasonRemoved = "An organizer removed you from this session."
+	ReasonRemoved = "An organizer removed you from this session. Ask them if this is a mistake."
 	ReasonLeft    = "You left this session."
 )
 
