@@ -58,6 +58,28 @@ func TestBrowserTrust(t *testing.T) {
 		chromedp.WaitVisible(css(`#people .me`)),
 	)
 	browsertest.Until(t, phone, "Bob to appear", `[...document.querySelectorAll("#people .p-name")].some(n => n.textContent === "Bob")`)
+
+	// Ann lets everyone reveal, from the settings dialog; Bob votes and reveals himself.
+	browsertest.Do(t, phone,
+		chromedp.SendKeys(css(`#add-story input[name=title]`), "Login page\n"),
+		chromedp.WaitVisible(css(`#cards .card`)))
+	browsertest.Do(t, ann,
+		chromedp.Click(css(`#open-settings`)),
+		chromedp.WaitVisible(css(`#anonymous-hint`)),
+		chromedp.SetValue(css(`#settings-form select[name=reveal]`), "everyone"),
+		chromedp.Click(css(`#settings-save`)),
+	)
+	if hint := browsertest.Get(t, ann, chromedp.Text(css(`#anonymous-hint`))); !strings.Contains(hint, "from now on") {
+		t.Errorf("the anonymity hint says %q", hint)
+	}
+	browsertest.Do(t, bob,
+		chromedp.WaitVisible(css(`#cards .card`)),
+		chromedp.Click(css(`#cards .card[data-card="5"]`)),
+		chromedp.WaitVisible(css(`#reveal-everyone:not([disabled])`)),
+		chromedp.Click(css(`#reveal-everyone`)),
+		chromedp.WaitVisible(css(`#results #chart .row`)),
+	)
+	browsertest.Do(t, phone, chromedp.WaitVisible(css(`#results #chart .row`)))
 	browsertest.Get(t, phone, chromedp.Evaluate[any](`(() => { const p = window.Pokor.state.snap.participants.find(p => p.name === "Bob"); return window.Pokor.call("remove_participant", {participant_id: p.id}); })()`, chromedp.EvalAwaitPromise))
 	browsertest.Until(t, bob, "the removal to show", `!document.getElementById("ended").hidden && document.getElementById("ended-text").textContent.includes(`+quote(session.ReasonRemoved)+`)`)
 	if title := browsertest.Get(t, bob, chromedp.Text(css(`#ended-title`))); title != "You were removed from this session" {
