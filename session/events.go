@@ -18,19 +18,21 @@ const (
 	EvStory         EventType = "story"    // added or changed (not its votes)
 	EvStoryRm       EventType = "story_removed"
 	EvOrder         EventType = "stories_order"
-	EvVoted         EventType = "voted"          // who voted or retracted, never the card
-	EvRevealed      EventType = "revealed"       // the votes of a round and their statistics
-	EvRound         EventType = "round"          // a re-vote opened a new round
-	EvAccepted      EventType = "accepted"       // a story's estimate was accepted
-	EvEmoji         EventType = "emoji"          // someone threw an emoji at someone
-	EvAdmission     EventType = "admission"      // sent to a waiting joiner: admitted or denied
-	EvNotice        EventType = "notice"         // a message for organizers (a failed Slack post)
-	EvOrganizerLink EventType = "organizer_link" // organizers only: the organizer links were replaced
-	EvClosed        EventType = "closed"         // the session ended
-	EvReconnect     EventType = "reconnect"      // the server is going away; reconnect
-	EvAck           EventType = "ack"            // reply to a client request on the socket
-	EvError         EventType = "error"          // reply to a client request that failed
+	EvVoted         EventType = "voted"     // who voted or retracted, never the card
+	EvRevealed      EventType = "revealed"  // the votes of a round and their statistics
+	EvRound         EventType = "round"     // a re-vote opened a new round
+	EvAccepted      EventType = "accepted"  // a story's estimate was accepted
+	EvEmoji         EventType = "emoji"     // someone threw an emoji at someone
+	EvAdmission     EventType = "admission" // sent to a waiting joiner: admitted or denied
+	EvNotice        EventType = "notice"    // a message for organizers (a failed Slack post)
+	EvClosed        EventType = "closed"    // the session ended
+	EvReconnect     EventType = "reconnect" // the server is going away; reconnect
+	EvAck           EventType = "ack"       // reply to a client request on the socket
+	EvError         EventType = "error"     // reply to a client request that failed
 )
+
+// EvOrganizerLink tells organizers the organizer links were replaced: each fetches its new one.
+const EvOrganizerLink EventType = "organizer_link"
 
 // Event is one message for the members of a session's room.
 type Event struct {

@@ -78,13 +78,13 @@ type Session struct {
 	CurrentStoryID string `json:"current_story_id,omitempty"`
 	// Origin records where the session was started ("web", "slack", "discord") and the chat
 	// channel to report back to; it is never sent to a browser.
-	Origin Origin `json:"-"`
-	// LinkEpoch is the generation of the session's organizer links: an organizer link made under
-	// an older one is refused (an organizer rotated the links).
-	LinkEpoch int        `json:"-"`
+	Origin    Origin     `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 	ClosedAt  *time.Time `json:"closed_at,omitempty"`
+	// LinkEpoch is the generation of the session's organizer links: an organizer link made under
+	// an older one is refused (an organizer rotated the links).
+	LinkEpoch int `json:"-"`
 }
 
 // Origin says which chat a session came from, so that summaries go back there.

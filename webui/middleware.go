@@ -148,6 +148,9 @@ func decodeJSON(c *gin.Context, v any) error {
 		}
 		return &session.Error{Code: session.CodeInvalid, Message: "the request body could not be read: " + err.Error()}
 	}
+	if len(body) == 0 {
+		return nil
+	}
 	// encoding/json would store invalid bytes as U+FFFD; refuse them instead (RFC 8259 section 8.1).
 	if !utf8.Valid(body) {
 		return &session.Error{Code: session.CodeInvalid, Message: "the request body is not valid UTF-8: JSON text must be UTF-8"}
