@@ -13,6 +13,10 @@ const DefaultApprovalTTL = 15 * time.Minute
 // approvalSweep is how often RunApprovals turns away the joiners whose requests ran out.
 const approvalSweep = 15 * time.Second
 
+// reconcileEvery is how often, while the bus is degraded, RunApprovals reconciles the routing of
+// this instance's members with the store: the longest a change made elsewhere goes unseen here.
+const reconcileEvery = 2 * time.Second
+
 // Approvals keeps the join requests waiting for an organizer (sessions that require approval).
 // The waiting participant is a StatusPending row of the store, so that its cookie identifies it;
 // the request itself lives here, with a time to live. The in-memory registry serves one instance;
@@ -174,19 +178,45 @@ func (s *Service) ExpireApprovals(ctx context.Context) error {
 	return nil
 }
 
-// RunApprovals turns away expired join requests until ctx ends.
+// RunApprovals turns away expired join requests until ctx ends. While the bus is degraded it also
+// reconciles the routing of this instance's members with the store (ReconcileMembers).
 func (s *Service) RunApprovals(ctx context.Context) {
 	t := time.NewTicker(approvalSweep)
 	defer t.Stop()
+	r := time.NewTicker(reconcileEvery)
+	defer r.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.C:
+			if b, ok := s.cfg.Bus.(DegradedBus); ok && b.Degraded() {
+				s.ReconcileMembers(ctx, b.LocalHub())
+			}
+			continue
 		case <-t.C:
 		}
 		if err := s.ExpireApprovals(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("expiring join requests", "err", err)
 		}
+	}
+}
+
+// ReconcileMembers re-reads the participants of every room with members on h and reroutes those
+// whose role or membership changed without h hearing of it: removed ones are disconnected, the
+// others reload their snapshot.
+func (s *Service) ReconcileMembers(ctx context.Context, h *Hub) {
+	for _, sid := range h.Rooms() {
+		ps, err := s.cfg.Store.Participants(ctx, sid)
+		if err != nil {
+			s.log.Warn("reconciling room members", "session", sid, "err", err)
+			continue
+		}
+		byID := make(map[string]*Participant, len(ps))
+		for _, p := range ps {
+			byID[p.ID] = p
+		}
+		h.Reconcile(sid, func(id string) *Participant { return byID[id] })
 	}
 }
 

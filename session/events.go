@@ -83,6 +83,17 @@ type Bus interface {
 	Publish(ctx context.Context, env Envelope) error
 }
 
+// DegradedBus is a Bus that may, for a while, fail to carry changes between instances (Redis
+// away). The service then reconciles the routing of this instance's members with the store, so
+// that a change made on another instance still takes effect here within seconds.
+type DegradedBus interface {
+	Bus
+	// Degraded reports whether changes may be missing from other instances right now.
+	Degraded() bool
+	// LocalHub is this instance's hub.
+	LocalHub() *Hub
+}
+
 // LocalBus delivers events to the Hub of this process only.
 type LocalBus struct{ Hub *Hub }
 

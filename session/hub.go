@@ -250,6 +250,43 @@ func (h *Hub) change(r *room, ch MemberChange) {
 	}
 }
 
+// Rooms returns the sessions with members on this instance.
+func (h *Hub) Rooms() []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ids := make([]string, 0, len(h.rooms))
+	for id := range h.rooms {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Reconcile compares the routing of a room's members on this instance with their participants as
+// who returns them (nil: not found), and applies a change, here only, to each that differs. It is
+// for when changes may not have crossed the bus (Redis away): it bounds how long a member is
+// routed by a role it no longer has.
+func (h *Hub) Reconcile(sessionID string, who func(participantID string) *Participant) {
+	seen := map[string]bool{}
+	var stale []*MemberChange
+	h.Members(sessionID, func(m *Member) {
+		if seen[m.ParticipantID] {
+			return
+		}
+		seen[m.ParticipantID] = true
+		p := who(m.ParticipantID)
+		if p == nil {
+			p = &Participant{ID: m.ParticipantID, Status: StatusRemoved}
+		}
+		org, pending, removed := p.Role == RoleOrganizer && p.Status == StatusActive, p.Status == StatusPending, p.Status == StatusRemoved
+		if m.organizer.Load() != org || m.pending.Load() != pending || m.removed.Load() != removed {
+			stale = append(stale, memberChange(p, ReasonGone))
+		}
+	})
+	for _, ch := range stale {
+		h.Deliver(Envelope{SessionID: sessionID, Change: ch})
+	}
+}
+
 // Broadcast queues msg on every connection of every room (shutdown notices).
 func (h *Hub) Broadcast(msg []byte) {
 	h.mu.RLock()

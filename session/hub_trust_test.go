@@ -97,3 +97,32 @@ func TestMemberSettle(t *testing.T) {
 		t.Errorf("after the change to voter, the stale read did not win: %q", got)
 	}
 }
+
+// TestHubReconcile: members whose participant changed unseen are rerouted; the others are left
+// alone.
+func TestHubReconcile(t *testing.T) {
+	h := session.NewHub()
+	join := func(id string, organizer bool) *listener {
+		l := &listener{queue: queue{unbound: true}}
+		m := &session.Member{Sub: l, ParticipantID: id}
+		m.SetRole(organizer, false)
+		h.Join("s", m)
+		return l
+	}
+	same, demoted, gone := join("same", true), join("demoted", true), join("gone", false)
+	stored := map[string]*session.Participant{
+		"same":    {ID: "same", Role: session.RoleOrganizer, Status: session.StatusActive},
+		"demoted": {ID: "demoted", Role: session.RoleVoter, Status: session.StatusActive},
+	}
+	h.Reconcile("s", func(id string) *session.Participant { return stored[id] })
+	h.Deliver(session.Envelope{SessionID: "s", OrganizersOnly: true, Msg: []byte("org")})
+	if len(same.changes) != 0 || !slices.Equal(same.received(), []string{"org"}) {
+		t.Errorf("an unchanged organizer: changes %+v, received %q", same.changes, same.received())
+	}
+	if len(demoted.changes) != 1 || demoted.changes[0].Role != session.RoleVoter || len(demoted.received()) != 0 {
+		t.Errorf("a demoted organizer: changes %+v, received %q", demoted.changes, demoted.received())
+	}
+	if len(gone.changes) != 1 || !gone.changes[0].Removed || gone.changes[0].Reason != session.ReasonGone {
+		t.Errorf("a participant gone from the store: %+v", gone.changes)
+	}
+}

@@ -90,6 +90,8 @@ func (s *Service) UpdateParticipant(ctx context.Context, a Actor, id string, in 
 const (
 	ReasonRemoved = "An organizer removed you from this session. Ask them if this is a mistake."
 	ReasonLeft    = "You left this session."
+	// ReasonGone is the reason when this instance learns late that a participant left.
+	ReasonGone = "You are no longer in this session."
 )
 
 // withdrawVotes drops a participant's votes in rounds still voting, when it became a spectator:

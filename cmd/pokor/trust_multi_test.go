@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/session/sessiontest"
 )
 
 // watcher is a room socket that keeps every message it receives and how it was closed, for the
@@ -258,4 +261,40 @@ func TestOrganizerLinkAcrossInstances(t *testing.T) {
 	if code, token := enter(blue); code != http.StatusForbidden || token != "" {
 		t.Errorf("the old link on blue after rotation: %d", code)
 	}
+}
+
+// TestRemovalDuringRedisOutage: Redis is away from blue when an organizer on green removes Ann,
+// who is connected to blue. The change cannot cross the bus, so blue reconciles its members with
+// the database while it is cut off: Ann's socket closes within seconds all the same.
+func TestRemovalDuringRedisOutage(t *testing.T) {
+	env := clusterEnv(t)
+	relay, viaRelay := sessiontest.RedisRelay(t, env["POKOR_REDIS_URL"])
+	blueEnv := map[string]string{}
+	for k, v := range env {
+		blueEnv[k] = v
+	}
+	blueEnv["POKOR_REDIS_URL"] = viaRelay
+	blue, green := startPokor(t, "blue", blueEnv), startPokor(t, "green", env)
+	blue.waitReady()
+	green.waitReady()
+	org := createSession(t, green, "Olga", nil)
+	ann := joinSession(t, green, org.sid, "Ann")
+	bob := joinSession(t, green, org.sid, "Bob")
+	annWS, bobWS := watch(t, blue, ann), watch(t, blue, bob)
+
+	relay.Cut()
+	deadline := time.Now().Add(10 * time.Second)
+	for code, _ := blue.get("/readyz"); code != http.StatusServiceUnavailable; code, _ = blue.get("/readyz") {
+		if time.Now().After(deadline) {
+			t.Fatal("blue never noticed that Redis is away")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code := org.api(green, "DELETE", "/api/v1/sessions/"+org.sid+"/participants/"+ann.id, nil, nil); code != http.StatusNoContent {
+		t.Fatalf("removing Ann: %d", code)
+	}
+	if code, reason := annWS.closed(); code != 4403 || reason != session.ReasonGone {
+		t.Errorf("Ann's socket on blue closed with %d %q, want 4403 %q", code, reason, session.ReasonGone)
+	}
+	bobWS.ping() // Bob, still a member, stays connected
 }
