@@ -62,7 +62,7 @@ func (m *Member) Settle(mark uint64, p *Participant) bool {
 	if m.changes != mark {
 		return false
 	}
-	org, pending, removed := p.Role == RoleOrganizer && p.Status == StatusActive, p.Status == StatusPending, p.Status == StatusRemoved
+	org, pending, removed := routing(p)
 	if m.organizer.Load() == org && m.pending.Load() == pending && m.removed.Load() == removed {
 		return true
 	}
@@ -70,6 +70,11 @@ func (m *Member) Settle(mark uint64, p *Participant) bool {
 	m.pending.Store(pending)
 	m.removed.Store(removed)
 	return false
+}
+
+// routing returns the flags a participant is routed by.
+func routing(p *Participant) (organizer, pending, removed bool) {
+	return p.Role == RoleOrganizer && p.Status == StatusActive, p.Status == StatusPending, p.Status == StatusRemoved
 }
 
 // apply records a change the Hub received.
@@ -277,7 +282,7 @@ func (h *Hub) Reconcile(sessionID string, who func(participantID string) *Partic
 		if p == nil {
 			p = &Participant{ID: m.ParticipantID, Status: StatusRemoved}
 		}
-		org, pending, removed := p.Role == RoleOrganizer && p.Status == StatusActive, p.Status == StatusPending, p.Status == StatusRemoved
+		org, pending, removed := routing(p)
 		if m.organizer.Load() != org || m.pending.Load() != pending || m.removed.Load() != removed {
 			stale = append(stale, memberChange(p, ReasonGone))
 		}
