@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,8 +56,14 @@ type Store struct {
 	// and again cost a fifth of the server's CPU (docs/performance.md). PostgreSQL's driver
 	// caches statements itself.
 	rstmts, wstmts sync.Map // string → *sql.Stmt
-	// cache holds recently read sessions and participants on SQLite; nil on PostgreSQL.
+	// cache holds recently read sessions and participants (cache.go).
 	cache *rowCache
+	// announce tells the other instances which rows a write changed, and live reports whether
+	// their announcements reach this one (ShareCache); both nil while this process is the only
+	// writer. down records that live was false, so that the cache is emptied when it returns.
+	announce func(sessionID string, f session.Forget)
+	live     func() bool
+	down     atomic.Bool
 }
 
 var _ session.Store = (*Store)(nil)
@@ -105,7 +112,7 @@ func Open(ctx context.Context, url string, sealer Sealer) (*Store, error) {
 		}
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
-		s.dialect, s.w, s.r = postgres, db, db
+		s.dialect, s.w, s.r, s.cache = postgres, db, db, newRowCache()
 	default:
 		return nil, fmt.Errorf("POKOR_DATABASE_URL must start with sqlite: or postgres:// (got %q)", redact(url))
 	}
@@ -265,6 +272,14 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...an
 		return tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, s.q(query), args...)
+}
+
+// txQueryRow runs a statement that returns one row in tx, prepared like txExec.
+func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st, ok := s.wstmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, s.q(query), args...)
 }
 
 // migrateLock is the PostgreSQL advisory lock key that serialises migrations.
