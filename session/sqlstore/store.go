@@ -64,6 +64,8 @@ type Store struct {
 	announce func(sessionID string, f session.Forget)
 	live     func() bool
 	down     atomic.Bool
+	// commits counts committed write transactions (Commits), reads the queries read (Reads).
+	commits, reads atomic.Int64
 }
 
 var _ session.Store = (*Store)(nil)
@@ -189,6 +191,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s.reads.Add(1)
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -200,6 +203,7 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 // query to watch the context, which under load cost more scheduling than the lookup itself.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
+	s.reads.Add(1)
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -263,8 +267,20 @@ func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.commits.Add(1)
+	return nil
 }
+
+// Commits returns how many write transactions the store has committed, for benchmarks: group
+// commit shows as fewer commits than operations.
+func (s *Store) Commits() int64 { return s.commits.Load() }
+
+// Reads returns how many read queries the store has sent to the database, for benchmarks: rows
+// the cache answers are not among them.
+func (s *Store) Reads() int64 { return s.reads.Load() }
 
 // txExec runs a statement in tx, through its prepared statement when the writer has one.
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
