@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -31,9 +32,11 @@ const (
 	hardLimit    = 64 << 10
 	pingInterval = 25 * time.Second
 	// readTimeout closes a connection that has sent nothing, not even a pong, for this long.
-	readTimeout  = 60 * time.Second
-	writeTimeout = 10 * time.Second
+	readTimeout = 60 * time.Second
 )
+
+// writeTimeout bounds a blocking write of a flush; a variable so that a test can pass it.
+var writeTimeout = 10 * time.Second
 
 // Close codes gobwas/ws does not name (RFC 6455 section 7.4, IANA registry), and Pokor's own
 // from the range RFC 6455 leaves to applications (4000-4999).
@@ -176,6 +179,9 @@ func (c *conn) writeNow(p []byte) (int, error) {
 			}
 		}
 	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, nil // a flush goroutine writes it, with a deadline of its own
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -192,6 +198,7 @@ func (c *conn) writeNow(p []byte) (int, error) {
 func (c *conn) flushRest(b *bytes.Buffer, off int) {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	_, err := c.nc.Write(b.Bytes()[off:])
+	_ = c.nc.SetWriteDeadline(time.Time{})
 	if b.Cap() <= 64<<10 {
 		flushBufs.Put(b)
 	}
@@ -405,6 +412,9 @@ func (c *conn) flush() {
 			c.finish(nil)
 			return
 		}
+		// No deadline outside a blocking write: the non-blocking writes of sendLocked would
+		// otherwise fail once it has passed.
+		_ = c.nc.SetWriteDeadline(time.Time{})
 	}
 }
 
