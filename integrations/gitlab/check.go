@@ -1,0 +1,188 @@
+package gitlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	gl "gitlab.com/gitlab-org/api/client-go/v2"
+
+	"github.com/pokor/pokor/integrations"
+)
+
+// Access levels of GitLab's members API that matter to Pokor.
+const (
+	accessGuest    = 10
+	accessPlanner  = 15
+	accessReporter = 20
+)
+
+// Check reports who the token belongs to, which GitLab it talks to, and, for a project or group
+// path (empty checks the token alone), what Pokor will write there and why: the issue weight
+// where the instance exposes weights, otherwise the estimate label. It returns an error, with
+// the facts gathered so far, only when GitLab could not be asked at all.
+func (c *Client) Check(ctx context.Context, path string) (integrations.Check, error) {
+	ch := integrations.Check{Provider: provider, Site: c.site, Facts: []integrations.Fact{}}
+	add := func(name, value string, ok bool) {
+		ch.Facts = append(ch.Facts, integrations.Fact{Name: name, Value: value, OK: ok})
+	}
+	if !c.hasToken {
+		add("token", "none configured; set GITLAB_TOKEN to an access token with the api scope", false)
+		return ch, integrations.Errorf(provider, integrations.KindAuth, "no token is configured; set GITLAB_TOKEN to an access token with the api scope")
+	}
+	var u user
+	resp, err := c.do(ctx, http.MethodGet, "user", nil, &u, "read the token's user")
+	if err != nil {
+		add("token", errorText(err), false)
+		return ch, err
+	}
+	ch.Identity = "@" + u.Username
+	who := ch.Identity
+	if u.Name != "" && u.Name != u.Username {
+		who += " (" + u.Name + ")"
+	}
+	if u.Bot {
+		who += ", a project or group access token"
+	}
+	add("token", "belongs to "+who, true)
+	c.checkInstance(ctx, add)
+	if remaining, limit := resp.Header.Get("RateLimit-Remaining"), resp.Header.Get("RateLimit-Limit"); remaining != "" && limit != "" {
+		add("rate limit", remaining+" of "+limit+" requests left this minute", remaining != "0")
+	}
+
+	if path = strings.TrimSpace(path); path != "" {
+		q, err := parseQuery(path, c.web)
+		if err != nil {
+			add("target", errorText(err), false)
+			return ch, err
+		}
+		t, err := c.resolve(ctx, q.path)
+		if err != nil {
+			add(q.path, errorText(err), false)
+			return ch, err
+		}
+		add(t.kind(), t.path, true)
+		if err := c.checkTarget(ctx, t, add); err != nil {
+			return ch, err
+		}
+	}
+	ch.OK = true
+	for _, f := range ch.Facts {
+		ch.OK = ch.OK && f.OK
+	}
+	return ch, nil
+}
+
+// checkInstance names the version and edition. /metadata (GitLab 15.2+) tells the edition;
+// older instances only have /version.
+func (c *Client) checkInstance(ctx context.Context, add func(string, string, bool)) {
+	var md gl.Metadata
+	if _, err := c.do(ctx, http.MethodGet, "metadata", nil, &md, "read the instance version"); err == nil {
+		edition := "Community Edition: no issue weights, labels are plain"
+		if md.Enterprise {
+			edition = "Enterprise Edition: weights and scoped labels depend on the license or plan"
+		}
+		add("instance", fmt.Sprintf("GitLab %s (%s)", md.Version, edition), true)
+		return
+	}
+	var v struct {
+		Version string `json:"version"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "version", nil, &v, "read the instance version"); err == nil {
+		add("instance", "GitLab "+v.Version, true)
+		return
+	}
+	add("instance", "version unknown: the token may not read /version", true)
+}
+
+// checkTarget reports the token's role in a project and what Pokor writes, judged from one of
+// the target's issues: a licensed instance sends "weight" in every issue payload.
+func (c *Client) checkTarget(ctx context.Context, t target, add func(string, string, bool)) error {
+	if !t.group {
+		var p struct {
+			Permissions struct {
+				Project *struct {
+					AccessLevel int `json:"access_level"`
+				} `json:"project_access"`
+				Group *struct {
+					AccessLevel int `json:"access_level"`
+				} `json:"group_access"`
+			} `json:"permissions"`
+		}
+		if _, err := c.do(ctx, http.MethodGet, t.api(), nil, &p, "read project "+t.path); err != nil {
+			add("role", errorText(err), false)
+			return err
+		}
+		level := 0
+		if a := p.Permissions.Project; a != nil && a.AccessLevel > level {
+			level = a.AccessLevel
+		}
+		if a := p.Permissions.Group; a != nil && a.AccessLevel > level {
+			level = a.AccessLevel
+		}
+		switch {
+		case level >= accessReporter || level == accessPlanner:
+			add("role", roleName(level)+": can set weights and labels and add notes", true)
+		case level >= accessGuest:
+			add("role", roleName(level)+": can add notes only; weights and labels need the Planner or Reporter role", false)
+		default:
+			add("role", "not a member (an administrator token, or a public project): writing may be refused", true)
+		}
+	}
+
+	var issues []issue
+	opt := listOptions{ListOptions: gl.ListOptions{Page: 1, PerPage: 1}, Scope: "all"}
+	if _, err := c.do(ctx, http.MethodGet, t.api()+"/issues", &opt, &issues, "read an issue of "+t.path); err != nil {
+		add("issues", errorText(err), false)
+		return err
+	}
+	if len(issues) == 0 {
+		add("weights", "unknown: "+t.path+" has no issue yet; Pokor decides per issue when it writes (weight where GitLab sends one, else the label "+DefaultLabelPrefix+"N)", true)
+		return nil
+	}
+	sample := issues[0]
+	ref := sample.References.Full
+	if ref == "" {
+		ref = "#" + strconv.FormatInt(sample.IID, 10)
+	}
+	if sample.hasWeights() {
+		add("weights", "available: issues such as "+ref+" carry a weight", true)
+		add("scoped labels", "available on the same tier: "+DefaultLabelPrefix+"N labels replace each other", true)
+		add("write-back", "mode auto writes the accepted card to the issue weight (whole numbers; word cards through the values option, else the label "+DefaultLabelPrefix+"N)", true)
+		return nil
+	}
+	add("weights", "not available: issues such as "+ref+" carry no weight attribute (GitLab Free, or a namespace without Premium)", true)
+	add("scoped labels", "plain labels on this tier: Pokor removes the previous "+DefaultLabelPrefix+"N label itself", true)
+	add("write-back", "mode auto writes the label "+DefaultLabelPrefix+"N (for example "+DefaultLabelPrefix+"5); add mode label+note for a note too", true)
+	return nil
+}
+
+func roleName(level int) string {
+	switch {
+	case level >= 50:
+		return "Owner"
+	case level >= 40:
+		return "Maintainer"
+	case level >= 30:
+		return "Developer"
+	case level >= accessReporter:
+		return "Reporter"
+	case level >= accessPlanner:
+		return "Planner"
+	case level >= accessGuest:
+		return "Guest"
+	}
+	return "no role"
+}
+
+// errorText is an adapter error's message without the provider prefix, for a fact.
+func errorText(err error) string {
+	var e *integrations.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}

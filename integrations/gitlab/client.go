@@ -1,0 +1,266 @@
+// GitLab REST API v4 documentation: https://docs.gitlab.com/api/rest/
+// (issues: https://docs.gitlab.com/api/issues/, notes: https://docs.gitlab.com/api/notes/,
+// pagination: https://docs.gitlab.com/api/rest/#pagination, rate limits:
+// https://docs.gitlab.com/security/rate_limits/).
+
+// Package gitlab lists GitLab issues (gitlab.com or a self-managed instance) as Pokor stories
+// and writes accepted estimates back to them: to the issue's weight where the instance has
+// weights, otherwise to a scoped label such as "estimate::5", and, when asked, to one Pokor
+// note edited in place.
+//
+// Weights are a paid feature: an instance without them leaves the weight attribute out of its
+// issue payloads (and ignores it on update), so the adapter looks at the payload rather than
+// guessing from the version, and reads the issue back after every write.
+package gitlab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	gl "gitlab.com/gitlab-org/api/client-go/v2"
+
+	"github.com/pokor/pokor/integrations"
+)
+
+// provider names this adapter in every error it returns.
+const provider = "gitlab"
+
+// DefaultURL is the instance used when GITLAB_URL is unset.
+const DefaultURL = "https://gitlab.com"
+
+// defaultTimeout bounds each HTTP exchange when the caller brings no client of its own: the
+// write-back worker may call without a deadline, and a hung connection must not hold it.
+const defaultTimeout = 30 * time.Second
+
+// defaultRateLimitWait is the pause after a 429 that names no time.
+const defaultRateLimitWait = time.Minute
+
+// Config says how to reach GitLab.
+type Config struct {
+	// BaseURL is the instance, "https://gitlab.com" or "https://gitlab.example.com" (a path
+	// such as /gitlab is kept; /api/v4 is added when missing). Empty means gitlab.com.
+	BaseURL string
+	// Token is a personal, group or project access token with the api scope (read_api is
+	// enough to import).
+	Token string
+	// HTTPClient carries the requests; nil means a client with a 30-second timeout.
+	HTTPClient *http.Client
+}
+
+// String never shows the token, so a Config can be logged.
+func (c Config) String() string {
+	t := "unset"
+	if c.Token != "" {
+		t = "set"
+	}
+	return fmt.Sprintf("gitlab.Config{BaseURL: %q, Token: %s}", c.BaseURL, t)
+}
+
+// Client is a GitLab source and sink. It is safe for concurrent use.
+type Client struct {
+	gl       *gl.Client
+	site     string // "gitlab.example.com", for messages
+	web      string // "https://gitlab.example.com", for links
+	hasToken bool
+	resolved *targets
+	self     meCache
+	now      func() time.Time
+}
+
+var (
+	_ integrations.Source = (*Client)(nil)
+	_ integrations.Sink   = (*Client)(nil)
+)
+
+// New returns a client for the GitLab instance described by cfg. It makes no request.
+func New(cfg Config) (*Client, error) {
+	base := strings.TrimSpace(cfg.BaseURL)
+	if base == "" {
+		base = DefaultURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		// The URL holds no secret and seeing it is the quickest way to spot a typo.
+		return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			"the GitLab URL %q is not an http(s) URL; use https://gitlab.com or your instance, e.g. https://gitlab.example.com", base)
+	}
+	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api/v4")
+	web := strings.TrimRight(u.String(), "/")
+
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: defaultTimeout}
+	}
+	token := strings.TrimSpace(cfg.Token)
+	// Retries are the outbox's job: it keeps them across restarts and honours Retry-After,
+	// where the client's own loop would hold a request open for minutes.
+	c, err := gl.NewClient(token,
+		gl.WithBaseURL(web+"/api/v4/"),
+		gl.WithHTTPClient(hc),
+		gl.WithoutRetries(),
+		gl.WithUserAgent("pokor"),
+	)
+	if err != nil {
+		return nil, integrations.Errorf(provider, integrations.KindInvalid, "cannot use the GitLab URL %q: %v", base, err)
+	}
+	return &Client{gl: c, site: u.Host, web: web, hasToken: token != "", resolved: &targets{m: map[string]target{}}, now: time.Now}, nil
+}
+
+// Site returns the host of the instance ("gitlab.com").
+func (c *Client) Site() string { return c.site }
+
+// do sends one request built by the official client and decodes the answer into out. path is
+// relative to /api/v4/ and already escaped; opt is encoded as the query (GET) or the JSON body.
+func (c *Client) do(ctx context.Context, method, path string, opt, out any, what string) (*gl.Response, error) {
+	req, err := c.gl.NewRequest(method, path, opt, []gl.RequestOptionFunc{gl.WithContext(ctx)})
+	if err != nil {
+		return nil, integrations.Errorf(provider, integrations.KindInvalid, "could not %s: %v", what, err)
+	}
+	resp, err := c.gl.Do(req, out)
+	if err != nil {
+		return resp, c.fail(ctx, resp, err, what)
+	}
+	return resp, nil
+}
+
+// apiError is the cause kept for an HTTP error answer, so callers can test the status.
+type apiError struct {
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("HTTP %d %s", e.Status, e.Message) }
+
+// statusOf returns the HTTP status of a failed request, 0 when it got no answer.
+func statusOf(err error) int {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
+}
+
+// fail words an error of the official client for an organizer. The messages are built here,
+// never copied from a request, so no token can leak into them.
+func (c *Client) fail(ctx context.Context, resp *gl.Response, err error, what string) error {
+	if resp == nil || resp.Response == nil {
+		return c.networkError(ctx, err, what)
+	}
+	status := resp.StatusCode
+	if status < 300 {
+		// The answer came but could not be decoded: not GitLab's JSON (a proxy's page?).
+		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
+			Message: fmt.Sprintf("could not %s: %s answered with something that is not GitLab's JSON; check GITLAB_URL", what, c.site)}
+	}
+	msg := ""
+	var er *gl.ErrorResponse
+	if errors.As(err, &er) {
+		msg = strings.TrimSpace(er.Message)
+	}
+	cause := &apiError{Status: status, Message: msg}
+	says := ""
+	if msg != "" && !strings.HasPrefix(msg, "failed to parse") {
+		says = " (GitLab says: " + msg + ")"
+	}
+	e := &integrations.Error{Provider: provider, Err: cause}
+	switch {
+	case status == http.StatusUnauthorized:
+		e.Kind = integrations.KindAuth
+		if !c.hasToken {
+			e.Message = fmt.Sprintf("could not %s: no token is configured; set GITLAB_TOKEN to an access token with the api scope", what)
+		} else {
+			e.Message = fmt.Sprintf("could not %s: GitLab refused the token (401); it may be expired or revoked", what)
+		}
+	case status == http.StatusForbidden:
+		e.Kind = integrations.KindPermission
+		e.Message = fmt.Sprintf("could not %s: the token is not allowed to (403); it needs the api scope and at least the Reporter role%s", what, says)
+	case status == http.StatusNotFound:
+		e.Kind = integrations.KindNotFound
+		e.Message = fmt.Sprintf("could not %s: it does not exist or the token cannot see it (404)", what)
+	case status == http.StatusTooManyRequests:
+		e.Kind = integrations.KindRateLimited
+		e.RetryAfter = rateLimitWait(resp.Header, c.now())
+		e.Message = fmt.Sprintf("could not %s: GitLab is rate limiting this token (429); Pokor will try again in %s", what, e.RetryAfter)
+	case status == http.StatusConflict:
+		// GitLab answers 409 when the same issue is being changed by another request.
+		e.Kind = integrations.KindUnavailable
+		e.Message = fmt.Sprintf("could not %s: another change of the issue was in progress (409); Pokor will try again", what)
+	case status == http.StatusRequestTimeout || status >= 500:
+		e.Kind = integrations.KindUnavailable
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
+			e.RetryAfter = d
+		}
+		e.Message = fmt.Sprintf("could not %s: %s answered %d %s; try again later", what, c.site, status, http.StatusText(status))
+	default:
+		e.Kind = integrations.KindInvalid
+		e.Message = fmt.Sprintf("could not %s: GitLab refused the request (%d)%s", what, status, says)
+	}
+	return e
+}
+
+func (c *Client) networkError(ctx context.Context, err error, what string) error {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
+			Message: fmt.Sprintf("could not %s: %s did not answer in time", what, c.site)}
+	}
+	var ue *url.Error
+	var ne net.Error
+	if errors.As(err, &ue) || errors.As(err, &ne) {
+		cause := err
+		if ue != nil {
+			// url.Error repeats the method and URL; the cause alone reads better.
+			cause = ue.Err
+		}
+		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
+			Message: fmt.Sprintf("could not %s: cannot reach %s: %v", what, c.site, cause)}
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) {
+		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
+			Message: fmt.Sprintf("could not %s: %s answered with something that is not GitLab's JSON; check GITLAB_URL", what, c.site)}
+	}
+	return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
+		Message: fmt.Sprintf("could not %s: the request to %s failed", what, c.site)}
+}
+
+// rateLimitWait reads how long GitLab asks to wait: Retry-After, else RateLimit-Reset (a Unix
+// time), else a minute.
+func rateLimitWait(h http.Header, now time.Time) time.Duration {
+	if d, ok := parseRetryAfter(h.Get("Retry-After"), now); ok && d > 0 {
+		return d
+	}
+	if reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("RateLimit-Reset")), 10, 64); err == nil {
+		if d := time.Unix(reset, 0).Sub(now).Round(time.Second); d > 0 {
+			return d
+		}
+	}
+	return defaultRateLimitWait
+}
+
+// parseRetryAfter reads a Retry-After header given in seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now).Round(time.Second)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
