@@ -35,7 +35,7 @@ import (
 )
 
 // provider names this adapter in every error it returns.
-const provider = "azuredevops"
+const provider = "azure"
 
 // apiVersion is the REST version asked for: 7.0 is served by Azure DevOps Services and by
 // Azure DevOps Server 2022 and later, with the payloads of the 7.x documentation.
