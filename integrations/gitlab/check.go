@@ -30,8 +30,8 @@ func (c *Client) Check(ctx context.Context, path string) (integrations.Check, er
 		ch.Facts = append(ch.Facts, integrations.Fact{Name: name, Value: value, OK: ok})
 	}
 	if !c.hasToken {
-		add("token", "none configured; set GITLAB_TOKEN to an access token with the api scope", false)
-		return ch, integrations.Errorf(provider, integrations.KindAuth, "no token is configured; set GITLAB_TOKEN to an access token with the api scope")
+		add("token", missingToken, false)
+		return ch, integrations.Errorf(provider, integrations.KindAuth, "%s", missingToken)
 	}
 	var u user
 	resp, err := c.do(ctx, http.MethodGet, "user", nil, &u, "read the token's user")

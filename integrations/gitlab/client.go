@@ -40,6 +40,9 @@ const DefaultURL = "https://gitlab.com"
 // write-back worker may call without a deadline, and a hung connection must not hold it.
 const defaultTimeout = 30 * time.Second
 
+// missingToken says where to set a token; without one, public projects can still be listed.
+const missingToken = "no GitLab token: set GITLAB_TOKEN on the server, or add an access token (api scope) under Import → Connection to GitLab in the room"
+
 // defaultRateLimitWait is the pause after a 429 that names no time.
 const defaultRateLimitWait = time.Minute
 
@@ -175,7 +178,7 @@ func (c *Client) fail(ctx context.Context, resp *gl.Response, err error, what st
 	case status == http.StatusUnauthorized:
 		e.Kind = integrations.KindAuth
 		if !c.hasToken {
-			e.Message = fmt.Sprintf("could not %s: no token is configured; set GITLAB_TOKEN to an access token with the api scope", what)
+			e.Message = fmt.Sprintf("could not %s: %s", what, missingToken)
 		} else {
 			e.Message = fmt.Sprintf("could not %s: GitLab refused the token (401); it may be expired or revoked", what)
 		}
