@@ -9,31 +9,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
-func kindOf(t *testing.T, err error) integrations.Kind {
+func kindOf(t *testing.T, err error) session.Code {
 	t.Helper()
-	var e *integrations.Error
+	var e *session.Error
 	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not an *integrations.Error", err, err)
+		t.Fatalf("error %v (%T) is not a *session.Error", err, err)
 	}
-	return e.Kind
+	return e.Code
 }
 
-func listAll(t *testing.T, c *Client, query string) []integrations.Item {
+func listAll(t *testing.T, c *Client, query string) []session.ExternalStory {
 	t.Helper()
-	var items []integrations.Item
+	var items []session.ExternalStory
 	cursor := ""
 	for i := 0; i < 50; i++ {
 		p, err := c.List(context.Background(), query, cursor)
 		if err != nil {
 			t.Fatalf("List(%q, %q): %v", query, cursor, err)
 		}
-		if p.Total < len(items)+len(p.Items) {
+		if p.Total < len(items)+len(p.Stories) {
 			t.Fatalf("total %d below the items seen", p.Total)
 		}
-		items = append(items, p.Items...)
+		items = append(items, p.Stories...)
 		if p.Next == "" {
 			return items
 		}
@@ -98,7 +98,7 @@ func TestListByProjectAreaIterationAndWIQL(t *testing.T) {
 	if len(items) != 45 { // Sprint 2, the default team's current sprint: 90 stories, 45 of them closed
 		t.Fatalf("iteration:current imported %d, want 45", len(items))
 	}
-	if _, err := c.List(context.Background(), `Fabrikam iteration:current team:"Ghosts"`, ""); kindOf(t, err) != integrations.KindNotFound || !strings.Contains(err.Error(), `no team "Ghosts"`) {
+	if _, err := c.List(context.Background(), `Fabrikam iteration:current team:"Ghosts"`, ""); kindOf(t, err) != session.CodeNotFound || !strings.Contains(err.Error(), `no team "Ghosts"`) {
 		t.Fatalf("unknown team: %v", err)
 	}
 
@@ -106,10 +106,10 @@ func TestListByProjectAreaIterationAndWIQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Items) != 200 || p.Next != "200" || p.Total != 405 {
-		t.Fatalf("first page: %d items, next %q, total %d", len(p.Items), p.Next, p.Total)
+	if len(p.Stories) != 200 || p.Next != "200" || p.Total != 405 {
+		t.Fatalf("first page: %d items, next %q, total %d", len(p.Stories), p.Next, p.Total)
 	}
-	it := p.Items[1]
+	it := p.Stories[1]
 	if it.Key != "2" || it.Title != "Story 2" || it.Type != "User Story" || it.Estimate != "3" ||
 		it.URL != f.srv.URL+"/fabrikam/Fabrikam/_workitems/edit/2" || it.Description != "As a user I want Story 2\nso that it works" {
 		t.Fatalf("item = %+v", it)
@@ -157,7 +157,7 @@ func TestWriteFieldOfEachProcess(t *testing.T) {
 	}{
 		{1, FieldStoryPoints, "Story Points"}, {2, FieldEffort, "Effort"}, {3, FieldSize, "Size"}, {4, FieldEffort, "Effort"},
 	} {
-		res, err := c.WriteEstimate(ctx, fmt.Sprint(tc.id), integrations.Estimate{Value: "5"})
+		res, err := c.WriteEstimate(ctx, fmt.Sprint(tc.id), session.WriteBack{Value: "5"})
 		if err != nil {
 			t.Fatalf("work item %d: %v", tc.id, err)
 		}
@@ -169,21 +169,21 @@ func TestWriteFieldOfEachProcess(t *testing.T) {
 		}
 	}
 	// Written again after a crash: no second update.
-	if _, err := c.WriteEstimate(ctx, "AB#1", integrations.Estimate{Value: "5"}); err != nil {
+	if _, err := c.WriteEstimate(ctx, "AB#1", session.WriteBack{Value: "5"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.patchCount(); n != 4 {
 		t.Fatalf("%d patches for four estimates, want 4", n)
 	}
 	// Half points and word cards through values.
-	if _, err := c.WriteEstimate(ctx, "1", integrations.Estimate{Value: "½"}); err != nil || f.field(1, FieldStoryPoints) != 0.5 {
+	if _, err := c.WriteEstimate(ctx, "1", session.WriteBack{Value: "½"}); err != nil || f.field(1, FieldStoryPoints) != 0.5 {
 		t.Fatalf("½: %v, field %v", err, f.field(1, FieldStoryPoints))
 	}
-	_, err := c.WriteEstimate(ctx, "1", integrations.Estimate{Value: "XL"})
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), "values such as XS=1") {
+	_, err := c.WriteEstimate(ctx, "1", session.WriteBack{Value: "XL"})
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), "values such as XS=1") {
 		t.Fatalf("XL without values: %v", err)
 	}
-	if _, err := c.WriteEstimate(ctx, "1", integrations.Estimate{Value: "XL", Options: map[string]string{OptionValues: "S=1,M=2,XL=8"}}); err != nil || f.field(1, FieldStoryPoints) != 8.0 {
+	if _, err := c.WriteEstimate(ctx, "1", session.WriteBack{Value: "XL", Options: map[string]string{OptionValues: "S=1,M=2,XL=8"}}); err != nil || f.field(1, FieldStoryPoints) != 8.0 {
 		t.Fatalf("XL with values: %v, field %v", err, f.field(1, FieldStoryPoints))
 	}
 }
@@ -195,12 +195,12 @@ func TestWriteOverrideAndNothingToWrite(t *testing.T) {
 	c := f.client(t)
 	ctx := context.Background()
 
-	_, err := c.WriteEstimate(ctx, "7", integrations.Estimate{Value: "3"})
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), "work item type Issue in Fabrikam has no Story Points, Effort or Size field") {
+	_, err := c.WriteEstimate(ctx, "7", session.WriteBack{Value: "3"})
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), "work item type Issue in Fabrikam has no Story Points, Effort or Size field") {
 		t.Fatalf("Basic process: %v", err)
 	}
-	_, err = c.WriteEstimate(ctx, "7", integrations.Estimate{Value: "3", Options: map[string]string{OptionField: "Custom.Points"}})
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), `"Custom.Points" chosen in the session's Azure DevOps settings is not a field`) {
+	_, err = c.WriteEstimate(ctx, "7", session.WriteBack{Value: "3", Options: map[string]string{OptionField: "Custom.Points"}})
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), `"Custom.Points" chosen in the session's Azure DevOps settings is not a field`) {
 		t.Fatalf("override not on the type: %v", err)
 	}
 	// The organizer adds a custom field to the type and picks it.
@@ -209,7 +209,7 @@ func TestWriteOverrideAndNothingToWrite(t *testing.T) {
 	p.extraFields["Custom.Points"] = "Points"
 	f.mu.Unlock()
 	c = f.client(t) // a fresh client: the type's fields were remembered by the old one
-	res, err := c.WriteEstimate(ctx, "7", integrations.Estimate{Value: "3", Options: map[string]string{OptionField: "Custom.Points"}})
+	res, err := c.WriteEstimate(ctx, "7", session.WriteBack{Value: "3", Options: map[string]string{OptionField: "Custom.Points"}})
 	if err != nil || f.field(7, "Custom.Points") != 3.0 || !strings.Contains(res.Detail, "Points (Custom.Points) set to 3") {
 		t.Fatalf("override: %v %q", err, res.Detail)
 	}
@@ -219,9 +219,9 @@ func TestWriteOverrideAndNothingToWrite(t *testing.T) {
 	p.types["Issue"] = append(p.types["Issue"], FieldStoryPoints, FieldEffort)
 	f.mu.Unlock()
 	c = f.client(t)
-	_, err = c.WriteEstimate(ctx, "7", integrations.Estimate{Value: "3"})
-	var e *integrations.Error
-	if !errors.As(err, &e) || e.Kind != integrations.KindChoice || len(e.Choices) != 2 || e.Choices[0].ID != FieldStoryPoints {
+	_, err = c.WriteEstimate(ctx, "7", session.WriteBack{Value: "3"})
+	var e *session.Error
+	if !errors.As(err, &e) || e.Code != session.CodeConflict || len(e.Choices) != 2 || e.Choices[0].ID != FieldStoryPoints {
 		t.Fatalf("two fields: %v", err)
 	}
 }
@@ -234,29 +234,29 @@ func TestWriteErrorsInWords(t *testing.T) {
 	ctx := context.Background()
 
 	f.readOnly[FieldStoryPoints] = true
-	_, err := c.WriteEstimate(ctx, "1", integrations.Estimate{Value: "5"})
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), "TF401320: Rule Error for field Story Points") {
+	_, err := c.WriteEstimate(ctx, "1", session.WriteBack{Value: "5"})
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), "TF401320: Rule Error for field Story Points") {
 		t.Fatalf("read-only rule: %v", err)
 	}
 	f.readOnly[FieldStoryPoints] = false
 	f.cleared[FieldStoryPoints] = true
-	_, err = c.WriteEstimate(ctx, "1", integrations.Estimate{Value: "5"})
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), "the field now reads empty") {
+	_, err = c.WriteEstimate(ctx, "1", session.WriteBack{Value: "5"})
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), "the field now reads empty") {
 		t.Fatalf("a rule that clears the field: %v", err)
 	}
 	f.cleared[FieldStoryPoints] = false
 
 	f.failNext("PATCH _apis/wit/workitems/1", 503, "", 1)
-	_, err = c.WriteEstimate(ctx, "1", integrations.Estimate{Value: "5"})
-	if retry, _ := integrations.Retryable(err); !retry {
+	_, err = c.WriteEstimate(ctx, "1", session.WriteBack{Value: "5"})
+	if retry, _ := session.Retryable(err); !retry {
 		t.Fatalf("503 not retryable: %v", err)
 	}
 	f.failNext("GET _apis/wit/workitems/1", 429, "17", 1)
-	_, err = c.WriteEstimate(ctx, "1", integrations.Estimate{Value: "5"})
-	if retry, after := integrations.Retryable(err); !retry || after != 17*time.Second {
+	_, err = c.WriteEstimate(ctx, "1", session.WriteBack{Value: "5"})
+	if retry, after := session.Retryable(err); !retry || after != 17*time.Second {
 		t.Fatalf("429: %v retry %v after %s", err, retry, after)
 	}
-	if _, err := c.WriteEstimate(ctx, "1", integrations.Estimate{Value: "5"}); err != nil || f.field(1, FieldStoryPoints) != 5.0 {
+	if _, err := c.WriteEstimate(ctx, "1", session.WriteBack{Value: "5"}); err != nil || f.field(1, FieldStoryPoints) != 5.0 {
 		t.Fatalf("after the outage: %v", err)
 	}
 	if n := f.patchCount(); n != 3 { // the refused one, the cleared one and the last; the 503 never reached the item
@@ -264,15 +264,15 @@ func TestWriteErrorsInWords(t *testing.T) {
 	}
 
 	bad, _ := New(Config{OrgURL: f.srv.URL + f.org, Token: "wrong"})
-	_, err = bad.WriteEstimate(ctx, "1", integrations.Estimate{Value: "5"})
-	if kindOf(t, err) != integrations.KindAuth || strings.Contains(err.Error(), "wrong") {
+	_, err = bad.WriteEstimate(ctx, "1", session.WriteBack{Value: "5"})
+	if kindOf(t, err) != session.CodeForbidden || strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("bad token: %v", err)
 	}
-	if _, err := c.WriteEstimate(ctx, "99", integrations.Estimate{Value: "5"}); kindOf(t, err) != integrations.KindNotFound {
+	if _, err := c.WriteEstimate(ctx, "99", session.WriteBack{Value: "5"}); kindOf(t, err) != session.CodeNotFound {
 		t.Fatalf("missing item: %v", err)
 	}
 	for _, v := range []string{"?", "☕", "-1"} {
-		if _, err := c.WriteEstimate(ctx, "1", integrations.Estimate{Value: v}); kindOf(t, err) != integrations.KindInvalid {
+		if _, err := c.WriteEstimate(ctx, "1", session.WriteBack{Value: v}); kindOf(t, err) != session.CodeInvalid {
 			t.Fatalf("card %q: %v", v, err)
 		}
 	}
@@ -292,11 +292,11 @@ func TestSignInPageIsAnAuthError(t *testing.T) {
 		t.Fatalf("fake answered %d", resp.StatusCode)
 	}
 	bad, _ := New(Config{OrgURL: f.srv.URL + f.org, Token: "wrong"})
-	if _, err := bad.List(context.Background(), "Fabrikam", ""); kindOf(t, err) != integrations.KindAuth {
+	if _, err := bad.List(context.Background(), "Fabrikam", ""); kindOf(t, err) != session.CodeForbidden {
 		t.Fatalf("bad token: %v", err)
 	}
 	none, _ := New(Config{OrgURL: f.srv.URL + f.org})
-	if _, err := none.List(context.Background(), "Fabrikam", ""); kindOf(t, err) != integrations.KindAuth || !strings.Contains(err.Error(), "AZURE_DEVOPS_TOKEN") {
+	if _, err := none.List(context.Background(), "Fabrikam", ""); kindOf(t, err) != session.CodeForbidden || !strings.Contains(err.Error(), "AZURE_DEVOPS_TOKEN") {
 		t.Fatalf("no token: %v", err)
 	}
 	if _, err := New(Config{OrgURL: "dev.azure.com/fabrikam"}); err == nil {
@@ -309,10 +309,10 @@ func TestCheckNamesTheFieldPerBacklogType(t *testing.T) {
 	f.addProject("Fabrikam", "Scrum")
 	f.addProject("Basic", "Basic")
 	c := f.client(t)
-	facts := func(ch integrations.Check) string {
+	facts := func(ch session.CheckReport) string {
 		var b strings.Builder
 		for _, f := range ch.Facts {
-			fmt.Fprintf(&b, "%s: %s [%v]\n", f.Name, f.Value, f.OK)
+			fmt.Fprintf(&b, "%s: %s [%v]\n", f.Name, f.Text, f.OK)
 		}
 		return b.String()
 	}
@@ -334,7 +334,7 @@ func TestCheckNamesTheFieldPerBacklogType(t *testing.T) {
 	if err != nil || !strings.Contains(facts(ch), "projects: 2 visible: Basic, Fabrikam") {
 		t.Fatalf("org check: %v\n%s", err, facts(ch))
 	}
-	if _, err := c.Check(context.Background(), "Nope"); kindOf(t, err) != integrations.KindNotFound {
+	if _, err := c.Check(context.Background(), "Nope"); kindOf(t, err) != session.CodeNotFound {
 		t.Fatalf("unknown project: %v", err)
 	}
 }

@@ -5,7 +5,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // QueryGrammar is the syntax List accepts, shown to organizers when a query cannot be read.
@@ -31,7 +32,7 @@ type wiqlQuery struct {
 // parseQuery reads a query written in QueryGrammar.
 func parseQuery(s string) (wiqlQuery, error) {
 	bad := func(format string, args ...any) error {
-		return integrations.Errorf(provider, integrations.KindInvalid, "%s; write the query as %s",
+		return httpx.Errorf(provider, session.CodeInvalid, "%s; write the query as %s",
 			fmt.Sprintf(format, args...), QueryGrammar)
 	}
 	s = strings.TrimSpace(s)

@@ -11,7 +11,8 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // Paging. A WIQL query returns ids only; the items come in batches of at most 200, the
@@ -62,32 +63,32 @@ func (w workItem) num(name string) (float64, bool) {
 // List returns one page of the work items a query in QueryGrammar selects, in the query's
 // order; the cursor is the offset of the next page. It returns KindInvalid for a query it
 // cannot read or Azure DevOps refuses, and KindNotFound for an unknown project or team.
-func (c *Client) List(ctx context.Context, query string, cursor string) (integrations.Page, error) {
+func (c *Client) List(ctx context.Context, query string, cursor string) (session.ExternalPage, error) {
 	q, err := parseQuery(query)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	offset := 0
 	if cursor = strings.TrimSpace(cursor); cursor != "" {
 		if offset, err = strconv.Atoi(cursor); err != nil || offset < 0 {
-			return integrations.Page{}, integrations.Errorf(provider, integrations.KindInvalid, "the page cursor %q is not an offset", cursor)
+			return session.ExternalPage{}, httpx.Errorf(provider, session.CodeInvalid, "the page cursor %q is not an offset", cursor)
 		}
 	}
 	ids, err := c.wiql(ctx, q)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
-	page := integrations.Page{Items: []integrations.Item{}, Total: len(ids)}
+	page := session.ExternalPage{Stories: []session.ExternalStory{}, Total: len(ids)}
 	if offset >= len(ids) {
 		return page, nil
 	}
 	end := min(offset+batchSize, len(ids))
 	items, err := c.batch(ctx, ids[offset:end])
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	for _, w := range items {
-		page.Items = append(page.Items, c.item(w))
+		page.Stories = append(page.Stories, c.item(w))
 	}
 	if end < len(ids) {
 		page.Next = strconv.Itoa(end)
@@ -122,7 +123,7 @@ func (c *Client) wiql(ctx context.Context, q wiqlQuery) ([]int64, error) {
 		body: map[string]string{"query": q.wiql}, what: what}, &res)
 	if err != nil {
 		if statusOf(err) == http.StatusNotFound && q.team != "" {
-			return nil, integrations.Errorf(provider, integrations.KindNotFound,
+			return nil, httpx.Errorf(provider, session.CodeNotFound,
 				"could not %s: there is no team %q in project %q (iteration:current needs the team whose sprints to follow; name it with team:\"Team\")", what, q.team, q.project)
 		}
 		return nil, err
@@ -168,9 +169,9 @@ func (c *Client) batch(ctx context.Context, ids []int64) ([]workItem, error) {
 
 // item maps a work item to a story: its id as the key, its title, its description as text,
 // its type, and the estimate it already holds in any of the process fields.
-func (c *Client) item(w workItem) integrations.Item {
+func (c *Client) item(w workItem) session.ExternalStory {
 	id := strconv.FormatInt(w.ID, 10)
-	it := integrations.Item{Key: id, Title: w.str("System.Title"), Type: w.str("System.WorkItemType")}
+	it := session.ExternalStory{Key: id, Title: w.str("System.Title"), Type: w.str("System.WorkItemType")}
 	desc := w.str("System.Description")
 	if desc == "" {
 		desc = w.str("Microsoft.VSTS.TCM.ReproSteps") // bugs describe themselves here

@@ -15,10 +15,8 @@ package gitlab
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,7 +25,8 @@ import (
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // provider names this adapter in every error it returns.
@@ -35,10 +34,6 @@ const provider = "gitlab"
 
 // DefaultURL is the instance used when GITLAB_URL is unset.
 const DefaultURL = "https://gitlab.com"
-
-// defaultTimeout bounds each HTTP exchange when the caller brings no client of its own: the
-// write-back worker may call without a deadline, and a hung connection must not hold it.
-const defaultTimeout = 30 * time.Second
 
 // missingToken says where to set a token; without one, public projects can still be listed.
 const missingToken = "no GitLab token: set GITLAB_TOKEN on the server, or add an access token (api scope) under Import → Connection to GitLab in the room"
@@ -78,10 +73,7 @@ type Client struct {
 	now      func() time.Time
 }
 
-var (
-	_ integrations.Source = (*Client)(nil)
-	_ integrations.Sink   = (*Client)(nil)
-)
+var _ session.TrackerClient = (*Client)(nil)
 
 // New returns a client for the GitLab instance described by cfg. It makes no request.
 func New(cfg Config) (*Client, error) {
@@ -92,7 +84,7 @@ func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		// The URL holds no secret and seeing it is the quickest way to spot a typo.
-		return nil, integrations.Errorf(provider, integrations.KindInvalid,
+		return nil, httpx.Errorf(provider, session.CodeInvalid,
 			"the GitLab URL %q is not an http(s) URL; use https://gitlab.com or your instance, e.g. https://gitlab.example.com", base)
 	}
 	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api/v4")
@@ -100,7 +92,7 @@ func New(cfg Config) (*Client, error) {
 
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
+		hc = &http.Client{Timeout: httpx.DefaultTimeout}
 	}
 	token := strings.TrimSpace(cfg.Token)
 	// Retries are the outbox's job: it keeps them across restarts and honours Retry-After,
@@ -112,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 		gl.WithUserAgent("pokor"),
 	)
 	if err != nil {
-		return nil, integrations.Errorf(provider, integrations.KindInvalid, "cannot use the GitLab URL %q: %v", base, err)
+		return nil, httpx.Errorf(provider, session.CodeInvalid, "cannot use the GitLab URL %q: %v", base, err)
 	}
 	return &Client{gl: c, site: u.Host, web: web, hasToken: token != "", resolved: &targets{m: map[string]target{}}, now: time.Now}, nil
 }
@@ -125,7 +117,7 @@ func (c *Client) Site() string { return c.site }
 func (c *Client) do(ctx context.Context, method, path string, opt, out any, what string) (*gl.Response, error) {
 	req, err := c.gl.NewRequest(method, path, opt, []gl.RequestOptionFunc{gl.WithContext(ctx)})
 	if err != nil {
-		return nil, integrations.Errorf(provider, integrations.KindInvalid, "could not %s: %v", what, err)
+		return nil, httpx.Wrap(provider, session.CodeInvalid, err, "could not %s: %v", what, err)
 	}
 	resp, err := c.gl.Do(req, out)
 	if err != nil {
@@ -155,13 +147,13 @@ func statusOf(err error) int {
 // never copied from a request, so no token can leak into them.
 func (c *Client) fail(ctx context.Context, resp *gl.Response, err error, what string) error {
 	if resp == nil || resp.Response == nil {
-		return c.networkError(ctx, err, what)
+		return httpx.Network(ctx, provider, c.site, what, err)
 	}
 	status := resp.StatusCode
 	if status < 300 {
 		// The answer came but could not be decoded: not GitLab's JSON (a proxy's page?).
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
-			Message: fmt.Sprintf("could not %s: %s answered with something that is not GitLab's JSON; check GITLAB_URL", what, c.site)}
+		return httpx.Wrap(provider, session.CodeUnavailable, err,
+			"could not %s: %s answered with something that is not GitLab's JSON; check GITLAB_URL", what, c.site)
 	}
 	msg := ""
 	var er *gl.ErrorResponse
@@ -173,72 +165,41 @@ func (c *Client) fail(ctx context.Context, resp *gl.Response, err error, what st
 	if msg != "" && !strings.HasPrefix(msg, "failed to parse") {
 		says = " (GitLab says: " + msg + ")"
 	}
-	e := &integrations.Error{Provider: provider, Err: cause}
+	var e *session.Error
 	switch {
+	case status == http.StatusUnauthorized && !c.hasToken:
+		e = httpx.Errorf(provider, session.CodeForbidden, "could not %s: %s", what, missingToken)
 	case status == http.StatusUnauthorized:
-		e.Kind = integrations.KindAuth
-		if !c.hasToken {
-			e.Message = fmt.Sprintf("could not %s: %s", what, missingToken)
-		} else {
-			e.Message = fmt.Sprintf("could not %s: GitLab refused the token (401); it may be expired or revoked", what)
-		}
+		e = httpx.Errorf(provider, session.CodeForbidden, "could not %s: GitLab refused the token (401); it may be expired or revoked", what)
 	case status == http.StatusForbidden:
-		e.Kind = integrations.KindPermission
-		e.Message = fmt.Sprintf("could not %s: the token is not allowed to (403); it needs the api scope and at least the Reporter role%s", what, says)
+		e = httpx.Errorf(provider, session.CodeForbidden,
+			"could not %s: the token is not allowed to (403); it needs the api scope and at least the Reporter role%s", what, says)
+	case status == http.StatusNotFound && !c.hasToken:
+		e = httpx.Errorf(provider, session.CodeNotFound, "could not %s: it does not exist or is not public (404); %s", what, missingToken)
 	case status == http.StatusNotFound:
-		e.Kind = integrations.KindNotFound
-		e.Message = fmt.Sprintf("could not %s: it does not exist or the token cannot see it (404)", what)
+		e = httpx.Errorf(provider, session.CodeNotFound, "could not %s: it does not exist or the token cannot see it (404)", what)
 	case status == http.StatusTooManyRequests:
-		e.Kind = integrations.KindRateLimited
-		e.RetryAfter = rateLimitWait(resp.Header, c.now())
-		e.Message = fmt.Sprintf("could not %s: GitLab is rate limiting this token (429); Pokor will try again in %s", what, e.RetryAfter)
+		wait := rateLimitWait(resp.Header, c.now())
+		e = httpx.RateLimited(provider, wait, "could not %s: GitLab is rate limiting this token (429); Pokor will try again in %s", what, wait)
 	case status == http.StatusConflict:
 		// GitLab answers 409 when the same issue is being changed by another request.
-		e.Kind = integrations.KindUnavailable
-		e.Message = fmt.Sprintf("could not %s: another change of the issue was in progress (409); Pokor will try again", what)
-	case status == http.StatusRequestTimeout || status >= 500:
-		e.Kind = integrations.KindUnavailable
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
-			e.RetryAfter = d
+		e = httpx.Errorf(provider, session.CodeUnavailable, "could not %s: another change of the issue was in progress (409); Pokor will try again", what)
+	case httpx.Code(status) == session.CodeUnavailable:
+		e = httpx.Errorf(provider, session.CodeUnavailable, "could not %s: %s answered %d %s; try again later", what, c.site, status, http.StatusText(status))
+		if wait, ok := httpx.RetryAfter(resp.Header, c.now()); ok {
+			e.RetryAfter = wait
 		}
-		e.Message = fmt.Sprintf("could not %s: %s answered %d %s; try again later", what, c.site, status, http.StatusText(status))
 	default:
-		e.Kind = integrations.KindInvalid
-		e.Message = fmt.Sprintf("could not %s: GitLab refused the request (%d)%s", what, status, says)
+		e = httpx.Errorf(provider, httpx.Code(status), "could not %s: GitLab refused the request (%d)%s", what, status, says)
 	}
+	e.Err = cause
 	return e
-}
-
-func (c *Client) networkError(ctx context.Context, err error, what string) error {
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
-			Message: fmt.Sprintf("could not %s: %s did not answer in time", what, c.site)}
-	}
-	var ue *url.Error
-	var ne net.Error
-	if errors.As(err, &ue) || errors.As(err, &ne) {
-		cause := err
-		if ue != nil {
-			// url.Error repeats the method and URL; the cause alone reads better.
-			cause = ue.Err
-		}
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
-			Message: fmt.Sprintf("could not %s: cannot reach %s: %v", what, c.site, cause)}
-	}
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &se) || errors.As(err, &te) {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
-			Message: fmt.Sprintf("could not %s: %s answered with something that is not GitLab's JSON; check GITLAB_URL", what, c.site)}
-	}
-	return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable, Err: err,
-		Message: fmt.Sprintf("could not %s: the request to %s failed", what, c.site)}
 }
 
 // rateLimitWait reads how long GitLab asks to wait: Retry-After, else RateLimit-Reset (a Unix
 // time), else a minute.
 func rateLimitWait(h http.Header, now time.Time) time.Duration {
-	if d, ok := parseRetryAfter(h.Get("Retry-After"), now); ok && d > 0 {
+	if d, ok := httpx.RetryAfter(h, now); ok && d > 0 {
 		return d
 	}
 	if reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("RateLimit-Reset")), 10, 64); err == nil {
@@ -247,23 +208,4 @@ func rateLimitWait(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return defaultRateLimitWait
-}
-
-// parseRetryAfter reads a Retry-After header given in seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now).Round(time.Second)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
-	}
-	return 0, false
 }

@@ -7,23 +7,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
-func kindOf(t *testing.T, err error) integrations.Kind {
+func kindOf(t *testing.T, err error) session.Code {
 	t.Helper()
-	var e *integrations.Error
+	var e *session.Error
 	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not an *integrations.Error", err, err)
+		t.Fatalf("error %v (%T) is not a *session.Error", err, err)
 	}
-	return e.Kind
+	return e.Code
 }
 
 // listAll follows the cursor to the end, as an import does.
-func listAll(t *testing.T, c *Client, query string) ([]integrations.Item, []integrations.Page) {
+func listAll(t *testing.T, c *Client, query string) ([]session.ExternalStory, []session.ExternalPage) {
 	t.Helper()
-	var items []integrations.Item
-	var pages []integrations.Page
+	var items []session.ExternalStory
+	var pages []session.ExternalPage
 	cursor := ""
 	for i := 0; i < 50; i++ {
 		p, err := c.List(context.Background(), query, cursor)
@@ -31,7 +31,7 @@ func listAll(t *testing.T, c *Client, query string) ([]integrations.Item, []inte
 			t.Fatalf("List(%q, %q): %v", query, cursor, err)
 		}
 		pages = append(pages, p)
-		items = append(items, p.Items...)
+		items = append(items, p.Stories...)
 		if p.Next == "" {
 			return items, pages
 		}
@@ -120,7 +120,7 @@ func TestListGroupAndURLAndMilestone(t *testing.T) {
 	}
 
 	_, err := c.List(context.Background(), "acme/nope", "")
-	if kindOf(t, err) != integrations.KindNotFound || !strings.Contains(err.Error(), `no project or group "acme/nope"`) {
+	if kindOf(t, err) != session.CodeNotFound || !strings.Contains(err.Error(), `no project or group "acme/nope"`) {
 		t.Fatalf("unknown path: %v", err)
 	}
 }
@@ -174,14 +174,14 @@ func TestIterationCurrent(t *testing.T) {
 	}
 	f.iterations = append(f.iterations, iteration{ID: 56, Title: "Design 3", State: 2})
 	_, err := c.List(context.Background(), "acme/api iteration:current", "")
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), `"Design 3" (iteration:56)`) {
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), `"Design 3" (iteration:56)`) {
 		t.Fatalf("two current iterations: %v", err)
 	}
 
 	free := newFakeGitLab(t, false)
 	free.addProject("acme/api", 1)
 	_, err = free.client(t).List(context.Background(), "acme/api iteration:current", "")
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), "need GitLab Premium") {
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), "need GitLab Premium") {
 		t.Fatalf("iterations on Free: %v", err)
 	}
 }
@@ -192,7 +192,7 @@ func TestWriteWeightWhereAvailable(t *testing.T) {
 	c := f.client(t)
 	ctx := context.Background()
 
-	res, err := c.WriteEstimate(ctx, "acme/api#2", integrations.Estimate{Value: "5"})
+	res, err := c.WriteEstimate(ctx, "acme/api#2", session.WriteBack{Value: "5"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,29 +203,29 @@ func TestWriteWeightWhereAvailable(t *testing.T) {
 		t.Fatalf("detail = %q", res.Detail)
 	}
 	// Delivered again (a crash before the outbox recorded success): nothing changes.
-	if _, err := c.WriteEstimate(ctx, "acme/api#2", integrations.Estimate{Value: "5"}); err != nil {
+	if _, err := c.WriteEstimate(ctx, "acme/api#2", session.WriteBack{Value: "5"}); err != nil {
 		t.Fatal(err)
 	}
 	if puts, _, _ := f.counts(); puts != 1 {
 		t.Fatalf("%d updates for one estimate written twice, want 1", puts)
 	}
 	// A word card in auto mode goes to the label and says why; with values it is a weight.
-	res, err = c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "M", Deck: []string{"S", "M", "L"}})
+	res, err = c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "M", Deck: []string{"S", "M", "L"}})
 	if err != nil || !strings.Contains(res.Detail, "label estimate::M set") || !strings.Contains(res.Detail, "not a whole-number weight") {
 		t.Fatalf("T-shirt card in auto mode: %v %q", err, res.Detail)
 	}
-	_, err = c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "M", Options: map[string]string{OptionMode: ModeWeight}})
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), "values such as XS=1") {
+	_, err = c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "M", Options: map[string]string{OptionMode: ModeWeight}})
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), "values such as XS=1") {
 		t.Fatalf("word card in weight mode: %v", err)
 	}
-	if _, err := c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "M", Options: map[string]string{OptionMode: ModeWeight, OptionValues: "S=1, M=3, L=5"}}); err != nil {
+	if _, err := c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "M", Options: map[string]string{OptionMode: ModeWeight, OptionValues: "S=1, M=3, L=5"}}); err != nil {
 		t.Fatal(err)
 	}
 	if is := f.issueOf("acme/api", 1); is.weight == nil || *is.weight != 3 {
 		t.Fatalf("M with values M=3 wrote weight %v", is.weight)
 	}
-	_, err = c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "0.5", Options: map[string]string{OptionMode: ModeWeight}})
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), "whole number") {
+	_, err = c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "0.5", Options: map[string]string{OptionMode: ModeWeight}})
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), "whole number") {
 		t.Fatalf("0.5 in weight mode: %v", err)
 	}
 }
@@ -237,7 +237,7 @@ func TestWriteLabelWithoutWeights(t *testing.T) {
 	c := f.client(t)
 	ctx := context.Background()
 
-	res, err := c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "5"})
+	res, err := c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "5"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,18 +248,18 @@ func TestWriteLabelWithoutWeights(t *testing.T) {
 	if !strings.Contains(res.Detail, "label estimate::5 set on acme/api#1 (this GitLab has no issue weights)") {
 		t.Fatalf("detail = %q", res.Detail)
 	}
-	if _, err := c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "5"}); err != nil {
+	if _, err := c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "5"}); err != nil {
 		t.Fatal(err)
 	}
 	if puts, _, _ := f.counts(); puts != 1 {
 		t.Fatalf("%d updates, want 1", puts)
 	}
-	_, err = c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "5", Options: map[string]string{OptionMode: ModeWeight}})
-	if kindOf(t, err) != integrations.KindInvalid || !strings.Contains(err.Error(), "need GitLab Premium or Ultimate") {
+	_, err = c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "5", Options: map[string]string{OptionMode: ModeWeight}})
+	if kindOf(t, err) != session.CodeInvalid || !strings.Contains(err.Error(), "need GitLab Premium or Ultimate") {
 		t.Fatalf("weight mode without weights: %v", err)
 	}
 	for _, v := range []string{"?", "☕", " "} {
-		if _, err := c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: v}); kindOf(t, err) != integrations.KindInvalid {
+		if _, err := c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: v}); kindOf(t, err) != session.CodeInvalid {
 			t.Fatalf("card %q: %v", v, err)
 		}
 	}
@@ -273,7 +273,7 @@ func TestWriteNoteEditedInPlace(t *testing.T) {
 	c := f.client(t)
 	ctx := context.Background()
 	opts := map[string]string{OptionMode: ModeLabelNote}
-	est := integrations.Estimate{Value: "8", SessionTitle: "Sprint 42", SessionURL: "https://pokor.example.com/s/abc", Options: opts}
+	est := session.WriteBack{Value: "8", SessionTitle: "Sprint 42", SessionURL: "https://pokor.example.com/s/abc", Options: opts}
 
 	if _, err := c.WriteEstimate(ctx, "acme/api#1", est); err != nil {
 		t.Fatal(err)
@@ -310,17 +310,17 @@ func TestWriteFailuresAreRetryableAndLandOnce(t *testing.T) {
 	ctx := context.Background()
 
 	f.failNext("PUT projects/acme%2Fapi/issues/1", 502, "", 1)
-	_, err := c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "3"})
-	if retry, _ := integrations.Retryable(err); !retry || kindOf(t, err) != integrations.KindUnavailable {
+	_, err := c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "3"})
+	if retry, _ := session.Retryable(err); !retry || kindOf(t, err) != session.CodeUnavailable {
 		t.Fatalf("502: %v, want a retryable error", err)
 	}
 	f.failNext("GET projects/acme%2Fapi/issues/1", 429, "30", 1)
-	_, err = c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "3"})
-	retry, after := integrations.Retryable(err)
-	if !retry || after != 30*time.Second || kindOf(t, err) != integrations.KindRateLimited {
+	_, err = c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "3"})
+	retry, after := session.Retryable(err)
+	if !retry || after != 30*time.Second || kindOf(t, err) != session.CodeUnavailable {
 		t.Fatalf("429: %v (retry %v after %s)", err, retry, after)
 	}
-	if _, err := c.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "3"}); err != nil {
+	if _, err := c.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "3"}); err != nil {
 		t.Fatal(err)
 	}
 	if is := f.issueOf("acme/api", 1); strings.Join(is.labels, ",") != "estimate::3" {
@@ -328,23 +328,23 @@ func TestWriteFailuresAreRetryableAndLandOnce(t *testing.T) {
 	}
 
 	bad, _ := New(Config{BaseURL: f.srv.URL, Token: "wrong"})
-	_, err = bad.WriteEstimate(ctx, "acme/api#1", integrations.Estimate{Value: "3"})
-	if kindOf(t, err) != integrations.KindAuth || strings.Contains(err.Error(), "wrong") {
+	_, err = bad.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "3"})
+	if kindOf(t, err) != session.CodeForbidden || strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("bad token: %v", err)
 	}
-	if _, err := c.WriteEstimate(ctx, "acme/api#9", integrations.Estimate{Value: "3"}); kindOf(t, err) != integrations.KindNotFound {
+	if _, err := c.WriteEstimate(ctx, "acme/api#9", session.WriteBack{Value: "3"}); kindOf(t, err) != session.CodeNotFound {
 		t.Fatalf("missing issue: %v", err)
 	}
-	if _, err := c.WriteEstimate(ctx, "API-9", integrations.Estimate{Value: "3"}); kindOf(t, err) != integrations.KindInvalid {
+	if _, err := c.WriteEstimate(ctx, "API-9", session.WriteBack{Value: "3"}); kindOf(t, err) != session.CodeInvalid {
 		t.Fatalf("bad key: %v", err)
 	}
 }
 
 func TestCheckSaysWhatPokorWrites(t *testing.T) {
-	facts := func(ch integrations.Check) string {
+	facts := func(ch session.CheckReport) string {
 		var b strings.Builder
 		for _, f := range ch.Facts {
-			b.WriteString(f.Name + ": " + f.Value + "\n")
+			b.WriteString(f.Name + ": " + f.Text + "\n")
 		}
 		return b.String()
 	}
@@ -380,7 +380,7 @@ func TestCheckSaysWhatPokorWrites(t *testing.T) {
 
 	bad, _ := New(Config{BaseURL: free.srv.URL, Token: "nope"})
 	ch, err = bad.Check(context.Background(), "")
-	if kindOf(t, err) != integrations.KindAuth || ch.OK || len(ch.Facts) == 0 {
+	if kindOf(t, err) != session.CodeForbidden || ch.OK || len(ch.Facts) == 0 {
 		t.Fatalf("bad token check: %v %+v", err, ch)
 	}
 }

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // QueryGrammar is the syntax List accepts, shown to organizers when a query cannot be read.
@@ -37,7 +38,7 @@ func parseKey(key string) (issueRef, error) {
 			return issueRef{project: p, iid: n}, nil
 		}
 	}
-	return issueRef{}, integrations.Errorf(provider, integrations.KindInvalid,
+	return issueRef{}, httpx.Errorf(provider, session.CodeInvalid,
 		"%q is not a GitLab issue key; expected GROUP/PROJECT#IID, for example acme/api#42", key)
 }
 
@@ -67,7 +68,7 @@ type issueQuery struct {
 // instance (copied from the address bar, "/-/issues" and all) may stand for the path.
 func parseQuery(s, web string) (issueQuery, error) {
 	bad := func(format string, args ...any) error {
-		return integrations.Errorf(provider, integrations.KindInvalid, "%s; write the query as %s",
+		return httpx.Errorf(provider, session.CodeInvalid, "%s; write the query as %s",
 			fmt.Sprintf(format, args...), QueryGrammar)
 	}
 	tokens, err := splitQuery(s)

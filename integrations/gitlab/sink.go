@@ -11,10 +11,11 @@ import (
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
-// Write-back options, read from integrations.Estimate.Options.
+// Write-back options, read from session.WriteBack.Options.
 const (
 	// OptionMode selects what WriteEstimate writes: ModeAuto (the default), ModeWeight,
 	// ModeLabel, ModeNote, ModeWeightNote or ModeLabelNote.
@@ -55,14 +56,14 @@ const NoteMarker = "<!-- pokor-estimate -->"
 // OptionMode). It changes only what differs, so writing the same estimate again leaves the
 // issue as it was, and it reads the issue back: a value GitLab did not keep is an error, never
 // a success.
-func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations.Estimate) (integrations.Result, error) {
+func (c *Client) WriteEstimate(ctx context.Context, key string, est session.WriteBack) (session.WriteResult, error) {
 	ref, err := parseKey(key)
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	value, err := cardValue(est.Value)
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	mode := strings.ToLower(strings.TrimSpace(est.Options[OptionMode]))
 	if mode == "" {
@@ -82,7 +83,7 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 	case ModeLabelNote:
 		wantLabel, wantNote = true, true
 	default:
-		return integrations.Result{}, integrations.Errorf(provider, integrations.KindInvalid,
+		return session.WriteResult{}, httpx.Errorf(provider, session.CodeInvalid,
 			"write-back mode %q is not one of %s", mode, strings.Join(Modes, ", "))
 	}
 	prefix := est.Options[OptionLabelPrefix]
@@ -91,13 +92,13 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 		prefix = DefaultLabelPrefix
 	}
 	if strings.Contains(prefix+value, ",") {
-		return integrations.Result{}, integrations.Errorf(provider, integrations.KindInvalid,
+		return session.WriteResult{}, httpx.Errorf(provider, session.CodeInvalid,
 			"the label %q contains a comma, which GitLab cannot set through its API; change the label prefix or the card", prefix+value)
 	}
 
 	is, err := c.issue(ctx, ref)
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	weight, weightErr := weightOf(value, est)
 	var done []string
@@ -116,14 +117,14 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 	}
 	if wantWeight {
 		if !is.hasWeights() {
-			return integrations.Result{}, noWeights(ref)
+			return session.WriteResult{}, noWeights(ref)
 		}
 		if weightErr != nil {
-			return integrations.Result{}, weightErr
+			return session.WriteResult{}, weightErr
 		}
 		d, applied, err := c.writeWeight(ctx, ref, is, weight)
 		if err != nil {
-			return integrations.Result{}, err
+			return session.WriteResult{}, err
 		}
 		if !applied && mode == ModeAuto {
 			// The payload had a weight but the update did not keep it: the plan changed
@@ -131,7 +132,7 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 			wantLabel, why = true, " (GitLab did not keep the weight)"
 		} else {
 			if !applied {
-				return integrations.Result{}, noWeights(ref)
+				return session.WriteResult{}, noWeights(ref)
 			}
 			done = append(done, d)
 		}
@@ -139,22 +140,22 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 	if wantLabel {
 		d, err := c.writeLabel(ctx, ref, is, prefix, value)
 		if err != nil {
-			return integrations.Result{}, err
+			return session.WriteResult{}, err
 		}
 		done = append(done, d+why)
 	}
 	if wantNote {
 		d, err := c.writeNote(ctx, ref, noteBody(value, est))
 		if err != nil {
-			return integrations.Result{}, err
+			return session.WriteResult{}, err
 		}
 		done = append(done, d)
 	}
-	return integrations.Result{Detail: strings.Join(done, " and ")}, nil
+	return session.WriteResult{Detail: strings.Join(done, " and ")}, nil
 }
 
 func noWeights(ref issueRef) error {
-	return integrations.Errorf(provider, integrations.KindInvalid,
+	return httpx.Errorf(provider, session.CodeInvalid,
 		"%s has no weight field: issue weights need GitLab Premium or Ultimate; set the GitLab write-back mode to auto or label to write the estimate label instead", ref)
 }
 
@@ -163,12 +164,12 @@ func cardValue(v string) (string, error) {
 	v = strings.TrimSpace(v)
 	switch v {
 	case "":
-		return "", integrations.Errorf(provider, integrations.KindInvalid, "there is no accepted estimate to write")
+		return "", httpx.Errorf(provider, session.CodeInvalid, "there is no accepted estimate to write")
 	case "?":
-		return "", integrations.Errorf(provider, integrations.KindInvalid,
+		return "", httpx.Errorf(provider, session.CodeInvalid,
 			`"?" means the team is unsure, which is not an estimate: re-vote or accept another card before writing to GitLab`)
 	case "☕":
-		return "", integrations.Errorf(provider, integrations.KindInvalid,
+		return "", httpx.Errorf(provider, session.CodeInvalid,
 			`"☕" asks for a break, which is not an estimate: re-vote or accept another card before writing to GitLab`)
 	}
 	return v, nil
@@ -176,25 +177,25 @@ func cardValue(v string) (string, error) {
 
 // weightOf turns a card into a GitLab weight, a whole number of zero or more: number cards as
 // they are ("½" and "0.5" have none), word cards through the values option.
-func weightOf(value string, est integrations.Estimate) (int64, error) {
-	n, ok := (integrations.Estimate{Value: value}).Numeric()
+func weightOf(value string, est session.WriteBack) (int64, error) {
+	n, ok := session.NumericCard(value)
 	if !ok {
 		if raw := strings.TrimSpace(est.Options[OptionValues]); raw != "" {
 			for _, pair := range strings.Split(raw, ",") {
 				card, num, found := strings.Cut(pair, "=")
 				if found && strings.EqualFold(strings.TrimSpace(card), value) {
-					n, ok = (integrations.Estimate{Value: strings.TrimSpace(num)}).Numeric()
+					n, ok = session.NumericCard(num)
 					break
 				}
 			}
 		}
 		if !ok {
-			return 0, integrations.Errorf(provider, integrations.KindInvalid,
+			return 0, httpx.Errorf(provider, session.CodeInvalid,
 				"card %q has no weight: map word cards to numbers in the session's GitLab settings (values such as XS=1,S=2,M=3), or write the estimate label instead", value)
 		}
 	}
 	if n < 0 || n != math.Trunc(n) || n > math.MaxInt32 {
-		return 0, integrations.Errorf(provider, integrations.KindInvalid,
+		return 0, httpx.Errorf(provider, session.CodeInvalid,
 			"%s cannot be a GitLab weight, which is a whole number of zero or more; accept a whole number or write the estimate label instead", value)
 	}
 	return int64(n), nil
@@ -225,7 +226,7 @@ func (c *Client) writeWeight(ctx context.Context, ref issueRef, is issue, w int6
 		return "", false, nil
 	}
 	if got, ok := after.weight(); !ok || got != w {
-		return "", false, integrations.Errorf(provider, integrations.KindUnavailable,
+		return "", false, httpx.Errorf(provider, session.CodeUnavailable,
 			"GitLab answered the update of %s without the weight %d; Pokor will try again", ref, w)
 	}
 	return fmt.Sprintf("weight set to %d on %s", w, ref), true, nil
@@ -266,7 +267,7 @@ func (c *Client) writeLabel(ctx context.Context, ref issueRef, is issue, prefix,
 		}
 	}
 	if !got {
-		return "", integrations.Errorf(provider, integrations.KindPermission,
+		return "", httpx.Errorf(provider, session.CodeForbidden,
 			"GitLab did not add the label %s to %s: the token's user may not create labels there; create the label in the project or group, or give the token the Reporter role", want, ref)
 	}
 	return fmt.Sprintf("label %s set on %s", want, ref), nil
@@ -330,7 +331,7 @@ func (c *Client) writeNote(ctx context.Context, ref issueRef, body string) (stri
 }
 
 // noteBody is the text of Pokor's note.
-func noteBody(value string, est integrations.Estimate) string {
+func noteBody(value string, est session.WriteBack) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Estimate: %s**", value)
 	if est.SessionTitle != "" {

@@ -12,7 +12,8 @@ import (
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // pageSize is the number of issues asked per page; GitLab allows up to 100, and 50 keeps one
@@ -124,7 +125,7 @@ func (c *Client) resolve(ctx context.Context, path string) (target, error) {
 		}{}
 		if _, gerr := c.do(ctx, http.MethodGet, "groups/"+gl.PathEscape(path), &opt, &g, "read group "+path); gerr != nil {
 			if statusOf(gerr) == http.StatusNotFound {
-				return target{}, integrations.Errorf(provider, integrations.KindNotFound,
+				return target{}, httpx.Errorf(provider, session.CodeNotFound,
 					"no project or group %q on %s, or the token cannot see it", path, c.site)
 			}
 			return target{}, gerr
@@ -166,21 +167,21 @@ type listOptions struct {
 // gave them by hand in GitLab (relative position), the cursor being the next page number.
 // It returns KindInvalid for a query it cannot read and KindNotFound for an unknown project or
 // group.
-func (c *Client) List(ctx context.Context, query string, cursor string) (integrations.Page, error) {
+func (c *Client) List(ctx context.Context, query string, cursor string) (session.ExternalPage, error) {
 	q, err := parseQuery(query, c.web)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	page := int64(1)
 	if cursor = strings.TrimSpace(cursor); cursor != "" {
 		page, err = strconv.ParseInt(cursor, 10, 64)
 		if err != nil || page < 1 {
-			return integrations.Page{}, integrations.Errorf(provider, integrations.KindInvalid, "the page cursor %q is not a page number", cursor)
+			return session.ExternalPage{}, httpx.Errorf(provider, session.CodeInvalid, "the page cursor %q is not a page number", cursor)
 		}
 	}
 	t, err := c.resolve(ctx, q.path)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	opt := listOptions{
 		ListOptions: gl.ListOptions{Page: page, PerPage: pageSize},
@@ -196,17 +197,17 @@ func (c *Client) List(ctx context.Context, query string, cursor string) (integra
 	}
 	if q.iteration != "" {
 		if err := c.iterationFilter(ctx, t, q.iteration, &opt); err != nil {
-			return integrations.Page{}, err
+			return session.ExternalPage{}, err
 		}
 	}
 	var issues []issue
 	resp, err := c.do(ctx, http.MethodGet, t.api()+"/issues", &opt, &issues, "list the issues of "+t.kind()+" "+t.path)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
-	out := integrations.Page{Items: make([]integrations.Item, 0, len(issues)), Total: -1}
+	out := session.ExternalPage{Stories: make([]session.ExternalStory, 0, len(issues)), Total: -1}
 	for _, is := range issues {
-		out.Items = append(out.Items, c.item(is, t))
+		out.Stories = append(out.Stories, c.item(is, t))
 	}
 	if resp.NextPage > 0 {
 		out.Next = strconv.FormatInt(resp.NextPage, 10)
@@ -220,12 +221,12 @@ func (c *Client) List(ctx context.Context, query string, cursor string) (integra
 
 // item maps an issue to a story. The key is the issue's full reference ("acme/api#42"), which
 // stays valid when the list came from a group.
-func (c *Client) item(is issue, t target) integrations.Item {
+func (c *Client) item(is issue, t target) session.ExternalStory {
 	key := is.References.Full
 	if _, err := parseKey(key); err != nil {
 		key = fmt.Sprintf("%s#%d", t.path, is.IID)
 	}
-	it := integrations.Item{Key: key, Title: is.Title, Description: is.Description, URL: is.WebURL}
+	it := session.ExternalStory{Key: key, Title: is.Title, Description: is.Description, URL: is.WebURL}
 	if is.IssueType != "" && is.IssueType != "issue" {
 		it.Type = is.IssueType
 	}
@@ -266,14 +267,14 @@ func (c *Client) iterationFilter(ctx context.Context, t target, it string, opt *
 	_, err := c.do(ctx, http.MethodGet, t.api()+"/iterations", &o, &its, "find the current iteration of "+t.path)
 	if err != nil {
 		if s := statusOf(err); s == http.StatusNotFound || s == http.StatusForbidden {
-			return integrations.Errorf(provider, integrations.KindInvalid,
+			return httpx.Errorf(provider, session.CodeInvalid,
 				"iterations are not available for %s on %s (they need GitLab Premium); filter by milestone or label instead", t.path, c.site)
 		}
 		return err
 	}
 	switch len(its) {
 	case 0:
-		return integrations.Errorf(provider, integrations.KindInvalid, "%s has no current iteration; name one with iteration:\"Title\" or iteration:ID", t.path)
+		return httpx.Errorf(provider, session.CodeInvalid, "%s has no current iteration; name one with iteration:\"Title\" or iteration:ID", t.path)
 	case 1:
 		opt.IterationID = strconv.FormatInt(its[0].ID, 10)
 		return nil
@@ -282,6 +283,6 @@ func (c *Client) iterationFilter(ctx context.Context, t target, it string, opt *
 	for _, i := range its {
 		names = append(names, fmt.Sprintf("%q (iteration:%d)", i.Title, i.ID))
 	}
-	return integrations.Errorf(provider, integrations.KindInvalid,
+	return httpx.Errorf(provider, session.CodeInvalid,
 		"%s has several current iterations (one per cadence): %s; name one", t.path, strings.Join(names, ", "))
 }
