@@ -195,8 +195,7 @@ func (f editField) settable() bool {
 	return false
 }
 
-// boardConfig is the part of GET /rest/agile/1.0/board/{id}/configuration Pokor uses; go-jira's
-// BoardConfiguration has no estimation.
+// boardConfig is the part of GET /rest/agile/1.0/board/{id}/configuration Pokor uses.
 type boardConfig struct {
 	ID     int    `json:"id"`
 	Name   string `json:"name"`
