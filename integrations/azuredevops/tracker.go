@@ -55,7 +55,7 @@ func Tracker(get func(string) string) session.Tracker {
 			{Env: envToken, Help: "default personal access token (Work Items: Read & write)", Secret: true},
 			{Env: envAllowedHosts, Help: "comma-separated hosts a session may name although they are on a private network (an intranet Azure DevOps Server)"},
 		},
-		Docs:       "docs/azuredevops.md",
+		Docs:       "docs/trackers.md#azure-devops",
 		WritesBack: true,
 		Open: func(creds session.Credentials) (session.TrackerClient, error) {
 			def := Config{OrgURL: get(envOrgURL), Token: get(envToken)}

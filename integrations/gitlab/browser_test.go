@@ -40,9 +40,6 @@ func TestBrowserImportFromGitLab(t *testing.T) {
 		chromedp.SendKeys(sel(`#create input[name=name]`), "Ann"),
 		chromedp.Click(sel(`#create button[type=submit]`)),
 		chromedp.WaitVisible(sel(`#open-import`)),
-	)
-	browsertest.Screenshot(t, ann, "gitlab-debug.png")
-	browsertest.Do(t, ann,
 		chromedp.Click(sel(`#open-import`)),
 		chromedp.WaitVisible(sel(`#import-query`)),
 	)

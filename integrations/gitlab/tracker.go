@@ -63,7 +63,7 @@ func Tracker(get func(string) string) session.Tracker {
 			{Env: envToken, Help: "default GitLab access token (api scope)", Secret: true},
 			{Env: envAllowedHosts, Help: "comma-separated GitLab hosts a session may name although they are on a private network (an intranet GitLab)"},
 		},
-		Docs:       "docs/gitlab.md",
+		Docs:       "docs/trackers.md#gitlab",
 		WritesBack: true,
 		Open: func(creds session.Credentials) (session.TrackerClient, error) {
 			cfg, err := mergeConfig(Config{BaseURL: get(envURL), Token: get(envToken)}, creds, get(envAllowedHosts))
