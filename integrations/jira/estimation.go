@@ -150,3 +150,36 @@ func (c *Client) forgetBoard(id int) {
 	delete(c.boards, id)
 	c.mu.Unlock()
 }
+
+// checkBoardEstimation tells `pokor check jira board:N` how the board's stories are written:
+// it asks the endpoint for the estimation of one of the board's issues (GET, documented beside
+// the PUT). When the endpoint answers with the board's field, that is what Pokor writes, whatever
+// the edit screen, and done is true; otherwise the check goes on with field discovery.
+func (c *Client) checkBoardEstimation(ctx context.Context, ch *session.CheckReport, key string, board int) (done bool) {
+	b, err := c.board(ctx, board)
+	id := b.estimationField()
+	if err != nil || id == "" || timeFields[id] || !strings.HasPrefix(id, "customfield_") {
+		return false
+	}
+	var ans estimationAnswer
+	err = c.call(ctx, "GET", "rest/agile/1.0/issue/"+key+"/estimation", url.Values{"boardId": {strconv.Itoa(board)}}, nil, &ans,
+		fmt.Sprintf("read the estimation of %s on board %d", key, board))
+	var he *httpError
+	switch {
+	case errors.As(err, &he) && (he.Status == http.StatusNotFound || he.Status == http.StatusForbidden):
+		ch.Add("board estimation endpoint", true, fmt.Sprintf("not available here (%d): Pokor sets the board's field through the issue's edit screen, as below", he.Status),
+			map[string]any{"available": false, "board": board})
+		return false
+	case err != nil || (ans.FieldID != "" && ans.FieldID != id):
+		return false
+	}
+	name := b.Estimation.Field.DisplayName
+	if name == "" {
+		name = id
+	}
+	field := Candidate{ID: id, Name: name}
+	ch.Add("write-back", true, fmt.Sprintf("stories imported from board:%d get their estimate in %s through Jira Software's board estimation endpoint, "+
+		"which sets it whether or not it is on the edit screen (checked on %s)", board, field.Label(), key),
+		map[string]any{"available": true, "board": board, "field": id, "issue": key})
+	return true
+}

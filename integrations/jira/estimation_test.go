@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +256,36 @@ func TestBoardEstimationAnswerChecked(t *testing.T) {
 	_, err := f.client(t).WriteEstimate(context.Background(), "API-12", session.WriteBack{Value: "5", Target: fromBoard})
 	if got := asError(t, err, session.CodeInvalid); !strings.Contains(got.Error(), "The value is in a wrong format.") {
 		t.Fatalf("400: %v", err)
+	}
+}
+
+// TestCheckBoardEstimation: pokor check jira board:84 says that the board's stories are written
+// through the endpoint, even with the field off the edit screen; without the endpoint it says
+// so and checks the edit screen.
+func TestCheckBoardEstimation(t *testing.T) {
+	for _, withEndpoint := range []bool{true, false} {
+		t.Run(fmt.Sprintf("endpoint %v", withEndpoint), func(t *testing.T) {
+			f := newFake(t)
+			f.file("GET", "/rest/api/2/field", "fields_cloud_site_both_story_point_fields.json")
+			f.json("GET", "/rest/agile/1.0/board/84/configuration", 200, strings.Replace(fixture(t, "board_configuration_docs_example.json"), "customfield_10002", "customfield_10026", 1))
+			f.json("GET", "/rest/api/2/filter/1001", 200, `{"id":"1001","jql":"project = API ORDER BY Rank ASC"}`)
+			var seen []url.Values
+			serveEnhancedSearch(t, f, &seen)
+			f.editmeta("API-12", "fields_cloud_site_both_story_point_fields.json", "summary", "customfield_10016")
+			if withEndpoint {
+				f.json("GET", "/rest/agile/1.0/issue/API-12/estimation", 200, `{"fieldId":"customfield_10026","value":null}`)
+			}
+			ch, err := f.client(t).Check(context.Background(), "board:84")
+			got := facts(t, ch)
+			if withEndpoint {
+				if err != nil || !ch.OK || !strings.Contains(got["write-back"].Text, "in Story Points (customfield_10026) through Jira Software's board estimation endpoint") {
+					t.Fatalf("check: %v %+v", err, ch)
+				}
+				return
+			}
+			if !strings.Contains(got["board estimation endpoint"].Text, "not available here (404)") || ch.OK {
+				t.Fatalf("check without the endpoint: %v %+v", err, ch)
+			}
+		})
 	}
 }
