@@ -3,9 +3,9 @@ package azuredevops
 import (
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/integrations/querytext"
 	"github.com/pokor/pokor/session"
 )
 
@@ -45,7 +45,7 @@ func parseQuery(s string) (wiqlQuery, error) {
 		}
 		return wiqlQuery{wiql: s}, nil
 	}
-	tokens, err := splitQuery(s)
+	tokens, err := querytext.Split(s)
 	if err != nil {
 		return wiqlQuery{}, bad("%v", err)
 	}
@@ -146,41 +146,3 @@ func parseQuery(s string) (wiqlQuery, error) {
 
 // literal quotes a WIQL string: single quotes, doubled inside.
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// isQuote reports whether r opens or closes a quoted value. Curly quotes count because chat
-// clients on phones and Macs replace straight quotes as the user types.
-func isQuote(r rune) bool { return r == '"' || r == '“' || r == '”' }
-
-// splitQuery splits a query on white space, keeping quoted text ("Sprint 5") together and
-// dropping the quotes.
-func splitQuery(s string) ([]string, error) {
-	var (
-		tokens  []string
-		cur     strings.Builder
-		inToken bool
-		inQuote bool
-	)
-	for _, r := range s {
-		switch {
-		case isQuote(r):
-			inQuote = !inQuote
-			inToken = true
-		case unicode.IsSpace(r) && !inQuote:
-			if inToken {
-				tokens = append(tokens, cur.String())
-				cur.Reset()
-				inToken = false
-			}
-		default:
-			cur.WriteRune(r)
-			inToken = true
-		}
-	}
-	if inQuote {
-		return nil, fmt.Errorf("a quote is not closed")
-	}
-	if inToken {
-		tokens = append(tokens, cur.String())
-	}
-	return tokens, nil
-}

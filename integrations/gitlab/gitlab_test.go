@@ -136,6 +136,7 @@ func TestParseQuery(t *testing.T) {
 			want: issueQuery{path: "acme/sub/api", labels: []string{"ready", "needs design", "ux"}, milestone: "None", iteration: "current", state: "all", search: "login page"}},
 		{in: "acme iteration:42 milestone:Any", want: issueQuery{path: "acme", iteration: "42", milestone: "Any", state: "opened"}},
 		{in: "https://gitlab.example.com/groups/acme/-/issues", want: issueQuery{path: "acme", state: "opened"}},
+		{in: "<https://gitlab.example.com/acme/api|acme/api> label:ready", want: issueQuery{path: "acme/api", labels: []string{"ready"}, state: "opened"}},
 		{in: "", err: "empty"},
 		{in: "acme/api colour:red", err: `unknown filter "colour:"`},
 		{in: "acme/api state:done", err: "not one of opened"},

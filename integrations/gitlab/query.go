@@ -6,9 +6,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/integrations/querytext"
 	"github.com/pokor/pokor/session"
 )
 
@@ -71,7 +71,7 @@ func parseQuery(s, web string) (issueQuery, error) {
 		return httpx.Errorf(provider, session.CodeInvalid, "%s; write the query as %s",
 			fmt.Sprintf(format, args...), QueryGrammar)
 	}
-	tokens, err := splitQuery(s)
+	tokens, err := querytext.Split(s)
 	if err != nil {
 		return issueQuery{}, bad("%v", err)
 	}
@@ -148,6 +148,11 @@ func special(v string) string {
 
 // pathOf reads the project or group of a query: a full path, or a URL on the instance.
 func pathOf(tok, web string) (string, error) {
+	// Chat clients may wrap a pasted link as <URL> or <URL|text>.
+	tok = strings.TrimSuffix(strings.TrimPrefix(tok, "<"), ">")
+	if i := strings.Index(tok, "|"); i > 0 && strings.HasPrefix(tok, "http") {
+		tok = tok[:i]
+	}
 	p := tok
 	if strings.HasPrefix(tok, "http://") || strings.HasPrefix(tok, "https://") {
 		u, err := url.Parse(tok)
@@ -166,42 +171,4 @@ func pathOf(tok, web string) (string, error) {
 		return "", fmt.Errorf("the query must start with a project or group path such as acme/api or acme, not %q", tok)
 	}
 	return p, nil
-}
-
-// isQuote reports whether r opens or closes a quoted value. Curly quotes count because chat
-// clients on phones and Macs replace straight quotes as the user types.
-func isQuote(r rune) bool { return r == '"' || r == '“' || r == '”' }
-
-// splitQuery splits a query on white space, keeping quoted text ("v2 beta") together and
-// dropping the quotes, so that both milestone:"v2 beta" and "milestone:v2 beta" work.
-func splitQuery(s string) ([]string, error) {
-	var (
-		tokens  []string
-		cur     strings.Builder
-		inToken bool
-		inQuote bool
-	)
-	for _, r := range s {
-		switch {
-		case isQuote(r):
-			inQuote = !inQuote
-			inToken = true
-		case unicode.IsSpace(r) && !inQuote:
-			if inToken {
-				tokens = append(tokens, cur.String())
-				cur.Reset()
-				inToken = false
-			}
-		default:
-			cur.WriteRune(r)
-			inToken = true
-		}
-	}
-	if inQuote {
-		return nil, fmt.Errorf("a quote is not closed")
-	}
-	if inToken {
-		tokens = append(tokens, cur.String())
-	}
-	return tokens, nil
 }
