@@ -97,7 +97,13 @@ func New(cfg Config) (*Client, error) {
 	token := strings.TrimSpace(cfg.Token)
 	// Retries are the outbox's job: it keeps them across restarts and honours Retry-After,
 	// where the client's own loop would hold a request open for minutes.
-	c, err := gl.NewClient(token,
+	var auth gl.AuthSource = gl.AccessTokenAuthSource{Token: token}
+	if token == "" {
+		// Public projects can be read without a token; an empty PRIVATE-TOKEN header would not
+		// be anonymous.
+		auth = gl.Unauthenticated{}
+	}
+	c, err := gl.NewAuthSourceClient(auth,
 		gl.WithBaseURL(web+"/api/v4/"),
 		gl.WithHTTPClient(hc),
 		gl.WithoutRetries(),

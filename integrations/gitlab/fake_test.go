@@ -23,6 +23,7 @@ type fakeGitLab struct {
 
 	mu         sync.Mutex
 	premium    bool // weights (and scoped labels) are licensed
+	public     bool // projects can be read without a token
 	enterprise bool
 	token      string
 	userID     int64
@@ -161,7 +162,11 @@ func (f *fakeGitLab) serve(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	raw := strings.TrimPrefix(r.URL.EscapedPath(), "/api/v4/")
 	f.reqs = append(f.reqs, r.Method+" "+raw)
-	if r.Header.Get("PRIVATE-TOKEN") != f.token && r.Header.Get("Authorization") != "Bearer "+f.token {
+	if _, sent := r.Header["Private-Token"]; sent && r.Header.Get("PRIVATE-TOKEN") != f.token {
+		f.message(w, 401, "401 Unauthorized")
+		return
+	}
+	if r.Header.Get("PRIVATE-TOKEN") != f.token && !(f.public && r.Method == "GET") {
 		f.message(w, 401, "401 Unauthorized")
 		return
 	}

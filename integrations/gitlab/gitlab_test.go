@@ -333,6 +333,16 @@ func TestWriteFailuresAreRetryableAndLandOnce(t *testing.T) {
 	if kindOf(t, err) != session.CodeForbidden || strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("bad token: %v", err)
 	}
+	// Without a token, public projects are read anonymously; writing says where to set one.
+	f.public = true
+	anon, _ := New(Config{BaseURL: f.srv.URL})
+	if items, _ := listAll(t, anon, "acme/api"); len(items) != 1 {
+		t.Fatalf("anonymous list: %d", len(items))
+	}
+	_, err = anon.WriteEstimate(ctx, "acme/api#1", session.WriteBack{Value: "5"})
+	if kindOf(t, err) != session.CodeForbidden || !strings.Contains(err.Error(), "no GitLab token: set GITLAB_TOKEN") {
+		t.Fatalf("anonymous write: %v", err)
+	}
 	if _, err := c.WriteEstimate(ctx, "acme/api#9", session.WriteBack{Value: "3"}); kindOf(t, err) != session.CodeNotFound {
 		t.Fatalf("missing issue: %v", err)
 	}
