@@ -444,6 +444,9 @@ func (f *fakeGitLab) listIssues(w http.ResponseWriter, r *http.Request, all []*f
 		if it := q.Get("iteration_id"); it != "" && it != strconv.FormatInt(is.iteration, 10) {
 			continue
 		}
+		if ty := q.Get("issue_type"); ty != "" && ty != "issue" {
+			continue // every fake issue is of type issue
+		}
 		if s := q.Get("search"); s != "" && !strings.Contains(strings.ToLower(is.title+" "+is.description), strings.ToLower(s)) {
 			continue
 		}

@@ -89,6 +89,9 @@ func TestListProjectAllPagesWithFilters(t *testing.T) {
 	if len(both) != 5 {
 		t.Fatalf("two labels (all must match) imported %d, want 5", len(both))
 	}
+	if incidents, _ := listAll(t, c, `acme/platform/api type:incident`); len(incidents) != 0 {
+		t.Fatalf("type:incident imported %d issues", len(incidents))
+	}
 	closed, _ := listAll(t, c, `acme/platform/api state:closed`)
 	if len(closed) != 10 {
 		t.Fatalf("state:closed imported %d, want 10", len(closed))
@@ -134,7 +137,8 @@ func TestParseQuery(t *testing.T) {
 		{in: "acme/api", want: issueQuery{path: "acme/api", state: "opened"}},
 		{in: `acme/sub/api label:ready labels:"needs design",ux milestone:none iteration:current state:all search:"login page"`,
 			want: issueQuery{path: "acme/sub/api", labels: []string{"ready", "needs design", "ux"}, milestone: "None", iteration: "current", state: "all", search: "login page"}},
-		{in: "acme iteration:42 milestone:Any", want: issueQuery{path: "acme", iteration: "42", milestone: "Any", state: "opened"}},
+		{in: "acme iteration:42 milestone:Any type:Task", want: issueQuery{path: "acme", iteration: "42", milestone: "Any", state: "opened", typ: "task"}},
+		{in: "acme type:epic", err: "type:epic is not one of"},
 		{in: "https://gitlab.example.com/groups/acme/-/issues", want: issueQuery{path: "acme", state: "opened"}},
 		{in: "<https://gitlab.example.com/acme/api|acme/api> label:ready", want: issueQuery{path: "acme/api", labels: []string{"ready"}, state: "opened"}},
 		{in: "", err: "empty"},
@@ -156,7 +160,7 @@ func TestParseQuery(t *testing.T) {
 				t.Fatal(err)
 			}
 			if q.path != tc.want.path || q.state != tc.want.state || q.milestone != tc.want.milestone ||
-				q.iteration != tc.want.iteration || q.search != tc.want.search || strings.Join(q.labels, "|") != strings.Join(tc.want.labels, "|") {
+				q.iteration != tc.want.iteration || q.search != tc.want.search || q.typ != tc.want.typ || strings.Join(q.labels, "|") != strings.Join(tc.want.labels, "|") {
 				t.Fatalf("got %+v, want %+v", q, tc.want)
 			}
 		})

@@ -13,7 +13,7 @@ import (
 )
 
 // QueryGrammar is the syntax List accepts, shown to organizers when a query cannot be read.
-const QueryGrammar = `GROUP/PROJECT or GROUP [label:NAME]... [milestone:"Title"|none|any] [iteration:ID|"Title"|current|none|any] [state:opened|closed|all] [search:"words"]`
+const QueryGrammar = `GROUP/PROJECT or GROUP [label:NAME]... [milestone:"Title"|none|any] [iteration:ID|"Title"|current|none|any] [state:opened|closed|all] [type:issue|incident|task] [search:"words"]`
 
 // pathPattern is a project or group full path: segments of letters, digits, '_', '-' and '.',
 // separated by slashes (subgroups nest). Checking it up front keeps stray characters out of
@@ -61,6 +61,7 @@ type issueQuery struct {
 	milestone string   // a title, "None" or "Any"
 	iteration string   // an id, a title, "current", "None" or "Any"
 	state     string   // opened, closed or all
+	typ       string   // issue, incident, task or test_case; empty: all
 	search    string
 }
 
@@ -128,6 +129,13 @@ func parseQuery(s, web string) (issueQuery, error) {
 			}
 		case "search":
 			q.search = value
+		case "type":
+			switch v := strings.ToLower(value); v {
+			case "issue", "incident", "task", "test_case":
+				q.typ = v
+			default:
+				return issueQuery{}, bad("type:%s is not one of issue, incident, task, test_case", value)
+			}
 		default:
 			return issueQuery{}, bad("unknown filter %q", key+":")
 		}

@@ -158,6 +158,7 @@ type listOptions struct {
 	IterationID    string           `url:"iteration_id,omitempty"`
 	IterationTitle string           `url:"iteration_title,omitempty"`
 	Search         string           `url:"search,omitempty"`
+	IssueType      string           `url:"issue_type,omitempty"`
 	Scope          string           `url:"scope,omitempty"`
 	OrderBy        string           `url:"order_by,omitempty"`
 	Sort           string           `url:"sort,omitempty"`
@@ -185,7 +186,7 @@ func (c *Client) List(ctx context.Context, query string, cursor string) (session
 	}
 	opt := listOptions{
 		ListOptions: gl.ListOptions{Page: page, PerPage: pageSize},
-		State:       q.state, Milestone: q.milestone, Search: q.search,
+		State:       q.state, Milestone: q.milestone, Search: q.search, IssueType: q.typ,
 		Scope: "all", OrderBy: "relative_position", Sort: "asc",
 	}
 	if q.state == "all" {

@@ -34,7 +34,7 @@ func Tracker(get func(string) string) session.Tracker {
 		Query: session.QueryGrammar{
 			Syntax:  QueryGrammar,
 			Example: "acme/api label:ready",
-			Help: `GROUP/PROJECT or GROUP [label:NAME]… [milestone:"Title"|none|any] [iteration:ID|"Title"|current|none|any] [state:opened|closed|all] [search:"words"]; ` +
+			Help: `GROUP/PROJECT or GROUP [label:NAME]… [milestone:"Title"|none|any] [iteration:ID|"Title"|current|none|any] [state:opened|closed|all] [type:issue|incident|task] [search:"words"]; ` +
 				`several labels must all match, the state is opened unless given, all pages are imported`,
 			Summary: "import GitLab issues",
 		},
