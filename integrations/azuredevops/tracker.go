@@ -44,7 +44,7 @@ func Tracker(get func(string) string) session.Tracker {
 			{Key: FieldToken, Label: "Personal access token (Work Items: Read & write)", Type: "password", Env: envToken},
 		},
 		Options: []session.Option{
-			{Key: OptionField, Label: "Estimate field", Placeholder: "Microsoft.VSTS.Scheduling.StoryPoints",
+			{Key: OptionField, Label: "Estimate field", Placeholder: "Custom.Estimate",
 				Help: "reference name of the field to write; empty: the work item type's Story Points, Effort or Size"},
 			{Key: OptionValues, Label: "Word cards as values", Placeholder: "XS=1,S=2,M=3,L=5,XL=8",
 				Help: "the number written for each word card; empty: word cards are not written"},
