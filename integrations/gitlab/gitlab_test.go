@@ -393,6 +393,11 @@ func TestCheckSaysWhatPokorWrites(t *testing.T) {
 		t.Error("a Guest token that cannot set labels reported OK")
 	}
 
+	ch, err = free.client(t).Check(context.Background(), "acme")
+	if got := facts(ch); err != nil || !strings.Contains(got, "group: acme") || !strings.Contains(got, "weights: not available") || strings.Contains(got, "role:") {
+		t.Errorf("group check: %v\n%s", err, got)
+	}
+
 	bad, _ := New(Config{BaseURL: free.srv.URL, Token: "nope"})
 	ch, err = bad.Check(context.Background(), "")
 	if kindOf(t, err) != session.CodeForbidden || ch.OK || len(ch.Facts) == 0 {
