@@ -1,15 +1,12 @@
 package azuredevops
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/integrations/trackertest"
 	"github.com/pokor/pokor/webui/browsertest"
-	"github.com/pokor/pokor/webui/webuitest"
 )
 
 type sel = browsertest.CSS
@@ -24,24 +21,10 @@ func TestBrowserImportFromAzure(t *testing.T) {
 	f.addItem(1, "Fabrikam", "User Story", "Sign in with SSO", "New", "Fabrikam", `Fabrikam\Sprint 42`, nil)
 	f.addItem(2, "Fabrikam", "User Story", "Export as PDF", "Active", "Fabrikam", `Fabrikam\Sprint 42`, nil)
 	f.addItem(3, "Fabrikam", "User Story", "Later", "New", "Fabrikam", `Fabrikam\Sprint 43`, nil)
-	srv := webuitest.Start(t, webuitest.Options{Service: func(c *session.Config) {
-		c.Trackers = []session.Tracker{f.wired()}
-		c.WriteBackPoll, c.Backoff = 10*time.Millisecond, func(int) time.Duration { return 20 * time.Millisecond }
-	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Service.RunWriteBack(ctx, "browser-test") }()
-	t.Cleanup(func() { cancel(); <-done })
-
+	srv := trackertest.Serve(t, f.wired())
 	ann := browsertest.Start(t, exe, 1280, 1000)
+	trackertest.OpenImport(t, ann, srv.HTTP.URL)
 	browsertest.Do(t, ann,
-		chromedp.Navigate(srv.HTTP.URL+"/"),
-		chromedp.SendKeys(sel(`#create input[name=title]`), "Sprint 42"),
-		chromedp.SendKeys(sel(`#create input[name=name]`), "Ann"),
-		chromedp.Click(sel(`#create button[type=submit]`)),
-		chromedp.WaitVisible(sel(`#open-import`)),
-		chromedp.Click(sel(`#open-import`)),
-		chromedp.WaitVisible(sel(`#import-query`)),
 		chromedp.SendKeys(sel(`#import-query`), `iteration:"Fabrikam\Sprint 42"`),
 		chromedp.Click(sel(`#import-preview`)),
 		chromedp.WaitVisible(sel(`#import-list li:nth-child(2)`)),

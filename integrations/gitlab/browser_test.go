@@ -1,16 +1,13 @@
 package gitlab
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/integrations/trackertest"
 	"github.com/pokor/pokor/webui/browsertest"
-	"github.com/pokor/pokor/webui/webuitest"
 )
 
 type sel = browsertest.CSS
@@ -24,25 +21,9 @@ func TestBrowserImportFromGitLab(t *testing.T) {
 	p := f.addProject("acme/api", 3)
 	p.issues[0].labels = []string{"ready"}
 	p.issues[2].labels = []string{"ready", "estimate::2"}
-	srv := webuitest.Start(t, webuitest.Options{Service: func(c *session.Config) {
-		c.Trackers = []session.Tracker{f.wired()}
-		c.WriteBackPoll, c.Backoff = 10*time.Millisecond, func(int) time.Duration { return 20 * time.Millisecond }
-	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Service.RunWriteBack(ctx, "browser-test") }()
-	t.Cleanup(func() { cancel(); <-done })
-
+	srv := trackertest.Serve(t, f.wired())
 	ann := browsertest.Start(t, exe, 1280, 1000)
-	browsertest.Do(t, ann,
-		chromedp.Navigate(srv.HTTP.URL+"/"),
-		chromedp.SendKeys(sel(`#create input[name=title]`), "Sprint 42"),
-		chromedp.SendKeys(sel(`#create input[name=name]`), "Ann"),
-		chromedp.Click(sel(`#create button[type=submit]`)),
-		chromedp.WaitVisible(sel(`#open-import`)),
-		chromedp.Click(sel(`#open-import`)),
-		chromedp.WaitVisible(sel(`#import-query`)),
-	)
+	trackertest.OpenImport(t, ann, srv.HTTP.URL)
 	if src := browsertest.Get(t, ann, chromedp.Evaluate[string](`document.querySelector("#import-source").value`)); src != "gitlab" {
 		t.Fatalf("the import source is %q", src)
 	}

@@ -1,7 +1,8 @@
-// Package trackertest runs Pokor's write-back the way cmd/pokor does — a SQLite store in a file,
-// the session service with the given trackers, the outbox worker — for the end-to-end tests of a
-// tracker package: import a story, accept an estimate, watch it sync, stop the process and start
-// it again on the same database.
+// Package trackertest runs Pokor the way cmd/pokor does for the end-to-end tests of a tracker
+// package: the write-back alone (a SQLite store in a file, the service with the given trackers,
+// the outbox worker) to import, accept, watch a story sync, stop the process and start it again
+// on the same database; or the whole web server, for driving the room's Import dialog in a
+// browser.
 package trackertest
 
 import (
@@ -11,8 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
+	"github.com/pokor/pokor/webui/browsertest"
+	"github.com/pokor/pokor/webui/webuitest"
 )
 
 // Secret is the POKOR_SECRET_KEY of every process, so that a restart reads what the last one
@@ -145,4 +150,35 @@ func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// Serve starts the web server built from the real parts (webuitest) with the trackers and the
+// write-back worker, polling and backing off in milliseconds, as `pokor serve` runs them.
+func Serve(t testing.TB, trackers ...session.Tracker) *webuitest.Server {
+	t.Helper()
+	srv := webuitest.Start(t, webuitest.Options{Service: func(c *session.Config) {
+		c.Trackers = trackers
+		c.WriteBackPoll, c.Backoff = 10*time.Millisecond, func(int) time.Duration { return 20 * time.Millisecond }
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Service.RunWriteBack(ctx, "trackertest") }()
+	t.Cleanup(func() { cancel(); <-done })
+	return srv
+}
+
+// OpenImport creates the session "Sprint 42" as Ann in the browser ctx and opens its Import
+// dialog.
+func OpenImport(t *testing.T, ctx context.Context, baseURL string) {
+	t.Helper()
+	css := func(s string) browsertest.CSS { return browsertest.CSS(s) }
+	browsertest.Do(t, ctx,
+		chromedp.Navigate(baseURL+"/"),
+		chromedp.SendKeys(css(`#create input[name=title]`), "Sprint 42"),
+		chromedp.SendKeys(css(`#create input[name=name]`), "Ann"),
+		chromedp.Click(css(`#create button[type=submit]`)),
+		chromedp.WaitVisible(css(`#open-import`)),
+		chromedp.Click(css(`#open-import`)),
+		chromedp.WaitVisible(css(`#import-query`)),
+	)
 }
