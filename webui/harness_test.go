@@ -33,6 +33,8 @@ type testServer struct {
 	svc   *session.Service
 	web   *Server
 	http  *httptest.Server
+	// stopTimers ends the timer worker.
+	stopTimers func()
 }
 
 const testSecret = "test-secret-key-that-is-long-enough-0123456789"
@@ -64,6 +66,9 @@ func newTestServer(t *testing.T, dir string) *testServer {
 	}
 	ts.http.Config.Handler = ts.web.Handler()
 	ts.http.Start()
+	timers, stopTimers := context.WithCancel(context.Background())
+	go ts.svc.RunTimers(timers)
+	ts.stopTimers = stopTimers
 	t.Cleanup(ts.close)
 	return ts
 }
@@ -72,6 +77,7 @@ func (ts *testServer) close() {
 	if ts.http == nil {
 		return
 	}
+	ts.stopTimers()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ts.web.Shutdown(ctx)

@@ -162,6 +162,7 @@ func (m *Main) Open(ctx context.Context) error {
 	svcCfg := session.Config{
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
 		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
+		Nudger: m.Notifiers,
 	}
 	for _, hook := range serviceHooks {
 		if err := hook(ctx, m, &svcCfg); err != nil {
@@ -179,6 +180,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	})
 	m.OnStart(m.Service.RunApprovals)
+	m.OnStart(m.Service.RunTimers)
 	m.Web, err = webui.New(webui.Config{
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
 		Ready: m.ready,
