@@ -11,13 +11,16 @@ import (
 type ParticipantView struct {
 	*Participant
 	Connected bool `json:"connected"`
+	// Chat is the platform a participant came from ("slack", "discord"), so that organizers know
+	// a nudge also reaches them there; the chat identity itself is never sent.
+	Chat string `json:"chat,omitempty"`
 }
 
 func (s *Service) participantView(p *Participant, online map[string]bool) ParticipantView {
 	if online == nil {
 		online = s.online(p.SessionID)
 	}
-	return ParticipantView{Participant: p, Connected: online[p.ID]}
+	return ParticipantView{Participant: p, Connected: online[p.ID], Chat: chatPlatform(p.ChatID)}
 }
 
 // ParticipantInput changes a participant; nil fields stay as they are.
