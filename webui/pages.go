@@ -17,6 +17,9 @@ type pageData struct {
 	Session   *session.Session
 	Decks     []deckOption
 	Emojis    []string
+	// Member tells the room's script whether the visitor's cookie already makes it a participant,
+	// so that a newcomer sees the join form without a refused request first.
+	Member bool
 }
 
 type deckOption struct {
@@ -66,7 +69,8 @@ func (s *Server) room(c *gin.Context) {
 		s.page(c, "error.html", pageData{Title: "Session not found", Message: "This session does not exist, or it was deleted after a long time without use.", Hint: "Ask the organizer for a new link, or start a new session."})
 		return
 	}
-	s.page(c, "room.html", pageData{Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis})
+	_, err = s.actor(c)
+	s.page(c, "room.html", pageData{Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis, Member: err == nil})
 }
 
 // enter redeems a pre-signed link: it sets the participant cookie and redirects to the clean room

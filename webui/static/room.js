@@ -53,6 +53,7 @@
 
   // ---- connection ----
   async function start() {
+    if (document.body.dataset.member === "false") { document.body.dataset.member = ""; showJoin(); return; }
     try {
       state.snap = await http("GET", "/api/v1/sessions/" + sid);
     } catch (e) {
