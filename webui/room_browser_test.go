@@ -94,9 +94,9 @@ func media(features map[string]string) chromedp.Action[chromedp.Void] {
 
 // openRoom: Ann creates a session on the landing page and adds stories; Bob and Cat join from
 // the room link. Each browser is width × height.
-func openRoom(t *testing.T, ts *testServer, exe string, width, height int64, stories ...string) *room {
+func openRoom(t *testing.T, ts *testServer, exe string, width, height int64, allow []string, stories ...string) *room {
 	t.Helper()
-	r := &room{ts: ts, ann: startBrowser(t, exe, "Ann", width, height), bob: startBrowser(t, exe, "Bob", width, height), cat: startBrowser(t, exe, "Cat", width, height)}
+	r := &room{ts: ts, ann: startBrowser(t, exe, "Ann", width, height, allow...), bob: startBrowser(t, exe, "Bob", width, height, allow...), cat: startBrowser(t, exe, "Cat", width, height, allow...)}
 	browsertest.Do(t, r.ann.ctx,
 		chromedp.Navigate(ts.http.URL+"/"),
 		chromedp.SendKeys(css(`#create input[name=title]`), "Sprint 42"),
@@ -155,7 +155,7 @@ func (r *room) storyID(t *testing.T, title string) string {
 func TestBrowserVoteForm(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	ts := newTestServer(t, "")
-	r := openRoom(t, ts, exe, 1280, 900, "Login page")
+	r := openRoom(t, ts, exe, 1280, 900, nil, "Login page")
 	sid := r.storyID(t, "Login page")
 	ann, bob, cat := r.ann, r.bob, r.cat
 
@@ -234,7 +234,7 @@ func TestBrowserVoteForm(t *testing.T) {
 func TestBrowserTable(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	ts := newTestServer(t, "")
-	r := openRoom(t, ts, exe, 1280, 900, "Login page", "Sign-up form")
+	r := openRoom(t, ts, exe, 1280, 900, nil, "Login page", "Sign-up form")
 	browsertest.Do(t, r.cat.ctx, media(map[string]string{"prefers-reduced-motion": "reduce"}))
 
 	for _, b := range r.everyone() {

@@ -22,7 +22,7 @@
   function toast(msg, kind) {
     const t = h("div", { class: "toast " + (kind || ""), role: kind === "error" ? "alert" : "status" }, msg);
     $("toasts").append(t);
-    setTimeout(() => t.remove(), kind === "error" ? 7000 : 4000);
+    setTimeout(() => t.remove(), kind === "error" || kind === "warning" ? 8000 : 4000);
   }
 
   async function http(method, path, body) {
@@ -587,7 +587,12 @@
   const fmtSecs = (n) => `${Math.floor(n / 60)}:${String(n % 60).padStart(2, "0")}`;
   function onTimer(d) {
     state.timerOffset = new Date(d.now).getTime() - Date.now();
-    if (d.state === "running") { state.snap.timer = d; state.timerRang = ""; return; }
+    if (d.state === "running") {
+      // A new timer ends the signal of the last one.
+      state.snap.timer = d; state.timerRang = "";
+      clearTimeout(state.ringTimer); $("timer").classList.remove("ringing");
+      return;
+    }
     if (state.snap.timer && state.snap.timer.id === d.id) state.snap.timer = null;
     if (d.state === "expired" && state.timerRang !== d.id) {
       state.timerRang = d.id;
