@@ -229,6 +229,7 @@
     state.editing = { id: st.id, node: h("li", { class: "story editing", "data-id": st.id }, form) };
     render();
     form.title.focus();
+    form.title.setSelectionRange(form.title.value.length, form.title.value.length);
   }
 
   function renderCurrent() {
