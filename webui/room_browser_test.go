@@ -301,4 +301,3 @@ func TestBrowserTable(t *testing.T) {
 	browsertest.Do(t, phone.ctx, media(map[string]string{"prefers-color-scheme": "dark"}))
 	browsertest.Screenshot(t, phone.ctx, "room-phone-dark.png")
 }
-
