@@ -18,6 +18,9 @@ func TestBrowserEstimation(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	ts := newTestServer(t, "")
 	ann, bob, cat := browsertest.Start(t, exe, 1280, 900), browsertest.Start(t, exe, 1280, 900), browsertest.Start(t, exe, 1280, 900)
+	for name, b := range map[string]context.Context{"Ann": ann, "Bob": bob, "Cat": cat} {
+		watchConsole(t, browser{name: name, ctx: b})
+	}
 
 	// Ann creates the session from the landing page and adds a story.
 	browsertest.Do(t, ann,

@@ -121,7 +121,10 @@
         if (ev.type === "revealed" && d.id === currentId()) $("results").scrollIntoView({ behavior: "smooth", block: "nearest" });
         break;
       }
-      case "story_removed": s.stories = s.stories.filter((x) => x.id !== d.id); delete s.my_votes[d.id]; break;
+      case "story_removed":
+        s.stories = s.stories.filter((x) => x.id !== d.id); delete s.my_votes[d.id];
+        if (state.editing && state.editing.id === d.id) state.editing = null;
+        break;
       case "stories_order": s.stories.sort((a, b) => d.ids.indexOf(a.id) - d.ids.indexOf(b.id)); break;
       case "voted": {
         const st = byId(s.stories, d.story_id);
