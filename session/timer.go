@@ -241,10 +241,15 @@ func (s *Service) fireTimer(ctx context.Context, t *Timer) {
 }
 
 // revealAtDeadline reveals the timer's round if it is still the story's voting round of an open
-// session; it reports whether the round is revealed now.
+// session, and (outside async mode) still the story the room is on; it reports whether the round
+// is revealed now.
 func (s *Service) revealAtDeadline(ctx context.Context, t *Timer) bool {
 	sess, err := s.cfg.Store.Session(ctx, t.SessionID)
 	if err != nil || sess.Closed() {
+		return false
+	}
+	if !sess.Settings.Async && sess.CurrentStoryID != t.StoryID {
+		// The room moved on to another story: revealing this one now would surprise everyone.
 		return false
 	}
 	st, err := s.cfg.Store.Story(ctx, t.SessionID, t.StoryID)

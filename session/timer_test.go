@@ -149,6 +149,24 @@ func TestTimerSignalsWithoutReveal(t *testing.T) {
 		t.Fatal("a stopped timer revealed the round")
 	}
 
+	// The room moves on to another story before the deadline: the first one is not revealed
+	// behind everyone's back.
+	other := e.addStories(t, org, "Other")[0]
+	if _, err := e.svc.StartTimer(t.Context(), org.Actor, session.TimerInput{Seconds: 30, Reveal: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SelectStory(t.Context(), org.Actor, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Minute)
+	e.svc.ExpireTimers(t.Context())
+	if got := e.story(t, sess.ID, st.ID); got.RoundState != session.RoundVoting {
+		t.Fatal("a timer revealed a story the room had left")
+	}
+	if _, err := e.svc.SelectStory(t.Context(), org.Actor, st.ID); err != nil {
+		t.Fatal(err)
+	}
+
 	// Revealed by hand before the deadline: the timer ends quietly, with no second reveal.
 	if _, err := e.svc.StartTimer(t.Context(), org.Actor, session.TimerInput{Seconds: 30, Reveal: true}); err != nil {
 		t.Fatal(err)
