@@ -289,6 +289,8 @@ func TestBrowserTable(t *testing.T) {
 	browsertest.Do(t, r.bob.ctx, chromedp.Click(css(`#cards .card[data-card="3"]`)))
 	browsertest.Do(t, phone.ctx, chromedp.Click(css(`#cards .card[data-card="5"]`)))
 	until(t, phone, "two voted", `document.querySelectorAll("#poker-table .seat.voted").length === 2`)
+	startTimer(t, r.ann, "300", "", true)
+	until(t, phone, "the timer", `!document.querySelector("#timer").hidden`)
 	if w := js[float64](t, phone, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
 		t.Errorf("the phone page scrolls sideways by %v px", w)
 	}
