@@ -110,7 +110,7 @@
           s.me.name = d.name;
         }
         break;
-      case "participant_removed": s.participants = s.participants.filter((p) => p.id !== d.id); break;
+      case "participant_removed": s.participants = s.participants.filter((p) => p.id !== d.id); dropJoinRequest(d.id); break;
       case "presence": { const p = byId(s.participants, d.id); if (p) p.connected = d.connected; break; }
       case "story": case "round": case "revealed": case "accepted": {
         const before = byId(s.stories, d.id);
@@ -118,7 +118,7 @@
         if (ev.type === "accepted" || ev.type === "story") { if (before) { d.voters = d.voters || before.voters; if (d.round_state === before.round_state && d.round === before.round) { d.votes = d.votes || before.votes; d.stats = d.stats || before.stats; } } }
         if (ev.type === "round") { d.votes = undefined; d.stats = undefined; }
         upsert(s.stories, d);
-        if (ev.type === "revealed" && d.id === currentId()) $("results").scrollIntoView({ behavior: "smooth", block: "nearest" });
+        if (ev.type === "revealed" && d.id === currentId()) $("results").scrollIntoView({ behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth", block: "nearest" });
         break;
       }
       case "story_removed":
@@ -457,15 +457,20 @@
   // noteJoinRequest shows organizers a toast, with Admit and Deny, when someone asks to join.
   function noteJoinRequest(p) {
     const s = state.snap;
+    if (p.status !== "pending") dropJoinRequest(p.id); // answered, here or by another organizer
     if (!s || !isOrg() || p.status !== "pending") return;
     const before = byId(s.participants, p.id);
     if (before && before.status === "pending") return;
-    const t = h("div", { class: "toast join-request", role: "status" }, h("span", null, `${p.name} asks to join`),
+    const t = h("div", { class: "toast join-request", role: "status", "data-id": p.id }, h("span", null, `${p.name} asks to join`),
       h("span", { class: "row" },
         h("button", { type: "button", class: "primary", onclick: () => { t.remove(); act("admit", { participant_id: p.id, data: { admit: true } }); } }, "Admit"),
         h("button", { type: "button", onclick: () => { t.remove(); act("admit", { participant_id: p.id, data: { admit: false } }); } }, "Deny")));
     $("toasts").append(t);
     setTimeout(() => t.remove(), 30000);
+  }
+
+  function dropJoinRequest(id) {
+    for (const t of document.querySelectorAll("#toasts .join-request")) if (t.dataset.id === id) t.remove();
   }
 
   // acceptedTotal adds up the accepted estimates that are numbers ("½" counts 0.5); null when none is.
