@@ -731,16 +731,24 @@
     const waiting = s.participants.filter((p) => p.status === "active" && p.role === "voter" && !voted.has(p.id));
     box.hidden = !voting || !waiting.length;
     if (box.hidden) return;
-    const canNudge = isOrg();
+    const canNudge = isOrg(), recent = (p) => Date.now() - (nudgedAt.get(p.id) || 0) < nudgeGap;
     $("waiting-text").replaceChildren(h("span", { class: "muted" }, "Still to vote: "), ...waiting.flatMap((p, i) => [i ? ", " : "",
       canNudge && p.id !== s.me.id
-        ? h("button", { type: "button", class: "nudge-one", title: `Nudge ${p.name}: a gentle reminder on their screen` + (p.chat ? " and in chat" : ""), "aria-label": "Nudge " + p.name, "data-id": p.id, onclick: () => nudge(st, p) }, p.name, h("span", { "aria-hidden": "true" }, " 👋"))
+        ? h("button", { type: "button", class: "nudge-one", "data-id": p.id, disabled: recent(p), onclick: () => nudge(st, p),
+          title: recent(p) ? `${p.name} was nudged a moment ago` : `Nudge ${p.name}: a gentle reminder on their screen` + (p.chat ? " and in " + p.chat : ""), "aria-label": "Nudge " + p.name },
+          p.name, h("span", { "aria-hidden": "true" }, recent(p) ? " ✓" : " 👋"))
         : h("span", { class: "waiting-name" + (p.connected ? "" : " muted"), "data-id": p.id }, p.name)]));
-    $("nudge-all").hidden = !canNudge || waiting.length < 2;
+    $("nudge-all").hidden = !canNudge || waiting.filter((p) => !recent(p) && p.id !== s.me.id).length < 2;
   }
+  // nudgedAt remembers whom this organizer nudged, so that the button rests as long as the
+  // server would refuse another nudge (nudgeGap, session/nudge.go).
+  const nudgedAt = new Map(), nudgeGap = 20000;
   async function nudge(st, p) {
     const r = await act("nudge", { story_id: st.id, participant_id: p ? p.id : "" });
     if (!ok(r) || !r) return;
+    for (const n of r.nudged) nudgedAt.set(n.id, Date.now());
+    render();
+    setTimeout(() => { if (state.snap) render(); }, nudgeGap + 100);
     const names = r.nudged.map((n) => n.name + (n.chat ? ` (also on ${n.chat[0].toUpperCase() + n.chat.slice(1)})` : ""));
     toast(names.length ? "Nudged " + names.join(", ") + "." : "Everyone still to vote was nudged a moment ago.");
   }
