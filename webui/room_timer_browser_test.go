@@ -108,7 +108,7 @@ func TestBrowserTimer(t *testing.T) {
 
 	// A timer without reveal: at zero everyone is told, and the round goes on.
 	startTimer(t, r.ann, "custom", "0:05", false)
-	sameTimeLeft(t, 5, 1, 5, r.everyone()...)
+	sameTimeLeft(t, 5, 0, 5, r.everyone()...)
 	for _, b := range r.everyone() {
 		until(t, b, "time is up", `document.querySelector("#timer").classList.contains("ringing") && [...document.querySelectorAll("#toasts .toast")].some(e => e.textContent.startsWith("Time is up"))`)
 	}
