@@ -108,6 +108,9 @@ func openRoom(t *testing.T, ts *testServer, exe string, width, height int64, all
 		browsertest.Do(t, r.ann.ctx, chromedp.SendKeys(css(`#add-story input[name=title]`), title+"\n"))
 		browsertest.Until(t, r.ann.ctx, "story "+title, fmt.Sprintf(`document.querySelectorAll("#stories .story").length === %d`, i+1))
 	}
+	if got := js[string](t, r.ann, `Pokor.state.snap.stories.map(s => s.title).join("|")`); got != strings.Join(stories, "|") {
+		t.Fatalf("stories typed one after the other came out as %q", got)
+	}
 	r.url = browsertest.Get(t, r.ann.ctx, chromedp.Location())
 	for _, p := range []browser{r.bob, r.cat} {
 		joinAs(t, p, r.url, p.name)

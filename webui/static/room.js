@@ -369,7 +369,13 @@
   $("add-story").addEventListener("submit", (e) => {
     e.preventDefault();
     const f = e.target;
-    act("add_stories", { data: { title: f.title.value, description: f.description.value, url: f.url.value } }).then((r) => { if (ok(r)) f.reset(); });
+    // The form empties at once, so that the next title can be typed straight away; a refused
+    // story comes back into it.
+    const data = { title: f.title.value, description: f.description.value, url: f.url.value };
+    f.reset();
+    act("add_stories", { data }).then((r) => {
+      if (!ok(r) && !f.title.value) { f.title.value = data.title; f.description.value = data.description; f.url.value = data.url; }
+    });
   });
   $("history-box").addEventListener("toggle", () => { if ($("history-box").open) loadHistory(); });
   $("copy-link").addEventListener("click", async () => {
