@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 )
@@ -82,7 +83,8 @@ func startTestServer(t *testing.T, dir string, opts serverOptions) *testServer {
 		ts.http.Listener = ln
 	}
 	base := "http://" + ts.http.Listener.Addr().String()
-	cfg := session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log}
+	cfg := session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log,
+		Trackers: []session.Tracker{csv.Tracker()}}
 	if opts.service != nil {
 		opts.service(&cfg)
 	}

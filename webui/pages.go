@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +18,10 @@ type pageData struct {
 	Session   *session.Session
 	Decks     []deckOption
 	Emojis    []string
+	// Trackers are the descriptors the room's import dialog is built from; TrackersJSON is the
+	// same list for its script.
+	Trackers     []session.Tracker
+	TrackersJSON string
 	// Member tells the room's script whether the visitor's cookie already makes it a participant,
 	// so that a newcomer sees the join form without a refused request first.
 	Member bool
@@ -69,8 +74,11 @@ func (s *Server) room(c *gin.Context) {
 		s.page(c, "error.html", pageData{Title: "Session not found", Message: "This session does not exist, or it was deleted after a long time without use.", Hint: "Ask the organizer for a new link, or start a new session."})
 		return
 	}
+	trackers := s.svc.Trackers()
+	js, _ := json.Marshal(trackers)
 	_, err = s.actor(c)
-	s.page(c, "room.html", pageData{Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis, Member: err == nil})
+	s.page(c, "room.html", pageData{Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis,
+		Trackers: trackers, TrackersJSON: string(js), Member: err == nil})
 }
 
 // enter redeems a pre-signed link: it sets the participant cookie and redirects to the clean room

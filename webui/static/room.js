@@ -207,7 +207,8 @@
       return h("li", { class: "story" + (st.id === cur ? " current" : "") + (st.status === "estimated" ? " done" : ""), "data-id": st.id },
         h("button", { type: "button", class: "st-title", onclick: () => pick(st) }, st.title),
         async ? storyProgress(st) : null,
-        sync, h("span", { class: "est", title: "estimate" }, st.estimate || ""), tools);
+        sync, st.estimate || !st.imported_estimate ? h("span", { class: "est", title: "estimate" }, st.estimate || "")
+          : h("span", { class: "est muted", title: "imported estimate, not accepted" }, "(" + st.imported_estimate + ")"), tools);
     }));
   }
 
