@@ -198,6 +198,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
 		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
 		Trackers: trackers(m.Config.Get),
+		Nudger:   m.Notifiers,
 	}
 	if err := m.openRedis(&svcCfg); err != nil {
 		return err
@@ -214,6 +215,7 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 	m.OnStart(m.Service.RunApprovals)
 	m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, m.writeBackOwner()) })
+	m.OnStart(m.Service.RunTimers)
 	m.Web, err = webui.New(webui.Config{
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
 		Ready: m.ready,
