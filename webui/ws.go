@@ -141,10 +141,7 @@ func (c *conn) sendLocked() bool {
 	n, err := c.writeNow(b.Bytes())
 	if err != nil {
 		flushBufs.Put(b)
-		c.mu.Lock()
-		c.closing, c.reason = true, "write failed"
-		c.queue = nil
-		c.mu.Unlock()
+		c.writeFailed()
 		go c.finish(nil) // not here: finish leaves the room, whose lock the Hub may hold
 		return true
 	}
@@ -203,14 +200,19 @@ func (c *conn) flushRest(b *bytes.Buffer, off int) {
 		flushBufs.Put(b)
 	}
 	if err != nil {
-		c.mu.Lock()
-		c.closing, c.reason = true, "write failed"
-		c.queue = nil
-		c.mu.Unlock()
+		c.writeFailed()
 		c.finish(nil)
 		return
 	}
 	c.flush()
+}
+
+// writeFailed marks the connection closing after a failed write: nothing more is written to it.
+func (c *conn) writeFailed() {
+	c.mu.Lock()
+	c.closing, c.reason = true, "write failed"
+	c.queue = nil
+	c.mu.Unlock()
 }
 
 // MemberChanged implements session.MemberListener: the Hub has applied a change of who this
@@ -405,10 +407,7 @@ func (c *conn) flush() {
 		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if _, err := c.nc.Write(b.Bytes()); err != nil {
-			c.mu.Lock()
-			c.closing, c.reason = true, "write failed"
-			c.queue = nil
-			c.mu.Unlock()
+			c.writeFailed()
 			c.finish(nil)
 			return
 		}

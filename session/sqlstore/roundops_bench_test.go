@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -35,7 +34,6 @@ func benchRoundOps(b *testing.B, url string) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	deck, _ := session.NewDeck(session.DeckFibonacci, nil)
 	now := time.Now().UTC()
 	type room struct {
 		story  string
@@ -45,24 +43,8 @@ func benchRoundOps(b *testing.B, url string) {
 	}
 	rooms := make([]*room, 64)
 	for r := range rooms {
-		sess := &session.Session{ID: newID(), Title: "Bench", Deck: deck, Settings: session.DefaultSettings, CreatedAt: now, UpdatedAt: now}
-		org := &session.Participant{ID: newID(), SessionID: sess.ID, Name: "Olga", Role: session.RoleOrganizer, Status: session.StatusActive, CreatedAt: now}
-		if err := s.CreateSession(ctx, sess, org, "hash-"+org.ID); err != nil {
-			b.Fatal(err)
-		}
-		st := &session.Story{Title: "Story", CreatedAt: now}
-		if err := s.SaveStories(ctx, sess.ID, []*session.Story{st}); err != nil {
-			b.Fatal(err)
-		}
-		rm := &room{story: st.ID, round: 1}
-		for i := range 4 {
-			p := &session.Participant{ID: newID(), SessionID: sess.ID, Name: fmt.Sprintf("Voter %d", i), Role: session.RoleVoter, Status: session.StatusActive, CreatedAt: now}
-			if err := s.AddParticipant(ctx, p, "hash-"+p.ID); err != nil {
-				b.Fatal(err)
-			}
-			rm.voters = append(rm.voters, p.ID)
-		}
-		rooms[r] = rm
+		story, voters := benchRoom(b, s, 4, now)
+		rooms[r] = &room{story: story, voters: voters, round: 1}
 	}
 	var next atomic.Int64
 	c0 := s.Commits()
