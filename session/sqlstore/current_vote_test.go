@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +148,27 @@ func TestPostgresSharedCache(t *testing.T) {
 	live = true
 	if p, _ := green.Participant(ctx, sess.ID, ann.ID); p.Role != session.RoleOrganizer {
 		t.Errorf("after the bus returned, green served Ann as %s, want organizer", p.Role)
+	}
+}
+
+// TestPostgresSynchronousCommit: every connection commits durably, even when the database URL
+// asks otherwise: a vote is acknowledged only after its commit is on disk.
+func TestPostgresSynchronousCommit(t *testing.T) {
+	url := sessiontest.Postgres(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s, err := Open(t.Context(), url+sep+"synchronous_commit=off", testKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got string
+	if err := s.w.QueryRowContext(t.Context(), `SHOW synchronous_commit`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "on" {
+		t.Errorf("synchronous_commit = %s, want on", got)
 	}
 }

@@ -19,8 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/pokor/pokor/session"
@@ -108,10 +109,14 @@ func Open(ctx context.Context, url string, sealer Sealer) (*Store, error) {
 		r.SetMaxIdleConns(8)
 		s.dialect, s.w, s.r, s.cache = sqlite, w, r, newRowCache()
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		db, err := sql.Open("pgx", url)
+		cfg, err := pgx.ParseConfig(url)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("POKOR_DATABASE_URL: %w", err)
 		}
+		// A vote is acknowledged only once durable (ARCHITECTURE.md): whatever the server's or
+		// the role's default, each commit waits for its WAL to reach the disk.
+		cfg.RuntimeParams["synchronous_commit"] = "on"
+		db := stdlib.OpenDB(*cfg)
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
 		s.dialect, s.w, s.r, s.cache = postgres, db, db, newRowCache()
