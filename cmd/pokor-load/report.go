@@ -43,6 +43,9 @@ func (rep *Report) finish() {
 	if len(rep.Instances) > 1 {
 		voteGoal, stormGoal, across = 150, 2000, fmt.Sprintf(" across %d instances", len(rep.Instances))
 	}
+	if rep.VoteGoalMS > 0 {
+		voteGoal = rep.VoteGoalMS
+	}
 	if v, ok := rep.Latency[hVoteRoom]; ok {
 		want := float64(rep.Rooms) * rep.VoteRate
 		rep.Targets = append(rep.Targets, Target{
