@@ -2,19 +2,33 @@ package bots
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/pokor/pokor/session"
 )
 
-// Notifiers sends each notice to the bot of the platform its session came from.
-type Notifiers map[string]session.Notifier
+// Chat is a platform with its running bot.
+type Chat struct {
+	Platform Platform
+	Bot      Bot
+}
+
+// Chats sends what the domain tells a chat to the platform a session came from. It implements
+// session.Notifier: the summary is composed once (Summarize) and written in each platform's
+// markup.
+type Chats map[string]Chat
+
+var _ session.Notifier = Chats(nil)
 
 // Notify implements session.Notifier.
-func (ns Notifiers) Notify(ctx context.Context, n session.Notice) error {
-	nt, ok := ns[n.Session.Origin.Platform]
+func (cs Chats) Notify(ctx context.Context, n session.Notice) error {
+	c, ok := cs[n.Session.Origin.Platform]
 	if !ok {
-		return fmt.Errorf("%s is not configured on this server", n.Session.Origin.Platform)
+		return errNotConfigured(n.Session.Origin.Platform)
 	}
-	return nt.Notify(ctx, n)
+	s := Summarize(n)
+	return c.Bot.PostChannel(ctx, n.Session.Origin, Message{Text: s.Render(c.Platform.Markup), Link: &Link{Label: "Open the room", URL: s.URL}})
 }
+
+type errNotConfigured string
+
+func (e errNotConfigured) Error() string { return string(e) + " is not configured on this server" }

@@ -130,11 +130,12 @@ func (b *Bot) Mount(r gin.IRouter) {
 
 // Close stops background work (an import still running ends with a message saying so) and
 // waits for it.
-func (b *Bot) Close() {
+func (b *Bot) Close() error {
 	b.mu.Lock()
 	b.cancel()
 	b.mu.Unlock()
 	b.work.Wait()
+	return nil
 }
 
 // apiTransport sends discordgo's requests to DISCORD_API_URL and API v10.

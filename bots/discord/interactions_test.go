@@ -304,8 +304,8 @@ func TestDeferredImport(t *testing.T) {
 		want      string
 		wantCount int
 	}{
-		{"imported", "github", "acme/api label:ready", "Imported 2 stories from github.", 2},
-		{"tracker error", "github", "acme/missing", "Could not import from github: github: repository acme/missing not found", 0},
+		{"imported", "github", "acme/api label:ready", "Imported 2 stories from github into **Sprint 42**.", 2},
+		{"tracker error", "github", "acme/missing", "Could not import stories from github into **Sprint 42**: github: repository acme/missing not found", 0},
 		{"tracker not configured", "notion", "0123456789abcdef0123456789abcdef", `unknown source "notion"`, 0},
 	}
 	for _, tt := range tests {

@@ -8,28 +8,18 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
 // maxContent is Discord's limit on a message's content, in characters.
 const maxContent = 2000
 
-// Notify implements session.Notifier for sessions started from Discord: it posts the summary of
-// an accepted estimate or of the finished session to the channel /pokor was run in. With a bot
-// token it posts as the bot; otherwise, or when the bot may not post there (not invited),
-// it uses the interaction webhook while its token is valid (15 minutes after /pokor).
-func (b *Bot) Notify(ctx context.Context, n session.Notice) error {
-	if n.Session == nil {
-		return errors.New("discord: a notice without a session")
-	}
-	content := summary(n)
-	components := []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Open the room", Style: discordgo.LinkButton, URL: n.URL},
-	}}}
-	if n.URL == "" {
-		components = nil
-	}
-	o := n.Session.Origin
+// PostChannel implements bots.Bot: it posts m to the channel /pokor was run in. With a bot token
+// it posts as the bot; otherwise, or when the bot may not post there (not invited), it uses the
+// interaction webhook while its token is valid (15 minutes after /pokor).
+func (b *Bot) PostChannel(ctx context.Context, o session.Origin, m bots.Message) error {
+	content, components := layout(m)
 	var botErr error
 	if b.api.Token != "" && o.Channel != "" {
 		_, err := b.api.ChannelMessageSendComplex(o.Channel, &discordgo.MessageSend{
@@ -55,6 +45,41 @@ func (b *Bot) Notify(ctx context.Context, n session.Notice) error {
 	return errors.New("discord: cannot post the summary: without DISCORD_BOT_TOKEN Pokor can answer in the channel only for 15 minutes after /pokor")
 }
 
+// PostPerson implements bots.Bot: a direct message from the bot to the Discord user of chatID
+// ("discord:GUILD:USER"), in the DM channel Discord opens for the bot and the user.
+func (b *Bot) PostPerson(ctx context.Context, o session.Origin, chatID string, m bots.Message) error {
+	rest, ok := strings.CutPrefix(chatID, "discord:")
+	_, user, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 || user == "" {
+		return fmt.Errorf("discord: %q is not a Discord user", chatID)
+	}
+	if b.api.Token == "" {
+		return errors.New("discord: direct messages need DISCORD_BOT_TOKEN")
+	}
+	ch, err := b.api.UserChannelCreate(user, discordgo.WithContext(ctx))
+	if err != nil {
+		return apiError("opening a direct message", err)
+	}
+	content, components := layout(m)
+	if _, err := b.api.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{
+		Content: content, Components: components, AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx)); err != nil {
+		return apiError("sending a direct message", err)
+	}
+	return nil
+}
+
+// layout lays m out: its text within Discord's limit, and its link as a link button.
+func layout(m bots.Message) (string, []discordgo.MessageComponent) {
+	content := bots.Truncate(m.Text, maxContent)
+	if m.Link == nil || m.Link.URL == "" {
+		return content, nil
+	}
+	return content, []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: m.Link.Label, Style: discordgo.LinkButton, URL: m.Link.URL},
+	}}}
+}
+
 // webhook splits an interaction webhook URL made by command into application id and token.
 func webhook(replyURL string) (app, token string, ok bool) {
 	rest, ok := strings.CutPrefix(replyURL, discordgo.EndpointWebhooks)
@@ -63,64 +88,4 @@ func webhook(replyURL string) (app, token string, ok bool) {
 	}
 	app, token, ok = strings.Cut(rest, "/")
 	return app, token, ok && app != "" && token != "" && !strings.Contains(token, "/")
-}
-
-// summary is the text of a notice, within Discord's length limit.
-func summary(n session.Notice) string {
-	title := escapeMarkdown(n.Session.Title)
-	switch n.Kind {
-	case "estimated":
-		if n.Story == nil {
-			break
-		}
-		return clip(fmt.Sprintf("🃏 %s estimated **%s** in **%s**.", storyName(n.Story), escapeMarkdown(n.Story.Estimate), title))
-	case "closed":
-		done := 0
-		for _, st := range n.Stories {
-			if st.Status == session.StoryEstimated {
-				done++
-			}
-		}
-		var s strings.Builder
-		fmt.Fprintf(&s, "🏁 **%s** has ended: %d of %d %s estimated.", title, done, len(n.Stories), plural(len(n.Stories), "story", "stories"))
-		for i, st := range n.Stories {
-			line := "\n• " + storyName(st) + ": "
-			if st.Status == session.StoryEstimated {
-				line += "**" + escapeMarkdown(st.Estimate) + "**"
-			} else {
-				line += "not estimated"
-			}
-			more := fmt.Sprintf("\n…and %d more", len(n.Stories)-i)
-			if len([]rune(s.String()))+len([]rune(line))+len([]rune(more)) > maxContent {
-				s.WriteString(more)
-				break
-			}
-			s.WriteString(line)
-		}
-		return s.String()
-	}
-	return clip(fmt.Sprintf("**%s** was updated.", title))
-}
-
-// storyName is a story's title, prefixed with its tracker key when imported.
-func storyName(st *session.Story) string {
-	name := escapeMarkdown(st.Title)
-	if st.ExternalKey != "" && !strings.Contains(st.Title, st.ExternalKey) {
-		name = escapeMarkdown(st.ExternalKey) + " " + name
-	}
-	return name
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > maxContent {
-		return string(r[:maxContent-1]) + "…"
-	}
-	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

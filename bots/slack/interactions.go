@@ -52,8 +52,7 @@ func (b *Bot) inviteMessage(ctx context.Context, ic slackgo.InteractionCallback,
 	// A session of another workspace is answered as unknown: its id says nothing to this one.
 	if err != nil || sess.Origin.Platform != "slack" || sess.Origin.Team != ic.Team.ID {
 		if err != nil && session.ErrorCode(err) != session.CodeNotFound {
-			b.log.Error("loading a session to invite a channel", "session", sessionID, "err", err)
-			return ephemeral(":warning: Pokor could not load the session: " + session.ErrorMessage(err))
+			return b.failure("load the session", err, "session", sessionID)
 		}
 		return ephemeral(":warning: This session no longer exists. Run `/pokor` to start a new one.")
 	}

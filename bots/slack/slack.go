@@ -24,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin"
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -82,7 +83,7 @@ type Bot struct {
 	bg     sync.WaitGroup
 }
 
-var _ session.Notifier = (*Bot)(nil)
+var _ bots.Bot = (*Bot)(nil)
 
 // New returns the Slack app for cfg.
 func New(cfg Config) (*Bot, error) {

@@ -398,7 +398,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.slack = newFakeSlack(t)
 
-	notifiers := bots.Notifiers{}
+	notifiers := bots.Chats{}
 	srv := webuitest.Start(t, webuitest.Options{
 		Secret: pokorSecret,
 		Logger: log,
@@ -421,7 +421,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 				t.Fatal(err)
 			}
 			e.bot.Mount(s.Web.Router())
-			notifiers["slack"] = e.bot
+			notifiers["slack"] = bots.Chat{Platform: Platform, Bot: e.bot}
 		},
 	})
 	// Registered after Start, so it runs first: imports still running finish before the store closes.

@@ -13,8 +13,8 @@ import (
 
 func init() { commands["check"] = checkCmd }
 
-// checkers maps `pokor check NAME` to its function; each integration file adds its own.
-var checkers = map[string]func(ctx context.Context, cfg Config, args []string) (integrations.Check, error){}
+// checkFunc tests a connection with the configuration and the arguments after its name.
+type checkFunc func(ctx context.Context, cfg Config, args []string) (integrations.Check, error)
 
 // checkCmd tests a connection and prints what Pokor found, as text or, with --json, as JSON.
 // It exits non-zero when the check fails, so scripts can use it.

@@ -19,9 +19,11 @@ type setting struct {
 	Secret  bool
 }
 
-// settings is the whole configuration of Pokor, read in one place. docs/configuration.md
-// documents the same table.
-var settings = []setting{
+// settings is the whole configuration of Pokor, read in one place: the table below and the
+// settings of each chat platform's descriptor. docs/configuration.md documents the same table.
+var settings = append(baseSettings, chatSettings()...)
+
+var baseSettings = []setting{
 	{Env: "POKOR_ADDR", Default: ":8080", Help: "listen address"},
 	{Env: "POKOR_BASE_URL", Default: "http://localhost:8080", Help: "public URL used in links"},
 	{Env: "POKOR_DATABASE_URL", Default: "sqlite:./data/pokor.db", Help: "sqlite:PATH or postgres://…"},
@@ -32,15 +34,6 @@ var settings = []setting{
 	{Env: "POKOR_SHUTDOWN_DELAY", Default: "0s", Help: "on SIGTERM, report unready this long before moving clients away, so a load balancer stops routing here first (e.g. 5s)"},
 	{Env: "POKOR_LOG_FORMAT", Default: "text", Help: "text or json"},
 	{Env: "POKOR_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
-	{Env: "SLACK_SIGNING_SECRET", Help: "Slack app signing secret", Secret: true},
-	{Env: "SLACK_CLIENT_ID", Help: "Slack app client id (multi-workspace install)"},
-	{Env: "SLACK_CLIENT_SECRET", Help: "Slack app client secret", Secret: true},
-	{Env: "SLACK_BOT_TOKEN", Help: "bot token for a single workspace without the install flow", Secret: true},
-	{Env: "SLACK_API_URL", Help: "Slack Web API base URL (tests, proxies)"},
-	{Env: "DISCORD_PUBLIC_KEY", Help: "Discord application public key (hex)"},
-	{Env: "DISCORD_APPLICATION_ID", Help: "Discord application id"},
-	{Env: "DISCORD_BOT_TOKEN", Help: "Discord bot token", Secret: true},
-	{Env: "DISCORD_API_URL", Help: "Discord API base URL (tests, proxies)"},
 	{Env: "GITHUB_TOKEN", Help: "default GitHub credentials", Secret: true},
 	{Env: "GITHUB_API_URL", Help: "GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3/)"},
 	{Env: "JIRA_BASE_URL", Help: "default Jira site, e.g. https://acme.atlassian.net"},

@@ -20,6 +20,9 @@ import (
 	"time"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/bots/discord"
+	"github.com/pokor/pokor/bots/mattermost"
+	slackbot "github.com/pokor/pokor/bots/slack"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui"
@@ -43,7 +46,7 @@ Commands:
   serve            run the server (default)
   export ID        print a session as CSV or JSON (--format csv|json)
   import ID FILE   add the stories of a CSV file to a session
-  check TRACKER    test a connection: github, jira, notion, slack or discord (--json)
+  check NAME       test a connection: github, jira, notion, slack, discord or mattermost (--json)
   discord register bulk-overwrite the /pokor command from manifests/discord/commands.json
   healthcheck      exit 0 if the local server answers /healthz (--ready: /readyz)
   version          print the version
@@ -73,7 +76,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // commands maps sub-commands to their functions; integration files add theirs in init.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"serve": serve,
+	"serve":   serve,
+	"discord": discordCmd,
+}
+
+// chatPlatforms are the chat platforms Pokor speaks, each described by its package. The
+// configuration table takes their settings, and Open starts those whose first setting is set.
+func chatPlatforms() []bots.Platform {
+	return []bots.Platform{slackbot.Platform, discord.Platform, mattermost.Platform}
+}
+
+// checkers maps `pokor check NAME` to its function; the tracker file adds the trackers'.
+var checkers = map[string]checkFunc{
+	"slack":      checkSlack,
+	"discord":    checkDiscord,
+	"mattermost": checkMattermost,
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -110,9 +127,8 @@ type Main struct {
 	Hub     *session.Hub
 	Service *session.Service
 	Web     *webui.Server
-	// Notifiers holds the chat bots that report back to the channel a session came from; bot
-	// files register themselves in a web hook.
-	Notifiers bots.Notifiers
+	// Chats holds the chat bots that report back to the channel a session came from.
+	Chats bots.Chats
 
 	// Instance names this process among the instances sharing a database and Redis (outbox
 	// leases, presence entries): the host name and a random suffix.
@@ -132,7 +148,7 @@ type Main struct {
 
 // NewMain returns an unopened Main.
 func NewMain(cfg Config, log *slog.Logger) *Main {
-	return &Main{Config: cfg, Log: log, Notifiers: bots.Notifiers{}, Instance: instanceName()}
+	return &Main{Config: cfg, Log: log, Chats: bots.Chats{}, Instance: instanceName()}
 }
 
 // instanceName is the host name (the pod or container name) with a random suffix, unique even
@@ -161,7 +177,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Hub = session.NewHub()
 	svcCfg := session.Config{
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
-		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
+		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Chats,
 	}
 	for _, hook := range serviceHooks {
 		if err := hook(ctx, m, &svcCfg); err != nil {
@@ -184,6 +200,9 @@ func (m *Main) Open(ctx context.Context) error {
 		Ready: m.ready,
 	})
 	if err != nil {
+		return err
+	}
+	if err := m.openChats(); err != nil {
 		return err
 	}
 	for _, hook := range webHooks {
