@@ -12,8 +12,6 @@ import (
 func Failure(m Markup, what string, err error) string {
 	text := m.Warn + " Could not " + what + ": " + m.Escape(strings.TrimSuffix(session.ErrorMessage(err), "."))
 	switch session.ErrorCode(err) {
-	case session.CodeNotFound:
-		text += ". Run " + m.Code("/pokor") + " to start a new session."
 	case session.CodeUnavailable:
 		text += ". Try again in a minute."
 	case session.CodeConflict:
@@ -22,6 +20,14 @@ func Failure(m Markup, what string, err error) string {
 		text += "."
 	}
 	return text
+}
+
+// Gone is the reply to a button of a session that no longer exists, or has ended.
+func Gone(m Markup, ended bool) string {
+	if ended {
+		return m.Warn + " This session has ended. Run " + m.Code("/pokor") + " to start a new one."
+	}
+	return m.Warn + " This session no longer exists. Run " + m.Code("/pokor") + " to start a new one."
 }
 
 // ImportOutcome says what an import named by /pokor did, for the session titled title.

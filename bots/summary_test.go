@@ -103,7 +103,7 @@ func TestFailure(t *testing.T) {
 		err  error
 		want string
 	}{
-		{session.Errorf(session.CodeNotFound, "session not found"), "⚠️ Could not open it: session not found. Run `/pokor` to start a new session."},
+		{session.Errorf(session.CodeNotFound, "session not found"), "⚠️ Could not open it: session not found."},
 		{session.Errorf(session.CodeUnavailable, "jira is down"), "⚠️ Could not open it: jira is down. Try again in a minute."},
 		{session.Errorf(session.CodeInvalid, "the title is *too* long."), `⚠️ Could not open it: the title is \*too\* long.`},
 		{errors.New("disk on fire at /var/secret"), "⚠️ Could not open it: something went wrong on our side; please try again."},

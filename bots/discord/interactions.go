@@ -196,12 +196,15 @@ func (b *Bot) component(c *gin.Context, in *discordgo.Interaction) {
 		return
 	}
 	sess, err := b.svc.Session(c.Request.Context(), id)
-	if err != nil {
-		c.JSON(http.StatusOK, b.failure("find the session", err, "session", id))
+	switch {
+	case session.ErrorCode(err) == session.CodeNotFound:
+		c.JSON(http.StatusOK, ephemeral(bots.Gone(Markup, false)))
 		return
-	}
-	if sess.Closed() {
-		c.JSON(http.StatusOK, ephemeral("This session has ended; run /pokor to start a new one."))
+	case err != nil:
+		c.JSON(http.StatusOK, b.failure("load the session", err, "session", id))
+		return
+	case sess.Closed():
+		c.JSON(http.StatusOK, ephemeral(bots.Gone(Markup, true)))
 		return
 	}
 	room := b.svc.RoomURL(sess.ID)

@@ -284,7 +284,7 @@ func TestInviteChannel(t *testing.T) {
 	})
 	t.Run("unknown session", func(t *testing.T) {
 		out := e.interact(t, invite(t, invitePrefix+"nosuchsession"))
-		if dig(t, out, "data", "flags") != 64.0 || !strings.Contains(dig(t, out, "data", "content").(string), "session not found") {
+		if dig(t, out, "data", "flags") != 64.0 || !strings.Contains(dig(t, out, "data", "content").(string), "This session no longer exists") {
 			t.Fatalf("answer %v, want an ephemeral not-found message", out)
 		}
 	})

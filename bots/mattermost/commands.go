@@ -164,11 +164,16 @@ func (b *Bot) action(c *gin.Context) {
 // organizer link stays in the organizer's private message.
 func (b *Bot) invite(ctx context.Context, req actionRequest, sessionID string) string {
 	sess, err := b.svc.Session(ctx, sessionID)
-	if err != nil {
-		return bots.Failure(Markup, "find the session", err)
-	}
-	if sess.Closed() {
-		return Markup.Warn + " This session has ended. Run `/pokor` to start a new one."
+	switch {
+	case session.ErrorCode(err) == session.CodeNotFound:
+		return bots.Gone(Markup, false)
+	case err != nil:
+		if session.ErrorCode(err) == session.CodeInternal {
+			b.log.Error("loading a session to invite a channel", "session", sessionID, "err", err)
+		}
+		return bots.Failure(Markup, "load the session", err)
+	case sess.Closed():
+		return bots.Gone(Markup, true)
 	}
 	room := b.svc.RoomURL(sess.ID)
 	inviter := "Everyone is invited"

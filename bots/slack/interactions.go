@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -54,10 +55,10 @@ func (b *Bot) inviteMessage(ctx context.Context, ic slackgo.InteractionCallback,
 		if err != nil && session.ErrorCode(err) != session.CodeNotFound {
 			return b.failure("load the session", err, "session", sessionID)
 		}
-		return ephemeral(":warning: This session no longer exists. Run `/pokor` to start a new one.")
+		return ephemeral(bots.Gone(Markup, false))
 	}
 	if sess.Closed() {
-		return ephemeral(":warning: This session has ended. Run `/pokor` to start a new one.")
+		return ephemeral(bots.Gone(Markup, true))
 	}
 	room := b.svc.RoomURL(sess.ID)
 	text := fmt.Sprintf("<@%s> invites everyone to estimate *%s* in planning poker: <%s|join the session> and pick your cards.",
