@@ -125,23 +125,9 @@ func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 	})
 	// Send the deferral now, so that Discord knows the response before the edit arrives.
 	c.Writer.Flush()
-	b.background(func(ctx context.Context) {
+	b.work.Go(func(ctx context.Context) {
 		b.finishImport(ctx, appID, in.Token, sess, actor, link, cmd)
 	})
-}
-
-// background runs f in a goroutine that Close waits for; after Close it does nothing.
-func (b *Bot) background(f func(ctx context.Context)) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ctx.Err() != nil {
-		return
-	}
-	b.work.Add(1)
-	go func() {
-		defer b.work.Done()
-		f(b.ctx)
-	}()
 }
 
 // finishImport runs the import of a deferred /pokor and edits the answer with its outcome.
@@ -153,7 +139,7 @@ func (b *Bot) finishImport(ctx context.Context, appID, token string, sess *sessi
 	if err != nil && session.ErrorCode(err) == session.CodeInternal {
 		b.log.Error("discord: import failed", "session", sess.ID, "source", cmd.Source, "err", err)
 	}
-	content := ready(sess, bots.ImportOutcome(Markup, sess.Title, cmd, res, err, b.ctx.Err() != nil))
+	content := ready(sess, bots.ImportOutcome(Markup, sess.Title, cmd, res, err, b.work.Stopping()))
 	components := buttons(sess.ID, link)
 	// The edit must go out even when the bot is closing, or the answer stays "thinking".
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

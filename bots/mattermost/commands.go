@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -63,7 +62,7 @@ func (b *Bot) answer(ctx context.Context, f url.Values) commandResponse {
 		return ephemeral(Markup.Warn + " Mattermost did not say which team, channel and user ran the command; please try again.")
 	}
 	now := b.now()
-	name := displayName(f.Get("user_name"))
+	name := bots.DisplayName(f.Get("user_name"), "Mattermost user")
 	chatID := "mattermost:" + team + ":" + userID
 	origin := session.Origin{Platform: Platform.Name, Team: team, Channel: channelID}
 	if ru := f.Get("response_url"); ru != "" {
@@ -76,7 +75,10 @@ func (b *Bot) answer(ctx context.Context, f url.Values) commandResponse {
 	link := b.svc.LinkURL(session.Link{SessionID: sess.ID, Role: session.RoleOrganizer, ChatID: chatID, Name: name,
 		Expires: now.Add(linkLifetime).Unix()})
 	if cmd.Source != "" {
-		b.startImport(sess, org, cmd, f.Get("response_url"))
+		responseURL := f.Get("response_url")
+		b.work.Import(b.svc, b.log, Markup, sess, org.ID, cmd, func(ctx context.Context, text string) error {
+			return b.reply(ctx, responseURL, ephemeral(text))
+		})
 	}
 	return b.organizerMessage(sess, link, cmd)
 }
@@ -113,25 +115,6 @@ func (b *Bot) signContext(o session.Origin, sessionID string) map[string]any {
 
 func contextMessage(act, sessionID, team, channelID string) string {
 	return strings.Join([]string{act, sessionID, team, channelID}, "\x00")
-}
-
-// startImport imports the stories the command names, after the answer: trackers may take longer
-// than Mattermost waits. The outcome goes to the response_url.
-func (b *Bot) startImport(sess *session.Session, org *session.Participant, cmd bots.Command, responseURL string) {
-	b.background(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, importTimeout)
-		defer cancel()
-		res, err := b.svc.Import(ctx, session.Actor{SessionID: sess.ID, ParticipantID: org.ID}, cmd.Source, cmd.Query)
-		interrupted := b.ctx.Err() != nil
-		if err != nil && !interrupted && session.ErrorCode(err) == session.CodeInternal {
-			b.log.Error("import from Mattermost failed", "session", sess.ID, "source", cmd.Source, "err", err)
-		}
-		text := bots.ImportOutcome(Markup, sess.Title, cmd, res, err, interrupted)
-		// Its own deadline: the outcome is still reported while the bot closes.
-		if err := b.reply(context.WithoutCancel(ctx), responseURL, ephemeral(text)); err != nil {
-			b.log.Warn("reporting an import to Mattermost", "session", sess.ID, "err", err)
-		}
-	})
 }
 
 // action answers a press of the Invite channel button: a context that Pokor did not sign, or
@@ -201,16 +184,4 @@ func (b *Bot) failure(what string, err error, attrs ...any) commandResponse {
 // ephemeral is a message only the author of the command sees.
 func ephemeral(text string) commandResponse {
 	return commandResponse{ResponseType: responseEphemeral, Text: text, SkipSlackParsing: true}
-}
-
-// displayName is the organizer's name in the room: the Mattermost user name, within the room's limit.
-func displayName(userName string) string {
-	name := strings.TrimSpace(userName)
-	if name == "" {
-		return "Mattermost user"
-	}
-	if utf8.RuneCountInString(name) > session.MaxNameLen {
-		name = string([]rune(name)[:session.MaxNameLen])
-	}
-	return name
 }

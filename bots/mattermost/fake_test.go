@@ -1,7 +1,6 @@
 package mattermost
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/bots/botstest"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui/webuitest"
@@ -213,50 +213,6 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
-// countingStore counts the sessions created.
-type countingStore struct {
-	*sqlstore.Store
-	created atomic.Int32
-}
-
-func (s *countingStore) CreateSession(ctx context.Context, sess *session.Session, org *session.Participant, tokenHash string) error {
-	s.created.Add(1)
-	return s.Store.CreateSession(ctx, sess, org, tokenHash)
-}
-
-// fakeTrackers is a GitHub with three stories for "acme/api label:ready"; gate, when set, holds
-// every List until it is closed.
-type fakeTrackers struct{ gate chan struct{} }
-
-func (f *fakeTrackers) Has(source string) bool { return source == "github" }
-
-func (f *fakeTrackers) List(ctx context.Context, source string, _ session.Credentials, query, _ string) (session.ExternalPage, error) {
-	if f.gate != nil {
-		select {
-		case <-f.gate:
-		case <-ctx.Done():
-			return session.ExternalPage{}, ctx.Err()
-		}
-	}
-	switch query {
-	case "acme/api label:ready":
-		return session.ExternalPage{Total: 3, Stories: []session.ExternalStory{
-			{Key: "acme/api#1", Title: "Log in with SSO", URL: "https://github.com/acme/api/issues/1"},
-			{Key: "acme/api#2", Title: "Export as CSV", URL: "https://github.com/acme/api/issues/2"},
-			{Key: "acme/api#3", Title: "Rate limits", URL: "https://github.com/acme/api/issues/3"},
-		}}, nil
-	case "acme/missing":
-		return session.ExternalPage{}, &session.Error{Code: session.CodeNotFound, Message: "github: repository acme/missing was not found, or the token cannot see it"}
-	}
-	return session.ExternalPage{}, nil
-}
-
-func (f *fakeTrackers) Write(context.Context, string, session.Credentials, string, session.WriteBack) (string, error) {
-	return "written", nil
-}
-
-func (f *fakeTrackers) Retry(error) (bool, time.Duration) { return false, 0 }
-
 // env is a Pokor server built from its real parts with the Mattermost integration mounted, and
 // a fake Mattermost beside it.
 type env struct {
@@ -264,21 +220,21 @@ type env struct {
 	mm       *fakeMattermost
 	bot      *Bot
 	svc      *session.Service
-	store    *countingStore
+	store    *botstest.CountingStore
 	pokor    *httptest.Server
-	trackers *fakeTrackers
+	trackers *botstest.Trackers
 	hooks    atomic.Int64
 }
 
 // newEnv starts the server; withBot gives the integration a bot account.
 func newEnv(t *testing.T, withBot bool) *env {
 	t.Helper()
-	e := &env{t: t, mm: newFakeMattermost(t), trackers: &fakeTrackers{}}
+	e := &env{t: t, mm: newFakeMattermost(t), trackers: &botstest.Trackers{}}
 	chats := bots.Chats{}
 	srv := webuitest.Start(t, webuitest.Options{
 		Logger: slog.New(slog.DiscardHandler),
 		Service: func(c *session.Config) {
-			e.store = &countingStore{Store: c.Store.(*sqlstore.Store)}
+			e.store = &botstest.CountingStore{Store: c.Store.(*sqlstore.Store)}
 			c.Store, c.Trackers, c.Notifier = e.store, e.trackers, chats
 		},
 		Mount: func(s *webuitest.Server) {

@@ -87,8 +87,6 @@ const (
 	replyLifetime = 30 * time.Minute
 	// linkLifetime is how long the Join as organizer link works.
 	linkLifetime = 24 * time.Hour
-	// importTimeout bounds an import started from Mattermost.
-	importTimeout = 10 * time.Minute
 	// postTimeout bounds one call to Mattermost.
 	postTimeout = 10 * time.Second
 	// maxBody bounds a request from Mattermost; commands and button presses are small.
@@ -127,10 +125,8 @@ type Bot struct {
 	botMu sync.Mutex
 	botID string
 
-	// ctx ends when the bot closes; background work (imports) runs under it.
-	ctx    context.Context
-	cancel context.CancelFunc
-	bg     sync.WaitGroup
+	// work is what runs after the answers (imports); Close waits for it.
+	work *bots.Work
 }
 
 var _ bots.Bot = (*Bot)(nil)
@@ -163,7 +159,7 @@ func New(cfg Config) (*Bot, error) {
 	if b.http == nil {
 		b.http = &http.Client{Timeout: postTimeout}
 	}
-	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.work = bots.NewWork()
 	return b, nil
 }
 
@@ -200,14 +196,8 @@ func (b *Bot) Mount(r gin.IRouter) {
 
 // Close stops the background work (imports) and waits for it to report.
 func (b *Bot) Close() error {
-	b.cancel()
-	b.bg.Wait()
+	b.work.Stop()
 	return nil
-}
-
-// background runs f beside the request that started it; Close waits for it.
-func (b *Bot) background(f func(ctx context.Context)) {
-	b.bg.Go(func() { f(b.ctx) })
 }
 
 // tokenOK reports whether got is one of the command tokens. Both sides are hashed first, so the

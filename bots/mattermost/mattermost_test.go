@@ -91,7 +91,7 @@ func TestCommandRefusesBadTokens(t *testing.T) {
 			}
 		})
 	}
-	if n := e.store.created.Load(); n != 0 {
+	if n := e.store.Created(); n != 0 {
 		t.Fatalf("%d sessions created by refused requests", n)
 	}
 	// Each team's command has its own token; any of them is accepted, from the form or, as
@@ -103,7 +103,7 @@ func TestCommandRefusesBadTokens(t *testing.T) {
 	if status, out := e.post(CommandsPath, "application/x-www-form-urlencoded", f.Encode(), map[string]string{"Authorization": "Token " + commandToken}); status != http.StatusOK {
 		t.Fatalf("token in the header: %d %s", status, out)
 	}
-	if n := e.store.created.Load(); n != 2 {
+	if n := e.store.Created(); n != 2 {
 		t.Fatalf("%d sessions, want 2", n)
 	}
 }
@@ -120,7 +120,7 @@ func TestCommandHelp(t *testing.T) {
 	if !strings.Contains(e.command(e.form("Sprint 42 from github")).Text, "⚠️ say what to import from github") {
 		t.Error("the mistake is not said")
 	}
-	if n := e.store.created.Load(); n != 0 {
+	if n := e.store.Created(); n != 0 {
 		t.Fatalf("help created %d sessions", n)
 	}
 }
@@ -141,7 +141,7 @@ func TestImportReported(t *testing.T) {
 		t.Run(tt.query, func(t *testing.T) {
 			e := newEnv(t, false)
 			gate := make(chan struct{})
-			e.trackers.gate = gate
+			e.trackers.Gate = gate
 			f := e.form("Sprint 42 from github " + tt.query)
 			start := time.Now()
 			m := e.command(f) // returns while the tracker is held: the import comes after

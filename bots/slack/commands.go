@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	slackgo "github.com/slack-go/slack"
@@ -27,8 +26,6 @@ const (
 	replyLifetime = 30 * time.Minute
 	// linkLifetime is how long the Join as organizer link works.
 	linkLifetime = 24 * time.Hour
-	// importTimeout bounds an import started from Slack.
-	importTimeout = 10 * time.Minute
 	// postTimeout bounds one post to a response_url.
 	postTimeout = 10 * time.Second
 )
@@ -103,7 +100,7 @@ func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.Webh
 		return help("")
 	}
 	now := b.now()
-	name := displayName(sc.UserName)
+	name := bots.DisplayName(sc.UserName, "Slack user")
 	chatID := "slack:" + sc.TeamID + ":" + sc.UserID
 	sess, org, _, err := b.svc.CreateSession(ctx, session.CreateInput{
 		Title: cmd.Title, Organizer: name, ChatID: chatID,
@@ -116,38 +113,11 @@ func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.Webh
 	link := b.svc.LinkURL(session.Link{SessionID: sess.ID, Role: session.RoleOrganizer, ChatID: chatID, Name: name,
 		Expires: now.Add(linkLifetime).Unix()})
 	if cmd.Source != "" {
-		b.startImport(sess, org, cmd, sc.ResponseURL)
+		b.work.Import(b.svc, b.log, Markup, sess, org.ID, cmd, func(_ context.Context, text string) error {
+			return b.postReply(sc.ResponseURL, ephemeral(text))
+		})
 	}
 	return organizerMessage(sess, link, cmd)
-}
-
-// displayName is the organizer's name in the room: the Slack user name, within the room's limit.
-func displayName(userName string) string {
-	name := strings.TrimSpace(userName)
-	if name == "" {
-		return "Slack user"
-	}
-	if utf8.RuneCountInString(name) > session.MaxNameLen {
-		name = string([]rune(name)[:session.MaxNameLen])
-	}
-	return name
-}
-
-// startImport imports the stories the command names, after the answer: trackers may take longer
-// than Slack's 3 seconds. The outcome goes to the response_url in words.
-func (b *Bot) startImport(sess *session.Session, org *session.Participant, cmd bots.Command, responseURL string) {
-	b.background(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, importTimeout)
-		defer cancel()
-		res, err := b.svc.Import(ctx, session.Actor{SessionID: sess.ID, ParticipantID: org.ID}, cmd.Source, cmd.Query)
-		if err != nil && session.ErrorCode(err) == session.CodeInternal {
-			b.log.Error("import from Slack failed", "session", sess.ID, "source", cmd.Source, "err", err)
-		}
-		text := bots.ImportOutcome(Markup, sess.Title, cmd, res, err, b.ctx.Err() != nil)
-		if err := b.postReply(responseURL, ephemeral(text)); err != nil {
-			b.log.Warn("reporting an import to Slack", "session", sess.ID, "err", err)
-		}
-	})
 }
 
 // postReply posts a message to a response_url. It runs with its own deadline, so an outcome is

@@ -38,7 +38,7 @@ func (b *Bot) interaction(c *gin.Context) {
 // invite posts the room link for the whole channel, through the response_url of the button
 // press. The organizer link stays in the organizer's private message.
 func (b *Bot) invite(ic slackgo.InteractionCallback, sessionID string) {
-	b.background(func(ctx context.Context) {
+	b.work.Go(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, postTimeout)
 		defer cancel()
 		msg := b.inviteMessage(ctx, ic, sessionID)

@@ -1,0 +1,67 @@
+// Package botstest holds what the chat platforms' tests share: a store that counts the sessions
+// created (refused requests must create none) and a fake tracker to import from.
+package botstest
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/session/sqlstore"
+)
+
+// CountingStore is the real SQLite store, counting the sessions created.
+type CountingStore struct {
+	*sqlstore.Store
+	created atomic.Int32
+}
+
+// CreateSession implements session.Store.
+func (s *CountingStore) CreateSession(ctx context.Context, sess *session.Session, org *session.Participant, tokenHash string) error {
+	s.created.Add(1)
+	return s.Store.CreateSession(ctx, sess, org, tokenHash)
+}
+
+// Created is how many sessions were created.
+func (s *CountingStore) Created() int { return int(s.created.Load()) }
+
+// Trackers is a GitHub with three stories for "acme/api label:ready", none for other queries
+// and a missing repository "acme/missing"; it knows no other tracker.
+type Trackers struct {
+	// Gate, when set, holds every List until it is closed.
+	Gate chan struct{}
+}
+
+// Has implements session.Trackers.
+func (f *Trackers) Has(source string) bool { return source == "github" }
+
+// List implements session.Trackers.
+func (f *Trackers) List(ctx context.Context, source string, _ session.Credentials, query, _ string) (session.ExternalPage, error) {
+	if f.Gate != nil {
+		select {
+		case <-f.Gate:
+		case <-ctx.Done():
+			return session.ExternalPage{}, ctx.Err()
+		}
+	}
+	switch query {
+	case "acme/api label:ready":
+		return session.ExternalPage{Total: 3, Stories: []session.ExternalStory{
+			{Key: "acme/api#1", Title: "Log in with SSO", URL: "https://github.com/acme/api/issues/1"},
+			{Key: "acme/api#2", Title: "Export as CSV", URL: "https://github.com/acme/api/issues/2"},
+			{Key: "acme/api#3", Title: "Rate limits", URL: "https://github.com/acme/api/issues/3"},
+		}}, nil
+	case "acme/missing":
+		return session.ExternalPage{}, &session.Error{Code: session.CodeNotFound, Message: "github: repository acme/missing was not found, or the token cannot see it"}
+	}
+	return session.ExternalPage{Total: 0}, nil
+}
+
+// Write implements session.Trackers.
+func (f *Trackers) Write(context.Context, string, session.Credentials, string, session.WriteBack) (string, error) {
+	return "written", nil
+}
+
+// Retry implements session.Trackers.
+func (f *Trackers) Retry(error) (bool, time.Duration) { return false, 0 }
