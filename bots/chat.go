@@ -135,9 +135,10 @@ var markdownURL = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "
 
 var sourceBold = regexp.MustCompile(`\*([^*\n]+)\*`)
 
-// Help is the /pokor grammar in a platform's markup, after what was wrong when there is something.
-func Help(m Markup, problem string) string {
-	text := sourceBold.ReplaceAllStringFunc(Grammar, func(s string) string { return m.Bold(s[1 : len(s)-1]) })
+// HelpIn is the /pokor grammar in a platform's markup, after what was wrong when there is
+// something.
+func (g Grammar) HelpIn(m Markup, problem string) string {
+	text := sourceBold.ReplaceAllStringFunc(g.Help(), func(s string) string { return m.Bold(s[1 : len(s)-1]) })
 	if problem != "" {
 		text = m.Warn + " " + problem + "\n\n" + text
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/bots/botstest"
 	"github.com/pokor/pokor/bots/discord"
 	"github.com/pokor/pokor/bots/mattermost"
 	"github.com/pokor/pokor/bots/slack"
@@ -116,14 +117,15 @@ func TestFailure(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
+	g := bots.NewGrammar((&botstest.Trackers{}).Trackers())
 	for _, p := range platforms() {
-		h := bots.Help(p.Markup, "")
+		h := g.HelpIn(p.Markup, "")
 		bold := p.Markup.Bold("Join as organizer")
 		if !strings.Contains(h, bold) || !strings.Contains(h, "`/pokor Sprint 42`") {
 			t.Errorf("%s help:\n%s", p.Name, h)
 		}
 	}
-	if h := bots.Help(slack.Markup, "say what"); !strings.HasPrefix(h, ":warning: say what\n\n") {
+	if h := g.HelpIn(slack.Markup, "say what"); !strings.HasPrefix(h, ":warning: say what\n\n") {
 		t.Errorf("help with a problem: %q", h)
 	}
 }

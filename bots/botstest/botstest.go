@@ -5,7 +5,6 @@ package botstest
 import (
 	"context"
 	"sync/atomic"
-	"time"
 
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
@@ -27,17 +26,30 @@ func (s *CountingStore) CreateSession(ctx context.Context, sess *session.Session
 func (s *CountingStore) Created() int { return int(s.created.Load()) }
 
 // Trackers is a GitHub with three stories for "acme/api label:ready", none for other queries
-// and a missing repository "acme/missing"; it knows no other tracker.
+// and a missing repository "acme/missing"; Jira and Notion exist without credentials.
 type Trackers struct {
 	// Gate, when set, holds every List until it is closed.
 	Gate chan struct{}
 }
 
-// Has implements session.Trackers.
-func (f *Trackers) Has(source string) bool { return source == "github" }
+// Trackers describes the fake as the tracker "github", beside unconfigured "jira" and "notion".
+func (f *Trackers) Trackers() []session.Tracker {
+	return []session.Tracker{{Name: "github", Label: "GitHub", WritesBack: true,
+		Query: session.QueryGrammar{Example: "acme/api label:ready", Summary: "import GitHub issues"},
+		Open:  func(session.Credentials) (session.TrackerClient, error) { return f, nil }},
+		unconfigured("jira", "Jira", "project = API"), unconfigured("notion", "Notion", "Backlog")}
+}
 
-// List implements session.Trackers.
-func (f *Trackers) List(ctx context.Context, source string, _ session.Credentials, query, _ string) (session.ExternalPage, error) {
+// unconfigured is a tracker this server has no credentials for.
+func unconfigured(name, label, example string) session.Tracker {
+	return session.Tracker{Name: name, Label: label, WritesBack: true, Query: session.QueryGrammar{Example: example},
+		Open: func(session.Credentials) (session.TrackerClient, error) {
+			return nil, &session.Error{Code: session.CodeForbidden, Message: name + ": no " + label + " credentials: set them on the server"}
+		}}
+}
+
+// List implements session.StorySource.
+func (f *Trackers) List(ctx context.Context, query, _ string) (session.ExternalPage, error) {
 	if f.Gate != nil {
 		select {
 		case <-f.Gate:
@@ -58,10 +70,12 @@ func (f *Trackers) List(ctx context.Context, source string, _ session.Credential
 	return session.ExternalPage{Total: 0}, nil
 }
 
-// Write implements session.Trackers.
-func (f *Trackers) Write(context.Context, string, session.Credentials, string, session.WriteBack) (string, error) {
-	return "written", nil
+// WriteEstimate implements session.EstimateSink.
+func (f *Trackers) WriteEstimate(context.Context, string, session.WriteBack) (session.WriteResult, error) {
+	return session.WriteResult{Detail: "written"}, nil
 }
 
-// Retry implements session.Trackers.
-func (f *Trackers) Retry(error) (bool, time.Duration) { return false, 0 }
+// Check implements session.ConnectionChecker.
+func (f *Trackers) Check(context.Context, string) (session.CheckReport, error) {
+	return session.CheckReport{Provider: "github", OK: true}, nil
+}

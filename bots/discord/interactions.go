@@ -63,20 +63,20 @@ func (b *Bot) interactions(c *gin.Context) {
 func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 	data := in.ApplicationCommandData()
 	if data.Name != commandName {
-		c.JSON(http.StatusOK, ephemeral(help("")))
+		c.JSON(http.StatusOK, ephemeral(b.help("")))
 		return
 	}
-	cmd, err := bots.FromOptions(option(data, "title"), option(data, "source"), option(data, "query"))
+	cmd, err := bots.NewGrammar(b.svc.Trackers()).FromOptions(option(data, "title"), option(data, "source"), option(data, "query"))
 	var perr *bots.ParseError
 	switch {
 	case errors.As(err, &perr):
-		c.JSON(http.StatusOK, ephemeral(help(perr.Msg)))
+		c.JSON(http.StatusOK, ephemeral(b.help(perr.Msg)))
 		return
 	case err != nil:
 		c.JSON(http.StatusOK, b.failure("read the command", err))
 		return
 	case cmd.Help:
-		c.JSON(http.StatusOK, ephemeral(help("")))
+		c.JSON(http.StatusOK, ephemeral(b.help("")))
 		return
 	}
 	user := invoker(in)
@@ -291,9 +291,10 @@ func option(d discordgo.ApplicationCommandInteractionData, name string) string {
 
 // help is the shared grammar, introduced for Discord's options, after what was wrong when there
 // is something.
-func help(problem string) string {
-	text := "In Discord, fill in the options of `/pokor`: `title`, `source` (" + strings.Join(bots.Sources, ", ") + ") and `query`. " +
-		"They mean the same as the words of the text form:\n\n" + bots.Help(Markup, "")
+func (b *Bot) help(problem string) string {
+	g := bots.NewGrammar(b.svc.Trackers())
+	text := "In Discord, fill in the options of `/pokor`: `title`, `source` (" + g.Names() + ") and `query`. " +
+		"They mean the same as the words of the text form:\n\n" + g.HelpIn(Markup, "")
 	if problem != "" {
 		text = Markup.Warn + " " + problem + "\n\n" + text
 	}

@@ -49,13 +49,14 @@ func (b *Bot) command(c *gin.Context) {
 
 // answer runs a verified command and returns the message to show its author.
 func (b *Bot) answer(ctx context.Context, f url.Values) commandResponse {
-	cmd, err := bots.Parse(f.Get("text"))
+	grammar := bots.NewGrammar(b.svc.Trackers())
+	cmd, err := grammar.Parse(f.Get("text"))
 	var pe *bots.ParseError
 	switch {
 	case errors.As(err, &pe):
-		return ephemeral(bots.Help(Markup, pe.Msg))
+		return ephemeral(grammar.HelpIn(Markup, pe.Msg))
 	case err != nil, cmd.Help:
-		return ephemeral(bots.Help(Markup, ""))
+		return ephemeral(grammar.HelpIn(Markup, ""))
 	}
 	team, channelID, userID := f.Get("team_id"), f.Get("channel_id"), f.Get("user_id")
 	if team == "" || channelID == "" || userID == "" {

@@ -235,7 +235,7 @@ func newEnv(t *testing.T, withBot bool) *env {
 		Logger: slog.New(slog.DiscardHandler),
 		Service: func(c *session.Config) {
 			e.store = &botstest.CountingStore{Store: c.Store.(*sqlstore.Store)}
-			c.Store, c.Trackers, c.Notifier = e.store, e.trackers, chats
+			c.Store, c.Trackers, c.Notifier = e.store, e.trackers.Trackers(), chats
 		},
 		Mount: func(s *webuitest.Server) {
 			cfg := Config{CommandTokens: []string{"another-team-token", commandToken}, BaseURL: s.URL, Service: s.Service,

@@ -89,15 +89,15 @@ func commandKey(sc slackgo.SlashCommand, body []byte) string {
 
 // answer runs a parsed command and returns the message to show its author.
 func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.WebhookMessage {
-	cmd, err := bots.Parse(sc.Text)
+	cmd, err := bots.NewGrammar(b.svc.Trackers()).Parse(sc.Text)
 	var pe *bots.ParseError
 	switch {
 	case errors.As(err, &pe):
-		return help(pe.Msg)
+		return b.help(pe.Msg)
 	case err != nil:
-		return help("")
+		return b.help("")
 	case cmd.Help:
-		return help("")
+		return b.help("")
 	}
 	now := b.now()
 	name := bots.DisplayName(sc.UserName, "Slack user")
@@ -144,8 +144,8 @@ func ephemeral(text string, blocks ...slackgo.Block) *slackgo.WebhookMessage {
 }
 
 // help shows the /pokor grammar, after what was wrong when there is something.
-func help(problem string) *slackgo.WebhookMessage {
-	text := bots.Help(Markup, problem)
+func (b *Bot) help(problem string) *slackgo.WebhookMessage {
+	text := bots.NewGrammar(b.svc.Trackers()).HelpIn(Markup, problem)
 	return ephemeral(text, slackgo.NewSectionBlock(mrkdwn(text), nil, nil))
 }
 

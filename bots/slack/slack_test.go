@@ -358,7 +358,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Logger: log,
 		Service: func(c *session.Config) {
 			e.store = &botstest.CountingStore{Store: c.Store.(*sqlstore.Store)}
-			c.Store, c.Trackers, c.Notifier, c.Now = e.store, e.trackers, notifiers, e.clock.Now
+			c.Store, c.Trackers, c.Notifier, c.Now = e.store, e.trackers.Trackers(), notifiers, e.clock.Now
 		},
 		Mount: func(s *webuitest.Server) {
 			e.slack.base = s.URL

@@ -7,7 +7,7 @@ import (
 
 	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/bots/mattermost"
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 // openChats builds the bot of every chat platform the configuration turns on, mounts its
@@ -71,41 +71,37 @@ func chatSettings() []setting {
 
 // checkMattermost is `pokor check mattermost`: the slash command token, the server at
 // MATTERMOST_URL and its version, and the bot account MATTERMOST_BOT_TOKEN belongs to.
-func checkMattermost(ctx context.Context, cfg Config, _ []string) (integrations.Check, error) {
-	ch := integrations.Check{Provider: "mattermost", Site: cfg.Get("MATTERMOST_URL"), Facts: []integrations.Fact{}}
-	add := func(name, value string, ok bool) {
-		ch.Facts = append(ch.Facts, integrations.Fact{Name: name, Value: value, OK: ok})
-	}
+func checkMattermost(ctx context.Context, cfg Config, _ []string) (session.CheckReport, error) {
+	ch := session.CheckReport{Provider: "mattermost", Site: cfg.Get("MATTERMOST_URL"), Facts: []session.Fact{}}
 	if n := len(strings.FieldsFunc(cfg.Get("MATTERMOST_COMMAND_TOKEN"), func(r rune) bool { return r == ',' })); n > 0 {
-		add("slash command token", fmt.Sprintf("set (%d)", n), true)
+		ch.Add("slash command token", true, fmt.Sprintf("set (%d)", n), map[string]any{"set": true, "commands": n})
 	} else {
-		add("slash command token", "not set: /mattermost/commands is off until MATTERMOST_COMMAND_TOKEN is set", false)
+		ch.Add("slash command token", false, "not set: /mattermost/commands is off until MATTERMOST_COMMAND_TOKEN is set", map[string]any{"set": false})
 	}
 	base := strings.TrimRight(cfg.Get("POKOR_BASE_URL"), "/")
-	add("request URLs", "slash command "+base+mattermost.CommandsPath+", buttons "+base+mattermost.ActionsPath+
-		" (Mattermost must reach both; list a private host in AllowedUntrustedInternalConnections)", true)
+	ch.Add("request URLs", true, "slash command "+base+mattermost.CommandsPath+", buttons "+base+mattermost.ActionsPath+
+		" (Mattermost must reach both; list a private host in AllowedUntrustedInternalConnections)",
+		map[string]any{"command": base + mattermost.CommandsPath, "actions": base + mattermost.ActionsPath})
 	id, err := mattermost.Check(ctx, cfg.Get("MATTERMOST_URL"), cfg.Get("MATTERMOST_BOT_TOKEN"), nil)
-	ch.Detail = id
 	if id.Server != "" {
 		ch.Site = id.Server
 	}
 	if id.Version != "" || (err == nil && id.Server != "") {
-		add("server", "reachable, version "+orUnknown(id.Version), true)
+		ch.Add("server", true, "reachable, version "+orUnknown(id.Version), map[string]any{"url": id.Server, "version": id.Version})
 	}
 	if err != nil {
-		add("bot account", strings.TrimPrefix(err.Error(), "mattermost: "), false)
+		ch.Add("bot account", false, strings.TrimPrefix(err.Error(), "mattermost: "), map[string]any{"valid": false})
+		ch.Settle()
 		return ch, err
 	}
 	ch.Identity = id.BotUser
 	if id.IsBot {
-		add("bot account", "@"+id.BotUser+" ("+id.BotUserID+")", true)
+		ch.Add("bot account", true, "@"+id.BotUser+" ("+id.BotUserID+")", map[string]any{"username": id.BotUser, "id": id.BotUserID, "is_bot": true})
 	} else {
-		add("bot account", "@"+id.BotUser+" is a person, not a bot account: create a bot account (Integrations > Bot Accounts) and use its token", false)
+		ch.Add("bot account", false, "@"+id.BotUser+" is a person, not a bot account: create a bot account (Integrations > Bot Accounts) and use its token",
+			map[string]any{"username": id.BotUser, "id": id.BotUserID, "is_bot": false})
 	}
-	ch.OK = true
-	for _, f := range ch.Facts {
-		ch.OK = ch.OK && f.OK
-	}
+	ch.Settle()
 	return ch, nil
 }
 

@@ -105,8 +105,8 @@ func TestCheckMattermostCommand(t *testing.T) {
 				Provider string `json:"provider"`
 				OK       bool   `json:"ok"`
 				Facts    []struct {
-					Name, Value string
-					OK          bool
+					Name, Text string
+					OK         bool
 				} `json:"facts"`
 			}
 			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || got.Provider != "mattermost" || got.OK != tt.ok {

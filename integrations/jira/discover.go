@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // jswStoryPoints is the schema of the field Jira Software itself manages for estimation: "Story
@@ -223,7 +224,7 @@ func normalizeIssueKey(key string) (string, error) {
 	case issueIDRe.MatchString(k):
 		return k, nil
 	}
-	return "", integrations.Errorf(provider, integrations.KindInvalid, "%q is not an issue key such as API-12", key)
+	return "", httpx.Errorf(provider, session.CodeInvalid, "%q is not an issue key such as API-12", key)
 }
 
 // Discover chooses the field that holds story points for the issue, never by test-writing:
@@ -240,7 +241,7 @@ func normalizeIssueKey(key string) (string, error) {
 // only that field may be written; equal top scores are a tie for the organizer to settle.
 //
 // The Decision is filled even when err is not nil, for Check to show. err is an
-// *integrations.Error: KindChoice with Choices when candidates tie (record the pick with
+// *session.Error: KindChoice with Choices when candidates tie (record the pick with
 // RememberChoice or est.Options["field"]); KindInvalid with the admin's to-do when no
 // candidate is writable; KindPermission when the credentials may not edit the issue at all;
 // KindNotFound for an unknown issue.
@@ -315,19 +316,19 @@ func (c *Client) rememberChoice(ctx context.Context, scope issueScope, fieldID s
 			continue
 		}
 		if !f.isCustom() || f.Schema.Type != "number" {
-			return integrations.Errorf(provider, integrations.KindInvalid,
+			return httpx.Errorf(provider, session.CodeInvalid,
 				"field %s (%s) cannot hold story points: it is not a custom number field", f.Name, f.ID)
 		}
 		c.decisions.choose(newScopeKey(c.site, scope.Project, scope.IssueType), f.ID)
 		return nil
 	}
-	return integrations.Errorf(provider, integrations.KindInvalid,
+	return httpx.Errorf(provider, session.CodeInvalid,
 		"field %q does not exist on %s or these credentials cannot see it", fieldID, c.base.Host)
 }
 
 // decide scores the fields and picks the one to write. It is pure: everything it needs has
 // been fetched.
-func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, choice string) (Decision, *integrations.Error) {
+func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, choice string) (Decision, *session.Error) {
 	boardField := ""
 	var notes []string
 	if board != nil {
@@ -461,10 +462,10 @@ func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, c
 // project's kind: team-managed projects switch estimation on as a feature, company-managed ones
 // put the field on a screen. pinned is the field that had to be written, if any, and
 // pinReason names it in the problem sentence.
-func nothingWritable(d *Decision, meta editMeta, pinned *Candidate, pinReason string, notes []string) *integrations.Error {
+func nothingWritable(d *Decision, meta editMeta, pinned *Candidate, pinReason string, notes []string) *session.Error {
 	if len(meta.Fields) == 0 {
 		d.Guidance = fmt.Sprintf("A Jira admin must give these credentials the Edit Issues permission in project %s.", d.Project)
-		return integrations.Errorf(provider, integrations.KindPermission,
+		return httpx.Errorf(provider, session.CodeForbidden,
 			"these credentials cannot edit %s: Jira lists no editable field on it. %s", d.Issue, d.Guidance)
 	}
 	target := pinned
@@ -484,7 +485,7 @@ func nothingWritable(d *Decision, meta editMeta, pinned *Candidate, pinReason st
 		problem += " (" + strings.Join(notes, "; ") + ".)"
 	}
 	d.Guidance = advice(d.Project, d.IssueType, d.TeamManaged, target)
-	return integrations.Errorf(provider, integrations.KindInvalid, "%s %s", problem, d.Guidance)
+	return httpx.Errorf(provider, session.CodeInvalid, "%s %s", problem, d.Guidance)
 }
 
 // advice says what an admin must do so that target (nil when the site has no story-points
@@ -502,14 +503,14 @@ func advice(project, issueType string, teamManaged bool, target *Candidate) stri
 }
 
 // tie asks the organizer to pick among equally good fields instead of guessing.
-func tie(d Decision, tied []Candidate) *integrations.Error {
+func tie(d Decision, tied []Candidate) *session.Error {
 	labels := make([]string, len(tied))
-	choices := make([]integrations.Choice, len(tied))
+	choices := make([]session.Choice, len(tied))
 	for i, c := range tied {
 		labels[i] = c.Label()
-		choices[i] = integrations.Choice{ID: c.ID, Name: c.Name, Reason: strings.Join(c.Reasons, "; ")}
+		choices[i] = session.Choice{ID: c.ID, Name: c.Name, Reason: strings.Join(c.Reasons, "; ")}
 	}
-	e := integrations.Errorf(provider, integrations.KindChoice,
+	e := httpx.Errorf(provider, session.CodeConflict,
 		"%d fields could hold the story points of %s and nothing tells them apart: %s. Pick one for this session; Pokor will remember it for %s issues of %s.",
 		len(tied), d.Issue, strings.Join(labels, ", "), d.IssueType, d.Project)
 	e.Choices = choices

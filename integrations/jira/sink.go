@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // The per-session write-back options Jira reads from Estimate.Options.
@@ -35,71 +36,71 @@ const (
 // must do, unless est.Options["comment_fallback"] is "true": then it adds a comment holding
 // the estimate, once. A tie between fields returns KindChoice with Choices; pass the pick as
 // est.Options["field"].
-func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations.Estimate) (integrations.Result, error) {
+func (c *Client) WriteEstimate(ctx context.Context, key string, est session.WriteBack) (session.WriteResult, error) {
 	k, err := normalizeIssueKey(key)
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	points, shown, err := estimatePoints(est)
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	scope, err := c.scope(ctx, k)
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	board := scope.Board
 	if b := strings.TrimSpace(est.Options[OptionBoard]); b != "" {
 		if board, err = strconv.Atoi(b); err != nil || board < 0 {
-			return integrations.Result{}, integrations.Errorf(provider, integrations.KindInvalid, "board option %q is not a board id", b)
+			return session.WriteResult{}, httpx.Errorf(provider, session.CodeInvalid, "board option %q is not a board id", b)
 		}
 	}
 	if f := strings.TrimSpace(est.Options[OptionField]); f != "" {
 		if err := c.rememberChoice(ctx, scope, f); err != nil {
-			return integrations.Result{}, err
+			return session.WriteResult{}, err
 		}
 	}
 	fallback := strings.EqualFold(strings.TrimSpace(est.Options[OptionCommentFallback]), "true")
 
 	d, err := c.discover(ctx, k, scope, board)
 	if err != nil {
-		var e *integrations.Error
-		if fallback && errors.As(err, &e) && (e.Kind == integrations.KindInvalid || e.Kind == integrations.KindPermission) {
+		var e *session.Error
+		if fallback && errors.As(err, &e) && (e.Code == session.CodeInvalid || e.Code == session.CodeForbidden) {
 			return c.commentEstimate(ctx, k, est, shown, e.Message)
 		}
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 
 	body := map[string]any{"fields": map[string]any{d.Field.ID: points}}
 	err = c.call(ctx, "PUT", "rest/api/2/issue/"+k, nil, body, nil, "set "+d.Field.Label()+" on "+k)
 	if err == nil {
-		return integrations.Result{Detail: fmt.Sprintf("%s set to %s on %s", d.Field.Label(), shown, k)}, nil
+		return session.WriteResult{Detail: fmt.Sprintf("%s set to %s on %s", d.Field.Label(), shown, k)}, nil
 	}
 	var he *httpError
 	if !errors.As(err, &he) || he.Status != 400 {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	msg, about := he.Body.Errors[d.Field.ID]
 	if !about {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	// The screen changed since the decision was taken: forget it, so the next attempt looks
 	// again instead of repeating the failure.
 	c.decisions.forget(newScopeKey(c.site, scope.Project, scope.IssueType))
 	c.forgetFields()
-	var e *integrations.Error
+	var e *session.Error
 	if notOnScreen(msg) {
 		target := d.Field
-		e = integrations.Errorf(provider, integrations.KindInvalid, "field %s is not on the edit screen of %s (Jira says: %s). %s",
+		e = httpx.Errorf(provider, session.CodeInvalid, "field %s is not on the edit screen of %s (Jira says: %s). %s",
 			d.Field.ID, k, msg, advice(scope.Project, scope.IssueType, scope.TeamManaged, &target))
 	} else {
-		e = integrations.Errorf(provider, integrations.KindInvalid, "Jira refused %s for %s on %s (Jira says: %s)", shown, d.Field.Label(), k, msg)
+		e = httpx.Errorf(provider, session.CodeInvalid, "Jira refused %s for %s on %s (Jira says: %s)", shown, d.Field.Label(), k, msg)
 	}
 	e.Err = err
 	if fallback {
 		return c.commentEstimate(ctx, k, est, shown, e.Message)
 	}
-	return integrations.Result{}, e
+	return session.WriteResult{}, e
 }
 
 // notOnScreen recognizes Jira's message for a field missing from the edit screen: "Field
@@ -111,7 +112,7 @@ func notOnScreen(msg string) bool {
 
 // commentEstimate adds a comment holding the estimate, unless the same comment is already
 // there, so a redelivered write-back adds nothing.
-func (c *Client) commentEstimate(ctx context.Context, key string, est integrations.Estimate, shown, why string) (integrations.Result, error) {
+func (c *Client) commentEstimate(ctx context.Context, key string, est session.WriteBack, shown, why string) (session.WriteResult, error) {
 	text := "Pokor estimate: " + shown + " story points"
 	if est.SessionTitle != "" {
 		text += fmt.Sprintf(", agreed in %q", est.SessionTitle)
@@ -128,17 +129,17 @@ func (c *Client) commentEstimate(ctx context.Context, key string, est integratio
 	}
 	q := url.Values{"orderBy": {"-created"}, "maxResults": {"100"}}
 	if err := c.call(ctx, "GET", "rest/api/2/issue/"+key+"/comment", q, nil, &existing, "read the comments of "+key); err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	for _, cm := range existing.Comments {
 		if s, ok := cm.Body.(string); ok && strings.TrimSpace(s) == text {
-			return integrations.Result{Detail: fmt.Sprintf("a comment with the estimate %s was already on %s (no field could be set: %s)", shown, key, why)}, nil
+			return session.WriteResult{Detail: fmt.Sprintf("a comment with the estimate %s was already on %s (no field could be set: %s)", shown, key, why)}, nil
 		}
 	}
 	if err := c.call(ctx, "POST", "rest/api/2/issue/"+key+"/comment", nil, map[string]string{"body": text}, nil, "comment on "+key); err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
-	return integrations.Result{Detail: fmt.Sprintf("comment with the estimate %s added to %s, because no field could be set: %s", shown, key, why)}, nil
+	return session.WriteResult{Detail: fmt.Sprintf("comment with the estimate %s added to %s, because no field could be set: %s", shown, key, why)}, nil
 }
 
 // estimatePoints turns the accepted card into the number written to Jira, and how to show it.
@@ -153,21 +154,21 @@ func (c *Client) commentEstimate(ctx context.Context, key string, est integratio
 //     so T-shirt XS, S, M, L, XL become 1, 2, 3, 5, 8 and relative sizes survive.
 //  5. Anything else (a word in a deck that mixes numbers and words, a card not in the deck, an
 //     unknown deck) is refused: Pokor never writes a guess.
-func estimatePoints(est integrations.Estimate) (float64, string, error) {
+func estimatePoints(est session.WriteBack) (float64, string, error) {
 	v := strings.TrimSpace(est.Value)
 	switch v {
 	case "":
-		return 0, "", integrations.Errorf(provider, integrations.KindInvalid, "there is no accepted estimate to write")
+		return 0, "", httpx.Errorf(provider, session.CodeInvalid, "there is no accepted estimate to write")
 	case "?":
-		return 0, "", integrations.Errorf(provider, integrations.KindInvalid,
+		return 0, "", httpx.Errorf(provider, session.CodeInvalid,
 			`"?" means the team is unsure, which is not an estimate: re-vote or accept a number before writing to Jira`)
 	case "☕":
-		return 0, "", integrations.Errorf(provider, integrations.KindInvalid,
+		return 0, "", httpx.Errorf(provider, session.CodeInvalid,
 			`"☕" asks for a break, which is not an estimate: re-vote or accept a number before writing to Jira`)
 	}
 	if n, ok := est.Numeric(); ok {
 		if math.IsNaN(n) || math.IsInf(n, 0) || n < 0 {
-			return 0, "", integrations.Errorf(provider, integrations.KindInvalid, "%q cannot be written as story points: Jira needs a finite number of zero or more", v)
+			return 0, "", httpx.Errorf(provider, session.CodeInvalid, "%q cannot be written as story points: Jira needs a finite number of zero or more", v)
 		}
 		return n, strconv.FormatFloat(n, 'f', -1, 64), nil
 	}
@@ -186,14 +187,14 @@ func estimatePoints(est integrations.Estimate) (float64, string, error) {
 		if card == "?" || card == "☕" || card == "" {
 			continue
 		}
-		if _, ok := (integrations.Estimate{Value: card}).Numeric(); ok {
-			return 0, "", integrations.Errorf(provider, integrations.KindInvalid,
+		if _, ok := (session.WriteBack{Value: card}).Numeric(); ok {
+			return 0, "", httpx.Errorf(provider, session.CodeInvalid,
 				"card %q has no number: the deck mixes numbers and words, so Pokor will not guess. Accept a number, or map the words in the session's Jira settings (values such as XS=1,S=2,M=3)", v)
 		}
 		words = append(words, card)
 	}
 	if len(words) == 0 {
-		return 0, "", integrations.Errorf(provider, integrations.KindInvalid,
+		return 0, "", httpx.Errorf(provider, session.CodeInvalid,
 			"card %q is not a number and the session's deck is unknown, so Pokor will not guess its story points", v)
 	}
 	a, b := 1.0, 2.0
@@ -203,7 +204,7 @@ func estimatePoints(est integrations.Estimate) (float64, string, error) {
 		}
 		a, b = b, a+b
 	}
-	return 0, "", integrations.Errorf(provider, integrations.KindInvalid, "card %q is not in the session's deck (%s)", v, strings.Join(est.Deck, ", "))
+	return 0, "", httpx.Errorf(provider, session.CodeInvalid, "card %q is not in the session's deck (%s)", v, strings.Join(est.Deck, ", "))
 }
 
 // parseValues reads "XS=1, S=2, M=3" into card → number.
@@ -216,7 +217,7 @@ func parseValues(raw string) (map[string]float64, error) {
 		card, num, ok := strings.Cut(pair, "=")
 		n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 		if !ok || err != nil || strings.TrimSpace(card) == "" || math.IsNaN(n) || math.IsInf(n, 0) || n < 0 {
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"the Jira values %q are not a list such as XS=1,S=2,M=3: %q does not read as card=number", raw, strings.TrimSpace(pair))
 		}
 		values[strings.TrimSpace(card)] = n
