@@ -45,26 +45,40 @@ func (b *Bot) PostChannel(ctx context.Context, o session.Origin, m bots.Message)
 	return errors.New("discord: cannot post the summary: without DISCORD_BOT_TOKEN Pokor can answer in the channel only for 15 minutes after /pokor")
 }
 
-// PostPerson implements bots.Bot: a direct message from the bot to the Discord user of chatID
-// ("discord:GUILD:USER"), in the DM channel Discord opens for the bot and the user.
+// PostPerson implements bots.Bot: the bot opens a direct message with the Discord user of chatID
+// ("discord:GUILD:USER"; Create DM, https://discord.com/developers/docs/resources/user#create-dm)
+// and posts m there. When the user takes no direct messages from the server's members, it
+// mentions them in the channel the session came from, pinging them alone. It needs
+// DISCORD_BOT_TOKEN.
 func (b *Bot) PostPerson(ctx context.Context, o session.Origin, chatID string, m bots.Message) error {
-	rest, ok := strings.CutPrefix(chatID, "discord:")
-	_, user, ok2 := strings.Cut(rest, ":")
-	if !ok || !ok2 || user == "" {
+	parts := strings.SplitN(chatID, ":", 3)
+	if len(parts) != 3 || parts[0] != "discord" || parts[2] == "" {
 		return fmt.Errorf("discord: %q is not a Discord user", chatID)
 	}
+	user := parts[2]
 	if b.api.Token == "" {
-		return errors.New("discord: direct messages need DISCORD_BOT_TOKEN")
-	}
-	ch, err := b.api.UserChannelCreate(user, discordgo.WithContext(ctx))
-	if err != nil {
-		return apiError("opening a direct message", err)
+		return errors.New("discord: direct messages are sent by the bot: set DISCORD_BOT_TOKEN")
 	}
 	content, components := layout(m)
-	if _, err := b.api.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{
-		Content: content, Components: components, AllowedMentions: noMentions(),
-	}, discordgo.WithContext(ctx)); err != nil {
-		return apiError("sending a direct message", err)
+	dm, err := b.api.UserChannelCreate(user, discordgo.WithContext(ctx))
+	if err == nil {
+		_, err = b.api.ChannelMessageSendComplex(dm.ID, &discordgo.MessageSend{
+			Content: content, Components: components, AllowedMentions: noMentions(),
+		}, discordgo.WithContext(ctx))
+		if err == nil {
+			return nil
+		}
+	}
+	dmErr := apiError("sending a direct message", err)
+	if o.Platform != Platform.Name || o.Channel == "" {
+		return dmErr
+	}
+	_, err = b.api.ChannelMessageSendComplex(o.Channel, &discordgo.MessageSend{
+		Content: bots.Truncate("<@"+user+"> "+content, maxContent), Components: components,
+		AllowedMentions: &discordgo.MessageAllowedMentions{Users: []string{user}},
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return errors.Join(dmErr, apiError("mentioning in the channel", err))
 	}
 	return nil
 }

@@ -47,25 +47,42 @@ func (b *Bot) PostChannel(ctx context.Context, o session.Origin, m bots.Message)
 }
 
 // PostPerson implements bots.Bot: a direct message from the bot to the Slack user of chatID
-// ("slack:TEAM:USER"); chat.postMessage to a user id posts in the app's conversation with them.
+// ("slack:TEAM:USER"; chat.postMessage to a user id posts in the app's conversation with them).
+// When that is refused, it mentions them in the channel the session came from. It posts with the
+// workspace's bot token, as PostChannel does.
 func (b *Bot) PostPerson(ctx context.Context, o session.Origin, chatID string, m bots.Message) error {
-	team, user, ok := strings.Cut(strings.TrimPrefix(chatID, "slack:"), ":")
-	if !ok || user == "" || !strings.HasPrefix(chatID, "slack:") {
+	parts := strings.SplitN(chatID, ":", 3)
+	if len(parts) != 3 || parts[0] != "slack" || parts[2] == "" {
 		return fmt.Errorf("slack: %q is not a Slack user", chatID)
 	}
+	team, user := parts[1], parts[2]
 	token, err := b.botToken(ctx, team)
-	if err != nil {
+	if token == "" {
+		if err != nil {
+			return fmt.Errorf("slack: %w", err)
+		}
+		return errors.New("slack: Pokor has no bot token for this workspace: install Pokor in the workspace (" + b.baseURL + "/slack/install) or set SLACK_BOT_TOKEN")
+	}
+	post := func(channel string, m bots.Message) error {
+		blocks, text := messageBlocks(m)
+		_, _, err := b.client(token).PostMessageContext(ctx, channel,
+			slackgo.MsgOptionText(text, false), slackgo.MsgOptionBlocks(blocks...), slackgo.MsgOptionDisableLinkUnfurl())
 		return err
 	}
-	if token == "" {
-		return errors.New("Pokor has no bot token for this workspace: install Pokor in the workspace (" + b.baseURL + "/slack/install) or set SLACK_BOT_TOKEN")
+	err = post(user, m)
+	if err == nil {
+		return nil
 	}
-	blocks, text := messageBlocks(m)
-	if _, _, err := b.client(token).PostMessageContext(ctx, user,
-		slackgo.MsgOptionText(text, false), slackgo.MsgOptionBlocks(blocks...), slackgo.MsgOptionDisableLinkUnfurl()); err != nil {
-		return errors.New("sending a direct message failed: " + explain(err))
+	failures := []string{"the direct message failed: " + explain(err)}
+	if o.Platform == Platform.Name && o.Team == team && o.Channel != "" {
+		m.Text = "<@" + user + "> " + m.Text
+		err := post(o.Channel, m)
+		if err == nil {
+			return nil
+		}
+		failures = append(failures, "the mention in the channel failed: "+explain(err))
 	}
-	return nil
+	return errors.New("slack: " + strings.Join(failures, "; "))
 }
 
 // messageBlocks lays a message out: a section with its link as a button, and the text that is
