@@ -96,7 +96,8 @@ func (b *Bot) organizerMessage(sess *session.Session, link string, cmd bots.Comm
 	}
 	m := ephemeral(s.String())
 	m.Attachments = []attachment{{
-		Fallback: "Join as organizer: " + link,
+		// The fallback shows where buttons do not (notifications); the link stays in the text alone.
+		Fallback: "Invite channel",
 		Actions: []action{{
 			ID: actionInvite, Type: "button", Name: "Invite channel", Style: "primary",
 			Integration: integration{URL: b.baseURL + ActionsPath, Context: b.signContext(sess.Origin, sess.ID)},
