@@ -23,7 +23,7 @@ func (b *Bot) PostChannel(ctx context.Context, o session.Origin, m bots.Message)
 	var botErr error
 	if b.api.Token != "" && o.Channel != "" {
 		_, err := b.api.ChannelMessageSendComplex(o.Channel, &discordgo.MessageSend{
-			Content: content, Components: components, AllowedMentions: noMentions(),
+			Content: content, Components: components, AllowedMentions: noMentions(), Flags: noEmbeds,
 		}, discordgo.WithContext(ctx))
 		if err == nil {
 			return nil
@@ -32,7 +32,7 @@ func (b *Bot) PostChannel(ctx context.Context, o session.Origin, m bots.Message)
 	}
 	if app, token, ok := webhook(o.ReplyURL); ok && b.now().Before(o.ReplyExpires) {
 		_, err := b.api.WebhookExecute(app, token, false, &discordgo.WebhookParams{
-			Content: content, Components: components, AllowedMentions: noMentions(),
+			Content: content, Components: components, AllowedMentions: noMentions(), Flags: noEmbeds,
 		}, discordgo.WithContext(ctx))
 		if err == nil {
 			return nil
@@ -63,7 +63,7 @@ func (b *Bot) PostPerson(ctx context.Context, o session.Origin, chatID string, m
 	dm, err := b.api.UserChannelCreate(user, discordgo.WithContext(ctx))
 	if err == nil {
 		_, err = b.api.ChannelMessageSendComplex(dm.ID, &discordgo.MessageSend{
-			Content: content, Components: components, AllowedMentions: noMentions(),
+			Content: content, Components: components, AllowedMentions: noMentions(), Flags: noEmbeds,
 		}, discordgo.WithContext(ctx))
 		if err == nil {
 			return nil
@@ -74,7 +74,7 @@ func (b *Bot) PostPerson(ctx context.Context, o session.Origin, chatID string, m
 		return dmErr
 	}
 	_, err = b.api.ChannelMessageSendComplex(o.Channel, &discordgo.MessageSend{
-		Content: bots.Truncate("<@"+user+"> "+content, maxContent), Components: components,
+		Content: bots.Truncate("<@"+user+"> "+content, maxContent), Components: components, Flags: noEmbeds,
 		AllowedMentions: &discordgo.MessageAllowedMentions{Users: []string{user}},
 	}, discordgo.WithContext(ctx))
 	if err != nil {
@@ -82,6 +82,9 @@ func (b *Bot) PostPerson(ctx context.Context, o session.Origin, chatID string, m
 	}
 	return nil
 }
+
+// noEmbeds keeps Discord from previewing every tracker link of a summary under it.
+const noEmbeds = discordgo.MessageFlagsSuppressEmbeds
 
 // layout lays m out: its text within Discord's limit, and its link as a link button.
 func layout(m bots.Message) (string, []discordgo.MessageComponent) {

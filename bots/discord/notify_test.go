@@ -67,8 +67,8 @@ func TestSummariesReachTheChannel(t *testing.T) {
 			if got := dig(t, msg.Body, "allowed_mentions", "parse"); !reflect.DeepEqual(got, []any{}) {
 				t.Errorf("allowed_mentions.parse = %v, want []", got)
 			}
-			if f := dig(t, msg.Body, "flags"); f != nil {
-				t.Errorf("flags = %v: the summary must be public", f)
+			if f := dig(t, msg.Body, "flags"); f != 4.0 {
+				t.Errorf("flags = %v, want 4 (SUPPRESS_EMBEDS, and public: not 64)", f)
 			}
 			button := dig(t, msg.Body, "components", 0, "components", 0).(map[string]any)
 			if button["style"] != 5.0 || button["url"] != e.svc.RoomURL(room.id) {
