@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"strings"
 
 	"github.com/pokor/pokor/session"
 )
@@ -32,3 +33,21 @@ func (cs Chats) Notify(ctx context.Context, n session.Notice) error {
 type errNotConfigured string
 
 func (e errNotConfigured) Error() string { return string(e) + " is not configured on this server" }
+
+// Remind asks one person of a session's chat, named by chat identity ("slack:T1:U2"), to vote on
+// story: the reminder is worded once and sent by the bot of the identity's platform
+// (Bot.PostPerson: a direct message). from is the name of the organizer asking; url the room's.
+func (cs Chats) Remind(ctx context.Context, sess *session.Session, story *session.Story, chatID, from, url string) error {
+	platform, _, _ := strings.Cut(chatID, ":")
+	c, ok := cs[platform]
+	if !ok {
+		return errNotConfigured(platform)
+	}
+	m := c.Platform.Markup
+	text := "⏳ " + m.Escape(from) + " is waiting for your vote"
+	if story != nil {
+		text += " on " + storyName(m, SummaryStory{Key: story.ExternalKey, Title: story.Title, URL: story.URL})
+	}
+	text += " in " + m.Bold(m.Escape(sess.Title)) + "."
+	return c.Bot.PostPerson(ctx, sess.Origin, chatID, Message{Text: Truncate(text, m.Limit), Link: &Link{Label: "Vote now", URL: url}})
+}

@@ -428,3 +428,23 @@ func BenchmarkCommand(b *testing.B) {
 		}
 	}
 }
+
+// TestRemind: a reminder to vote, worded once for every platform, reaches a Mattermost user as
+// a direct message from the bot account.
+func TestRemind(t *testing.T) {
+	e := newEnv(t, true)
+	chats := bots.Chats{Platform.Name: {Platform: Platform, Bot: e.bot}}
+	sess := &session.Session{Title: "Sprint @channel", Origin: session.Origin{Platform: "mattermost", Team: team, Channel: channelID}}
+	story := &session.Story{Title: "Log in", ExternalKey: "API-1", URL: "https://acme.atlassian.net/browse/API-1"}
+	if err := chats.Remind(t.Context(), sess, story, "mattermost:"+team+":"+userID, "Olga_x", "http://pokor/s/1"); err != nil {
+		t.Fatal(err)
+	}
+	p := e.mm.waitPost(t, func(sentPost) bool { return true })
+	want := "⏳ Olga\\_x is waiting for your vote on [API-1 Log in](https://acme.atlassian.net/browse/API-1) in **Sprint @\u200bchannel**.\n[Vote now](http://pokor/s/1)"
+	if p.Post.ChannelID != "dm"+userID || p.Post.Message != want {
+		t.Errorf("posted %q to %q, want %q to the direct channel", p.Post.Message, p.Post.ChannelID, want)
+	}
+	if err := chats.Remind(t.Context(), sess, story, "slack:T1:U1", "Olga", "http://pokor/s/1"); err == nil || !strings.Contains(err.Error(), "slack is not configured") {
+		t.Errorf("a Slack user through a server without Slack: %v", err)
+	}
+}
