@@ -42,7 +42,7 @@ func (in StoryInput) story(sessionID string) (*Story, error) {
 		return nil, err
 	}
 	if in.Key != "" && in.Source == "" {
-		return nil, invalid("source", "a story with a key needs its source (github, jira, notion, csv)")
+		return nil, invalid("source", "a story with a key needs its source: the tracker it was imported from")
 	}
 	if len(in.Key) > MaxKeyLen {
 		return nil, invalid("key", "key is %d bytes long; the limit is %d", len(in.Key), MaxKeyLen)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -162,5 +163,83 @@ func TestRetryable(t *testing.T) {
 		if retry, after := session.Retryable(tt.err); retry != tt.retry || after != tt.after {
 			t.Errorf("Retryable(%v) = %v, %v; want %v, %v", tt.err, retry, after, tt.retry, tt.after)
 		}
+	}
+}
+
+// targetTracker remembers the targets it was given and answers each write with a target.
+type targetTracker struct {
+	stubTracker
+	mu   sync.Mutex
+	seen []session.WriteTarget
+}
+
+type targetClient struct{ t *targetTracker }
+
+func (c targetClient) List(context.Context, string, string) (session.ExternalPage, error) {
+	return session.ExternalPage{Total: 1, Stories: []session.ExternalStory{{Key: "API-12", Title: "Export",
+		Target: session.WriteTarget{"board": "84"}}}}, nil
+}
+
+func (c targetClient) WriteEstimate(_ context.Context, _ string, wb session.WriteBack) (session.WriteResult, error) {
+	c.t.mu.Lock()
+	defer c.t.mu.Unlock()
+	c.t.seen = append(c.t.seen, wb.Target)
+	return session.WriteResult{Detail: "ok", Target: session.WriteTarget{"board": wb.Target["board"], "field": "customfield_10026"}}, nil
+}
+
+func (c targetClient) Check(context.Context, string) (session.CheckReport, error) {
+	return session.CheckReport{}, nil
+}
+
+// What decided a story's write is stored with it and handed back to the tracker on the next
+// write, by another Service on the same store (a restart, another instance).
+func TestWriteTargetTravelsWithTheStory(t *testing.T) {
+	tt := &targetTracker{}
+	tr := session.Tracker{Name: "jira", WritesBack: true,
+		Open: func(session.Credentials) (session.TrackerClient, error) { return targetClient{tt}, nil }}
+	e, a := newTrackerEnv(t, tr)
+	ctx := t.Context()
+	if _, err := e.svc.Import(ctx, a, "jira", "board:84"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := e.store.Stories(ctx, a.SessionID)
+	estimate := func(svc *session.Service, value string) {
+		t.Helper()
+		if _, err := svc.Vote(ctx, a, st[0].ID, session.VoteInput{Card: value}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Reveal(ctx, a, st[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Accept(ctx, a, st[0].ID, value); err != nil {
+			t.Fatal(err)
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); svc.RunWriteBack(runCtx, "w1") }()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got, _ := e.store.Story(ctx, a.SessionID, st[0].ID)
+			if got.SyncState == session.SyncSynced && got.SyncedValue == value {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not synced: %+v", got)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		stop()
+		<-done
+	}
+	estimate(e.svc, "5")
+	restarted := session.NewService(session.Config{Store: e.store, Bus: session.LocalBus{Hub: e.hub}, Keys: e.keys,
+		Logger: slog.New(slog.DiscardHandler), Trackers: []session.Tracker{tr}})
+	if _, err := restarted.Revote(ctx, a, st[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	estimate(restarted, "8")
+	want := []session.WriteTarget{{"board": "84"}, {"board": "84", "field": "customfield_10026"}}
+	if !reflect.DeepEqual(tt.seen, want) {
+		t.Errorf("targets given to the tracker = %v, want %v", tt.seen, want)
 	}
 }

@@ -58,7 +58,7 @@ var columnNames = [fieldCount][]string{
 // title (or summary, name), description (or body), url (or link), key (or id, issue key) and
 // estimate (or story points, points, Jira's "Custom field (Story Points)"); other columns are
 // ignored. The delimiter may be a comma, a semicolon or a tab. A row without a key gets an
-// empty Key. Every error is an *session.Error of KindInvalid that names the line.
+// empty Key. Every error is an *session.Error of CodeInvalid that names the line.
 func Parse(r io.Reader) ([]session.ExternalStory, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {

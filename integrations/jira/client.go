@@ -17,12 +17,14 @@
 // "board:42" or "board 42" for the issues of a board's filter in the board's order. On Cloud
 // the cursor is the enhanced search's nextPageToken.
 //
-// Write-back options (Estimate.Options): "field" is the organizer's pick of field id,
+// Write-back options (WriteBack.Options): "field" is the organizer's pick of field id,
 // "comment_fallback"="true" adds a comment when no field can be written, "values" maps word
-// cards to numbers ("XS=1,S=2,M=3"), "board" names the board the story came from. How cards
-// become numbers is documented on estimatePoints: numbers as they are, "?" and "☕" refused,
-// word decks by position onto 1, 2, 3, 5, 8, ... (T-shirt XS..XL → 1, 2, 3, 5, 8), anything
-// else refused rather than guessed.
+// cards to numbers ("XS=1,S=2,M=3") or to a select field's options ("M=Medium"). The story's
+// write target (WriteBack.Target) carries the board it came from and the field written before;
+// chooseWrite (sink.go) decides from them. How cards become numbers is documented on
+// estimatePoints: numbers as they are, "?" and "☕" refused, word decks by position onto 1, 2,
+// 3, 5, 8, ... (T-shirt XS..XL → 1, 2, 3, 5, 8), anything else refused rather than guessed; a
+// select field takes the option named like the card.
 package jira
 
 import (
@@ -48,8 +50,6 @@ const provider = "jira"
 const (
 	fieldsTTL   = 10 * time.Minute
 	decisionTTL = time.Hour
-	// maxBody caps how much of a response is read, so a misbehaving proxy cannot exhaust memory.
-	maxBody = 16 << 20
 	// pageSize is the number of issues asked per search page; 50 is Jira's default and keeps
 	// pages fast on sites with many custom fields.
 	pageSize = 50
@@ -124,8 +124,8 @@ type Client struct {
 }
 
 // New returns a client for the site and credentials in cfg. It makes no request; use Check to
-// test the connection. It returns an *session.Error of KindAuth when credentials are
-// missing and KindInvalid when the base URL cannot be used.
+// test the connection. It returns an *session.Error of CodeForbidden when credentials are
+// missing and CodeInvalid when the base URL cannot be used.
 func New(cfg Config) (*Client, error) {
 	base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {

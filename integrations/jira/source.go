@@ -67,8 +67,8 @@ type searchIssue struct {
 // v2 search (cursor = startAt, Total known). Items carry key, summary, description as plain
 // text, URL, issue type, and the estimate a story-points field already holds.
 //
-// It returns KindInvalid for an empty query or JQL Jira rejects (with Jira's messages), and
-// KindNotFound for an unknown project or board.
+// It returns CodeInvalid for an empty query or JQL Jira rejects (with Jira's messages), and
+// CodeNotFound for an unknown project or board.
 func (c *Client) List(ctx context.Context, q string, cursor string) (session.ExternalPage, error) {
 	pq, err := parseQuery(q)
 	if err != nil {
@@ -124,7 +124,11 @@ func (c *Client) List(ctx context.Context, q string, cursor string) (session.Ext
 			URL:         c.browseURL(is.Key),
 			Estimate:    firstNumber(is.Fields, estimateIDs),
 		}
-		item.Type = c.rememberIssue(ctx, is, pq.board).IssueType.Name
+		item.Type = c.rememberIssue(ctx, is).IssueType.Name
+		if pq.board > 0 {
+			// The board decides where the estimate goes; it is kept with the story.
+			item.Target = session.WriteTarget{TargetBoard: strconv.Itoa(pq.board)}
+		}
 		page.Stories = append(page.Stories, item)
 	}
 	return page, nil
@@ -133,7 +137,7 @@ func (c *Client) List(ctx context.Context, q string, cursor string) (session.Ext
 // rememberIssue notes where a found issue lives, which saves the write-back a request, and
 // returns its project and type. When the project's kind cannot be read now, the write-back
 // asks again.
-func (c *Client) rememberIssue(ctx context.Context, is searchIssue, board int) issueFields {
+func (c *Client) rememberIssue(ctx context.Context, is searchIssue) issueFields {
 	var loc issueFields
 	if raw, ok := is.Fields["issuetype"]; ok {
 		_ = json.Unmarshal(raw, &loc.IssueType) // a missing type leaves the name empty
@@ -142,7 +146,7 @@ func (c *Client) rememberIssue(ctx context.Context, is searchIssue, board int) i
 		_ = json.Unmarshal(raw, &loc.Project)
 	}
 	if loc.Project.Key != "" && is.Key != "" {
-		if s, err := c.scopeOf(ctx, loc, board); err == nil {
+		if s, err := c.scopeOf(ctx, loc); err == nil {
 			c.remember(strings.ToUpper(is.Key), s)
 		}
 	}

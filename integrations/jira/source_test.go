@@ -254,9 +254,14 @@ func TestListBoard(t *testing.T) {
 				t.Errorf("estimate = %q", p.Stories[0].Estimate)
 			}
 
+			// The story keeps the board it came from.
+			if got := p.Stories[0].Target; !reflect.DeepEqual(got, session.WriteTarget{"board": "84"}) {
+				t.Fatalf("target = %v, want the board", got)
+			}
+
 			// Both fields are editable; Jira Software's own field would win without the board.
 			f.editmeta("API-12", "fields_cloud_site_both_story_point_fields.json", "summary", "customfield_10016", "customfield_10026")
-			res, err := c.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "8"})
+			res, err := c.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "8", Target: p.Stories[0].Target})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,6 +270,20 @@ func TestListBoard(t *testing.T) {
 			}
 			if n := f.count("GET /rest/api/2/issue/API-12?"); n != 0 {
 				t.Errorf("the imported issue was read again %d times", n)
+			}
+			want := session.WriteTarget{"board": "84", "field": "customfield_10026", "project": "API", "issue_type": "Story"}
+			if !reflect.DeepEqual(res.Target, want) {
+				t.Errorf("result target = %v, want %v", res.Target, want)
+			}
+
+			// After a restart (a new client, nothing in memory) the stored target still decides.
+			f.issue("API-12", "API", "Story", "false")
+			again := f.client(t)
+			if _, err := again.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "13", Target: res.Target}); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.putsFor("API-12"); len(got) != 2 || got[1]["fields"].(map[string]any)["customfield_10026"] != 13.0 {
+				t.Errorf("after a restart puts = %v", got)
 			}
 		})
 	}
