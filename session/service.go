@@ -25,6 +25,8 @@ type Notice struct {
 	// names of the participants its votes name.
 	Round *RoundView
 	Names map[string]string
+	// People are the names of those who voted: on the story estimated, or in the whole session.
+	People []string
 }
 
 // Notifier reports notices back to a chat (Slack, Discord). Failures are shown to organizers.
@@ -518,12 +520,46 @@ func (s *Service) notify(sess *Session, n Notice) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		n.People = s.voters(ctx, sess.ID, n)
 		if err := s.cfg.Notifier.Notify(ctx, n); err != nil {
 			s.log.Warn("reporting to chat failed", "session", sess.ID, "platform", sess.Origin.Platform, "err", err)
 			s.publish(ctx, Event{Type: EvNotice, SessionID: sess.ID, OrganizersOnly: true,
 				Data: map[string]string{"level": "warning", "message": "Could not post the summary to " + sess.Origin.Platform + ": " + err.Error()}})
 		}
 	}()
+}
+
+// voters returns the names of those who voted on the story of an "estimated" notice, or in the
+// whole session, in the order they joined. Votes are revealed or the session is over by then; who
+// voted was never secret. A store failure leaves the names out of the summary, nothing more.
+func (s *Service) voters(ctx context.Context, sessionID string, n Notice) []string {
+	var votes []Vote
+	var err error
+	if n.Kind == "estimated" && n.Story != nil {
+		votes, err = s.cfg.Store.StoryVotes(ctx, n.Story.ID)
+	} else {
+		votes, err = s.cfg.Store.SessionVotes(ctx, sessionID)
+	}
+	if err != nil {
+		s.log.Warn("loading who voted for a chat summary", "session", sessionID, "err", err)
+		return nil
+	}
+	voted := make(map[string]bool, len(votes))
+	for _, v := range votes {
+		voted[v.ParticipantID] = true
+	}
+	ps, err := s.cfg.Store.Participants(ctx, sessionID)
+	if err != nil {
+		s.log.Warn("loading participants for a chat summary", "session", sessionID, "err", err)
+		return nil
+	}
+	var names []string
+	for _, p := range ps {
+		if voted[p.ID] {
+			names = append(names, p.Name)
+		}
+	}
+	return names
 }
 
 // Emojis are the emojis participants may throw at each other.

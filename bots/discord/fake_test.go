@@ -281,7 +281,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	e := &env{api: newFakeDiscord(t), priv: testKey(t)}
-	notifiers := bots.Notifiers{}
+	notifiers := bots.Chats{}
 	srv := webuitest.Start(t, webuitest.Options{
 		Secret: strings.Repeat("pokor-test-secret-", 3),
 		Logger: log,
@@ -299,11 +299,11 @@ func newEnv(t *testing.T, opt envOptions) *env {
 				t.Fatal(err)
 			}
 			e.bot.Mount(s.Web.Router())
-			notifiers["discord"] = e.bot
+			notifiers["discord"] = bots.Chat{Platform: Platform, Bot: e.bot}
 		},
 	})
 	// Registered after Start, so it runs first: imports still running finish before the store closes.
-	t.Cleanup(e.bot.Close)
+	t.Cleanup(func() { _ = e.bot.Close() })
 	e.srv, e.svc = srv.HTTP, srv.Service
 	return e
 }

@@ -20,6 +20,9 @@ import (
 	"time"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/bots/discord"
+	"github.com/pokor/pokor/bots/mattermost"
+	slackbot "github.com/pokor/pokor/bots/slack"
 	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/integrations/github"
 	"github.com/pokor/pokor/integrations/jira"
@@ -72,10 +75,17 @@ func trackers(get func(string) string) []session.Tracker {
 	}
 }
 
+// chatPlatforms are the chat platforms Pokor speaks, each described by its package. The
+// configuration table takes their settings, and Open starts those whose first setting is set.
+func chatPlatforms() []bots.Platform {
+	return []bots.Platform{slackbot.Platform, discord.Platform, mattermost.Platform}
+}
+
 // chatChecks are the chat platforms `pokor check` tests, beside the trackers.
 var chatChecks = map[string]func(ctx context.Context, cfg Config, args []string) (session.CheckReport, error){
-	"slack":   checkSlack,
-	"discord": checkDiscord,
+	"slack":      checkSlack,
+	"discord":    checkDiscord,
+	"mattermost": checkMattermost,
 }
 
 // commands maps sub-commands to their functions.
@@ -142,8 +152,8 @@ type Main struct {
 	Hub     *session.Hub
 	Service *session.Service
 	Web     *webui.Server
-	// Notifiers holds the chat bots that report back to the channel a session came from.
-	Notifiers bots.Notifiers
+	// Chats holds the chat bots that report back to the channel a session came from.
+	Chats bots.Chats
 
 	// Instance names this process among the instances sharing a database and Redis (outbox
 	// leases, presence entries): the host name and a random suffix.
@@ -163,7 +173,7 @@ type Main struct {
 
 // NewMain returns an unopened Main.
 func NewMain(cfg Config, log *slog.Logger) *Main {
-	return &Main{Config: cfg, Log: log, Notifiers: bots.Notifiers{}, Instance: instanceName()}
+	return &Main{Config: cfg, Log: log, Chats: bots.Chats{}, Instance: instanceName()}
 }
 
 // instanceName is the host name (the pod or container name) with a random suffix, unique even
@@ -192,7 +202,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Hub = session.NewHub()
 	svcCfg := session.Config{
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
-		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
+		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Chats,
 		Trackers: trackers(m.Config.Get),
 	}
 	if err := m.openRedis(&svcCfg); err != nil {
@@ -217,10 +227,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.mountSlack(); err != nil {
-		return err
-	}
-	if err := m.mountDiscord(); err != nil {
+	if err := m.openChats(); err != nil {
 		return err
 	}
 	m.ln, err = net.Listen("tcp", m.Config.Get("POKOR_ADDR"))
