@@ -150,6 +150,7 @@ func (s *Service) CreateSession(ctx context.Context, in CreateInput) (*Session, 
 	}
 	now := s.now().UTC()
 	sess := &Session{ID: newID(), Title: title, Deck: deck, Settings: settings, Origin: in.Origin, CreatedAt: now, UpdatedAt: now}
+	sess.TeamID = s.channelTeam(ctx, in.Origin)
 	org := &Participant{ID: newID(), SessionID: sess.ID, Name: name, Role: RoleOrganizer, Status: StatusActive, ChatID: in.ChatID, CreatedAt: now}
 	token := NewToken()
 	if err := s.cfg.Store.CreateSession(ctx, sess, org, HashToken(token)); err != nil {

@@ -9,6 +9,8 @@ import (
 // every method is safe for concurrent use. Lookups return ErrNotFound (CodeNotFound) when the row
 // does not exist. A method that returns nil has made its change durable.
 type Store interface {
+	TeamStore
+
 	// CreateSession stores a new session with its first organizer and the organizer's token hash.
 	CreateSession(ctx context.Context, s *Session, organizer *Participant, tokenHash string) error
 	// Session returns a session by id.

@@ -9,7 +9,7 @@ import (
 	"github.com/pokor/pokor/session"
 )
 
-const sessionCols = `id, title, deck, settings, current_story_id, origin, created_at, updated_at, closed_at, link_epoch`
+const sessionCols = `id, title, deck, settings, current_story_id, origin, created_at, updated_at, closed_at, link_epoch, team_id`
 
 // CreateSession stores a session with its first organizer.
 func (s *Store) CreateSession(ctx context.Context, sess *session.Session, org *session.Participant, tokenHash string) error {
@@ -18,8 +18,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session, org *s
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sess.ID, sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.CreatedAt), ms(sess.UpdatedAt), nullMS(sess.ClosedAt), sess.LinkEpoch); err != nil {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sess.ID, sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.CreatedAt), ms(sess.UpdatedAt), nullMS(sess.ClosedAt), sess.LinkEpoch, sess.TeamID); err != nil {
 			return err
 		}
 		return s.addParticipant(ctx, tx, org, tokenHash)
@@ -73,7 +73,7 @@ func (s *Store) loadSession(ctx context.Context, id string) (*session.Session, e
 		closed                 sql.NullInt64
 	)
 	err := s.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id).
-		Scan(&sess.ID, &sess.Title, &deck, &settings, &sess.CurrentStoryID, &origin, &created, &updated, &closed, &sess.LinkEpoch)
+		Scan(&sess.ID, &sess.Title, &deck, &settings, &sess.CurrentStoryID, &origin, &created, &updated, &closed, &sess.LinkEpoch, &sess.TeamID)
 	if err != nil {
 		return nil, notFound(err)
 	}

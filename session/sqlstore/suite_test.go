@@ -79,6 +79,9 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"Connections", testConnections},
 		{"DeleteIdleSessions", testDeleteIdleSessions},
 		{"SlackInstallations", testSlackInstallations},
+		{"Teams", testTeams},
+		{"ChannelTeamRace", testChannelTeamRace},
+		{"TeamHistory", testTeamHistory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
