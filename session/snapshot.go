@@ -18,6 +18,9 @@ type Snapshot struct {
 	// OrganizerURL is the viewer's own organizer link, for organizers of an open session: it is
 	// in the snapshot of that viewer only.
 	OrganizerURL string `json:"organizer_url,omitempty"`
+	// Similar is the team's similar past stories for the current story, once its votes are
+	// revealed; never while they are hidden.
+	Similar *SimilarView `json:"similar,omitempty"`
 }
 
 // Snapshot returns the room as the actor may see it. A participant waiting for admission sees
@@ -75,6 +78,7 @@ func (s *Service) Snapshot(ctx context.Context, a Actor) (*Snapshot, error) {
 	if me.Role == RoleOrganizer && !sess.Closed() {
 		snap.OrganizerURL = s.organizerURL(sess, me)
 	}
+	snap.Similar = s.snapshotSimilar(ctx, sess, stories)
 	return snap, nil
 }
 

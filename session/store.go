@@ -10,6 +10,7 @@ import (
 // does not exist. A method that returns nil has made its change durable.
 type Store interface {
 	TeamStore
+	OutcomeStore
 
 	// CreateSession stores a new session with its first organizer and the organizer's token hash.
 	CreateSession(ctx context.Context, s *Session, organizer *Participant, tokenHash string) error
