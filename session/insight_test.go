@@ -53,9 +53,9 @@ func TestTeamInsight(t *testing.T) {
 	ann := e.join(t, s1.ID, "Ann", session.RoleVoter)
 	a := e.addStories(t, org1, "Login", "Logout", "Signup", "Never estimated")
 	v1 := []member{org1, ann}
-	e.estimate(t, org1, v1, a[0], 2*time.Minute, "3", []string{"3", "3"})            // consensus, 1 round
+	e.estimate(t, org1, v1, a[0], 2*time.Minute, "3", []string{"3", "3"})                   // consensus, 1 round
 	e.estimate(t, org1, v1, a[1], time.Minute, "5", []string{"2", "8"}, []string{"5", "5"}) // 2 rounds
-	e.estimate(t, org1, v1, a[2], 4*time.Minute, "5", []string{"3", "8"})            // spread 2 steps (3,5,8)
+	e.estimate(t, org1, v1, a[2], 4*time.Minute, "5", []string{"3", "8"})                   // spread 2 steps (3,5,8)
 
 	e.clock.Add(24 * time.Hour)
 	s2, org2 := e.create(t, session.CreateInput{Title: "Sprint 41 — second half"})
