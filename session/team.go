@@ -244,6 +244,8 @@ func (s *Service) SetTeam(ctx context.Context, a Actor, in TeamInput) (*TeamView
 		return nil, internal("putting the session in the team", err)
 	}
 	s.log.Info("session put in a team", "session", sess.ID, "team", t.ID)
+	sess.TeamID = t.ID
+	s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
 	return s.teamView(t), nil
 }
 
@@ -259,6 +261,8 @@ func (s *Service) LeaveTeam(ctx context.Context, a Actor) error {
 	if err := s.cfg.Store.SetSessionTeam(ctx, sess.ID, ""); err != nil {
 		return internal("taking the session out of its team", err)
 	}
+	sess.TeamID = ""
+	s.publish(ctx, Event{Type: EvSession, SessionID: sess.ID, Data: sess})
 	return nil
 }
 
