@@ -74,7 +74,7 @@ type rangeChart struct {
 }
 
 type rangeRow struct {
-	Label, Text          string
+	Label, Text         string
 	Y, X1, W, MX, Count int
 }
 
