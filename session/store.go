@@ -148,4 +148,7 @@ type Outbox struct {
 	// Target is what decided a delivered write (WriteResult.Target); FinishOutbox stores it with
 	// the story when not empty.
 	Target WriteTarget `json:"-"`
+	// Kind is "" for a write-back, OutboxOutcome for an outcome check (which leaves the story's
+	// sync state alone).
+	Kind string `json:"kind,omitempty"`
 }

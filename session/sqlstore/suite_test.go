@@ -82,6 +82,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"Teams", testTeams},
 		{"ChannelTeamRace", testChannelTeamRace},
 		{"TeamHistory", testTeamHistory},
+		{"Outcomes", testOutcomes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -195,3 +195,73 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+// testOutcomes queues outcome checks for a team's estimated imported stories only, once, and
+// keeps outcomes apart from the stories' write-back state.
+func testOutcomes(t *testing.T, s *Store) {
+	ctx := t.Context()
+	team := &session.Team{ID: newID(), Name: "Core", CreatedAt: t0}
+	if err := s.CreateTeam(ctx, team); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := createSession(t, s, func(x *session.Session) { x.TeamID = team.ID })
+	out, _ := createSession(t, s, nil)
+	v := voters(t, s, in.ID, 1)[0]
+	w := voters(t, s, out.ID, 1)[0]
+	est := func(sessionID string, p *session.Participant, source, key string) *session.Story {
+		st := importStory(t, s, sessionID, source, key)
+		castVote(t, s, st.ID, 1, p, "5")
+		reveal(t, s, st.ID, 1)
+		accept(t, s, st, 1, "5", nil)
+		return st
+	}
+	a := est(in.ID, v, "github", "acme/api#1")
+	est(in.ID, v, "jira", "API-1")        // a tracker not asked for
+	est(out.ID, w, "github", "acme/api#2") // no team
+	importStory(t, s, in.ID, "github", "acme/api#3")
+	addStories(t, s, in.ID, "Typed in the room")
+
+	n, err := s.QueueOutcomeChecks(ctx, []string{"github", "notion"}, t0)
+	if err != nil || n != 1 {
+		t.Fatalf("QueueOutcomeChecks = %d, %v; want 1", n, err)
+	}
+	if n, _ := s.QueueOutcomeChecks(ctx, []string{"github"}, t0); n != 0 {
+		t.Errorf("queued again: %d", n)
+	}
+	got, err := s.ClaimOutbox(ctx, "me", 10, t0, time.Minute)
+	if err != nil || len(got) != 1 || got[0].Kind != session.OutboxOutcome || got[0].StoryID != a.ID || got[0].ExternalKey != "acme/api#1" {
+		t.Fatalf("ClaimOutbox = %+v, %v", got, err)
+	}
+	got[0].State, got[0].LastError, got[0].Attempts = session.OutboxFailed, "github: gone", 12
+	if err := s.FinishOutbox(ctx, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	if st := getStory(t, s, in.ID, a.ID); st.SyncState != session.SyncNone || st.SyncError != "" {
+		t.Errorf("an outcome check changed the story's sync state: %q %q", st.SyncState, st.SyncError)
+	}
+	if ok, _ := s.RequeueOutbox(ctx, in.ID, a.ID, t0); ok {
+		t.Error("retrying the write-back requeued an outcome check")
+	}
+
+	h, sp := 36.5, 12.0
+	o := &session.Outcome{StoryID: a.ID, StartedAt: &t0, DoneAt: t0.Add(36*time.Hour + 30*time.Minute), CycleHours: &h, SpentHours: &sp,
+		Detail: "resolved", FetchedAt: t0}
+	if err := s.SaveOutcome(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	h2 := 40.0
+	o.CycleHours = &h2
+	if err := s.SaveOutcome(ctx, o); err != nil {
+		t.Fatalf("replacing an outcome: %v", err)
+	}
+	os, err := s.TeamOutcomes(ctx, team.ID)
+	if err != nil || len(os) != 1 {
+		t.Fatalf("TeamOutcomes = %v, %v", os, err)
+	}
+	if g := os[0]; g.StoryID != a.ID || *g.CycleHours != 40 || *g.SpentHours != 12 || !g.StartedAt.Equal(t0) || g.Detail != "resolved" {
+		t.Errorf("outcome = %+v", g)
+	}
+	if os, _ := s.TeamOutcomes(ctx, ""); len(os) != 0 {
+		t.Error("outcomes of no team")
+	}
+}
