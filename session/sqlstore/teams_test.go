@@ -216,7 +216,7 @@ func testOutcomes(t *testing.T, s *Store) {
 		return st
 	}
 	a := est(in.ID, v, "github", "acme/api#1")
-	est(in.ID, v, "jira", "API-1")        // a tracker not asked for
+	est(in.ID, v, "jira", "API-1")         // a tracker not asked for
 	est(out.ID, w, "github", "acme/api#2") // no team
 	importStory(t, s, in.ID, "github", "acme/api#3")
 	addStories(t, s, in.ID, "Typed in the room")
