@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pokor/pokor/session"
 )
@@ -234,5 +235,39 @@ func TestSimilarOverTheWire(t *testing.T) {
 	snap = late.connect(sid)
 	if sim, ok := snap["data"].(map[string]any)["similar"].(map[string]any); !ok || len(sim["stories"].([]any)) != 1 {
 		t.Errorf("snapshot after reveal: similar = %v", snap["data"].(map[string]any)["similar"])
+	}
+}
+
+// TestTeamPageOutcomes: with outcomes known, the page shows per estimate the median and middle
+// half of the cycle times, and the story that was far off.
+func TestTeamPageOutcomes(t *testing.T) {
+	ts := newTestServer(t, "")
+	org := ts.newClient("Olga")
+	sid := org.create(map[string]any{"title": "Sprint 3"})
+	var ta teamAnswer
+	if st := org.do("PUT", "/api/v1/sessions/"+sid+"/team", map[string]any{"name": "Core"}, &ta); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	for i, hours := range []float64{8, 10, 12, 40} {
+		id := estimateStory(t, org, sid, []string{"Alpha", "Beta", "Gamma", "Delta"}[i], "", "3")
+		h := hours
+		now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+		if err := ts.store.SaveOutcome(t.Context(), &session.Outcome{StoryID: id, DoneAt: now, CycleHours: &h, FetchedAt: now, Detail: "closed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	viewer := ts.newClient("Vera")
+	st, body, _ := viewer.get(ta.Team.TeamURL)
+	if st != http.StatusOK {
+		t.Fatal(st)
+	}
+	for _, want := range []string{`aria-label="Cycle time per estimate"`, "estimate 3: median 11 h, middle half 9.5 h–19 h, 4 stories",
+		`<ul id="far-off"><li>Delta: estimated 3, took 3.6× the median of the stories estimated 3.</li></ul>`, "4 of 4 estimated stories have an outcome"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the team page lacks %q in\n%s", want, body[strings.Index(body, "outcomes-title"):][:1500])
+		}
+	}
+	if strings.Contains(body, `id="voters"`) {
+		t.Error("per-voter accuracy shown while the team has not turned it on")
 	}
 }
