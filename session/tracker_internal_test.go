@@ -10,7 +10,9 @@ import (
 
 type nopClient struct{ n int }
 
-func (nopClient) List(context.Context, string, string) (ExternalPage, error) { return ExternalPage{}, nil }
+func (nopClient) List(context.Context, string, string) (ExternalPage, error) {
+	return ExternalPage{}, nil
+}
 func (nopClient) WriteEstimate(context.Context, string, WriteBack) (WriteResult, error) {
 	return WriteResult{}, nil
 }
