@@ -238,6 +238,7 @@ func computeInsight(h *history, now time.Time) *Insight {
 	}
 
 	values := map[string]*EstimateSummary{}
+	lastRound := map[string]Round{} // the last revealed round of each estimated story
 	cycles := map[string][]float64{}
 	roundCounts, spreadCounts := map[string]int{}, map[string]int{}
 	consensus, withTwo, roundSum := 0, 0, 0
@@ -277,6 +278,7 @@ func computeInsight(h *history, now time.Time) *Insight {
 		roundCounts[bucket(si.Rounds, 1, 3)]++
 		seconds = append(seconds, si.Seconds)
 		if last != nil {
+			lastRound[st.ID] = *last
 			vs := votes[st.ID][last.Number]
 			stats := ComputeStats(decks[st.SessionID], vs)
 			si.Votes = stats.Votes
@@ -341,7 +343,7 @@ func computeInsight(h *history, now time.Time) *Insight {
 		}
 	}
 	if h.names != nil {
-		in.Voters = voterAccuracy(h, in, votes, values)
+		in.Voters = voterAccuracy(h, in, votes, lastRound, values)
 	}
 	in.Rounds = counts(roundCounts, []string{"1", "2", "3+"})
 	in.Spread = counts(spreadCounts, []string{"0", "1", "2", "3+"})
@@ -384,21 +386,19 @@ func roomTime(r Round, sessionReveals []time.Time) time.Duration {
 	return max(r.RevealedAt.Sub(from), 0)
 }
 
-// voterAccuracy compares each voter's last-round votes with the outcomes: a vote is "within" when
-// the median cycle time of stories estimated at that vote's value is within a factor of two of
-// the story's own cycle time.
-func voterAccuracy(h *history, in *Insight, votes map[string]map[int][]Vote, values map[string]*EstimateSummary) []VoterAccuracy {
+// voterAccuracy compares each voter's votes in the last revealed round of each story with the
+// outcomes: a vote is "within" when the median cycle time of stories estimated at that vote's
+// value is within a factor of two of the story's own cycle time. A round revealed anonymously
+// is left out: its votes were shown without names, and this would put names on them.
+func voterAccuracy(h *history, in *Insight, votes map[string]map[int][]Vote, lastRound map[string]Round, values map[string]*EstimateSummary) []VoterAccuracy {
 	acc := map[string]*VoterAccuracy{}
 	var order []string
 	for _, si := range in.Stories {
-		if si.Outcome == nil || si.Outcome.CycleHours == nil {
+		r, ok := lastRound[si.ID]
+		if si.Outcome == nil || si.Outcome.CycleHours == nil || !ok || r.Anonymous {
 			continue
 		}
-		last := 0
-		for r := range votes[si.ID] {
-			last = max(last, r)
-		}
-		for _, v := range votes[si.ID][last] {
+		for _, v := range votes[si.ID][r.Number] {
 			if IsAbstention(v.Card) {
 				continue
 			}

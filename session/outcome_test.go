@@ -180,16 +180,24 @@ func TestFarOffAndVoterAccuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	ann := e.join(t, org.Actor.SessionID, "Ann", session.RoleVoter)
-	// Four stories estimated 3: cycle times 10, 12, 14 and 60 hours: the last is far off.
-	hours := []float64{10, 12, 14, 60}
+	// Four stories estimated 3: cycle times 10, 12, 14 and 60 hours: the last is far off. A
+	// fifth is revealed anonymously: its votes never get names, not even in per-voter accuracy.
+	hours := []float64{10, 12, 14, 60, 11}
 	var ids []string
 	for i, hrs := range hours {
+		if i == 4 {
+			st := session.DefaultSettings
+			st.Anonymous = true
+			if _, err := e.svc.UpdateSession(ctx, org.Actor, session.SettingsInput{Settings: &st}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		st := e.addStories(t, org, "Story")[0]
 		if _, err := e.svc.SelectStory(ctx, org.Actor, st.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.vote(t, org, st.ID, card("3"))
-		e.vote(t, ann, st.ID, card([]string{"3", "5", "3", "8"}[i]))
+		e.vote(t, ann, st.ID, card([]string{"3", "5", "3", "8", "13"}[i]))
 		if _, err := e.svc.Reveal(ctx, org.Actor, st.ID); err != nil {
 			t.Fatal(err)
 		}
