@@ -115,6 +115,7 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 		case <-ctx.Done():
 			return
 		case <-s.cfg.Wake:
+			queued = time.Time{} // an estimate was accepted: its story may be one to follow
 		case <-t.C:
 		}
 	}
