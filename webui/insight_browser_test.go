@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
@@ -21,11 +20,7 @@ func TestBrowserInsight(t *testing.T) {
 
 	// The team's history: an earlier session with three estimated stories.
 	olga := ts.newClient("Olga")
-	past := olga.create(map[string]any{"title": "Sprint 41"})
-	var ta teamAnswer
-	if st := olga.do("PUT", "/api/v1/sessions/"+past+"/team", map[string]any{"name": "Payments"}, &ta); st != http.StatusOK {
-		t.Fatal(st)
-	}
+	past, ta := teamSession(t, olga, "Sprint 41", "Payments")
 	estimateStory(t, olga, past, "Password reset by email", "Send a reset link to the user's email address.", "5")
 	estimateStory(t, olga, past, "Export invoices as PDF", "Accounting needs monthly invoices as PDF files.", "8")
 	estimateStory(t, olga, past, "Login page", "Email and password.", "3")

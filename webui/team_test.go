@@ -38,6 +38,17 @@ type teamAnswer struct {
 	} `json:"team"`
 }
 
+// teamSession creates a session organized by org and puts it in a new team.
+func teamSession(t *testing.T, org *client, title, team string) (string, teamAnswer) {
+	t.Helper()
+	sid := org.create(map[string]any{"title": title})
+	var ta teamAnswer
+	if st := org.do("PUT", "/api/v1/sessions/"+sid+"/team", map[string]any{"name": team}, &ta); st != http.StatusOK || ta.Team == nil {
+		t.Fatalf("set team: %d %+v", st, ta)
+	}
+	return sid, ta
+}
+
 // estimateStory adds a story to the organizer's session, votes it, reveals and accepts value.
 func estimateStory(t *testing.T, org *client, sid, title, desc, value string) string {
 	t.Helper()
@@ -185,11 +196,7 @@ func TestTeamPage(t *testing.T) {
 func TestSimilarOverTheWire(t *testing.T) {
 	ts := newTestServer(t, "")
 	org := ts.newClient("Olga")
-	past := org.create(map[string]any{"title": "Sprint 1"})
-	var ta teamAnswer
-	if st := org.do("PUT", "/api/v1/sessions/"+past+"/team", map[string]any{"name": "Core"}, &ta); st != http.StatusOK {
-		t.Fatal(st)
-	}
+	past, ta := teamSession(t, org, "Sprint 1", "Core")
 	estimateStory(t, org, past, "Password reset by email", "Send a reset link to the user's email address.", "5")
 	estimateStory(t, org, past, "Export invoices as PDF", "Monthly invoices as PDF files.", "8")
 
@@ -243,11 +250,7 @@ func TestSimilarOverTheWire(t *testing.T) {
 func TestTeamPageOutcomes(t *testing.T) {
 	ts := newTestServer(t, "")
 	org := ts.newClient("Olga")
-	sid := org.create(map[string]any{"title": "Sprint 3"})
-	var ta teamAnswer
-	if st := org.do("PUT", "/api/v1/sessions/"+sid+"/team", map[string]any{"name": "Core"}, &ta); st != http.StatusOK {
-		t.Fatal(st)
-	}
+	sid, ta := teamSession(t, org, "Sprint 3", "Core")
 	for i, hours := range []float64{8, 10, 12, 40} {
 		id := estimateStory(t, org, sid, []string{"Alpha", "Beta", "Gamma", "Delta"}[i], "", "3")
 		h := hours

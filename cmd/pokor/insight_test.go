@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,47 +43,7 @@ func TestServeFetchesOutcomes(t *testing.T) {
 	gh := httptest.NewServer(mux)
 	defer gh.Close()
 
-	dir := t.TempDir()
-	withEnv(t, map[string]string{
-		"POKOR_ADDR": "127.0.0.1:0", "POKOR_DATABASE_URL": "sqlite:" + filepath.Join(dir, "pokor.db"),
-		"POKOR_SECRET_KEY": testSecretKey, "GITHUB_TOKEN": githubToken, "GITHUB_API_URL": gh.URL,
-	})
-	cfg, err := loadConfig(nil, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := m.Open(context.Background()); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	defer m.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-
-	base := "http://" + m.Addr()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	call := func(method, path string, body any, out any) {
-		t.Helper()
-		raw, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(raw))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-		}
-		if out != nil {
-			json.Unmarshal(b, out)
-		}
-	}
+	_, call := serveWired(t, map[string]string{"GITHUB_TOKEN": githubToken, "GITHUB_API_URL": gh.URL})
 	var created struct {
 		Session struct{ ID string }
 	}
@@ -108,10 +62,9 @@ func TestServeFetchesOutcomes(t *testing.T) {
 	call("PUT", api+"/stories/"+sid+"/vote", map[string]string{"card": "5"}, nil)
 	call("POST", api+"/stories/"+sid+"/reveal", nil, nil)
 	call("POST", api+"/stories/"+sid+"/accept", map[string]string{"value": "5"}, nil)
-	// POKOR_BASE_URL is the default here: open the link's path on this server.
-	if res, err := hc.Get(base + team.Team.TeamURL[strings.Index(team.Team.TeamURL, "/t/"):]); err != nil || res.StatusCode != 200 {
-		t.Fatalf("team link: %v %v", res, err)
-	}
+	// POKOR_BASE_URL is the default here: open the link's path on this server (call follows
+	// the redirect and keeps the team cookie).
+	call("GET", team.Team.TeamURL[strings.Index(team.Team.TeamURL, "/t/"):], nil, nil)
 
 	// In progress 4 March 09:00, closed 6 March 15:00: 54 hours.
 	deadline := time.Now().Add(15 * time.Second)

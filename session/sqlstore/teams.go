@@ -129,21 +129,8 @@ func (s *Store) TeamStories(ctx context.Context, teamID string) ([]*session.Stor
 	if teamID == "" {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, `SELECT `+prefixed("st.", storyCols)+` FROM stories st JOIN sessions se ON se.id = st.session_id
-		WHERE se.team_id = ? ORDER BY se.created_at, se.id, st.position, st.created_at`, teamID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*session.Story
-	for rows.Next() {
-		st, err := scanStory(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return scanStories(s.query(ctx, `SELECT `+prefixed("st.", storyCols)+` FROM stories st JOIN sessions se ON se.id = st.session_id
+		WHERE se.team_id = ? ORDER BY se.created_at, se.id, st.position, st.created_at`, teamID))
 }
 
 // TeamRounds returns every round of a team's stories.
