@@ -66,14 +66,18 @@ func (s *Store) Session(ctx context.Context, id string) (*session.Session, error
 }
 
 func (s *Store) loadSession(ctx context.Context, id string) (*session.Session, error) {
+	return s.scanSession(s.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+}
+
+// scanSession reads a row of sessionCols, unsealing the origin.
+func (s *Store) scanSession(row interface{ Scan(...any) error }) (*session.Session, error) {
 	var (
 		sess                   session.Session
 		deck, settings, origin string
 		created, updated       int64
 		closed                 sql.NullInt64
 	)
-	err := s.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id).
-		Scan(&sess.ID, &sess.Title, &deck, &settings, &sess.CurrentStoryID, &origin, &created, &updated, &closed, &sess.LinkEpoch, &sess.TeamID)
+	err := row.Scan(&sess.ID, &sess.Title, &deck, &settings, &sess.CurrentStoryID, &origin, &created, &updated, &closed, &sess.LinkEpoch, &sess.TeamID)
 	if err != nil {
 		return nil, notFound(err)
 	}

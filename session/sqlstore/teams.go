@@ -92,36 +92,20 @@ func (s *Store) TeamSessions(ctx context.Context, teamID string) ([]*session.Ses
 	if teamID == "" {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, `SELECT id FROM sessions WHERE team_id = ? ORDER BY created_at, id`, teamID)
+	rows, err := s.query(ctx, `SELECT `+sessionCols+` FROM sessions WHERE team_id = ? ORDER BY created_at, id`, teamID)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
+	defer rows.Close()
+	var out []*session.Session
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]*session.Session, 0, len(ids))
-	for _, id := range ids {
-		// loadSession decodes (and unseals) each row the one way sessions are read.
-		sess, err := s.loadSession(ctx, id)
-		if err == session.ErrNotFound {
-			continue // deleted meanwhile
-		}
+		sess, err := s.scanSession(rows)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, sess)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // TeamStories returns every story of a team's sessions, in session and story order.
