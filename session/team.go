@@ -304,15 +304,16 @@ func (s *Service) RotateTeamLink(ctx context.Context, t *Team) (string, error) {
 // channelTeam returns the team of the chat channel a session is started from, making it on the
 // channel's first session. A chat session's team is a convenience: when it cannot be had, the
 // session starts without one rather than not at all.
-func (s *Service) channelTeam(ctx context.Context, o Origin) string {
+func (s *Service) channelTeam(ctx context.Context, o Origin, channelName string) string {
 	if o.Platform == "" || o.Team == "" || o.Channel == "" {
 		return ""
 	}
-	label := o.Platform
-	if label != "" {
-		label = strings.ToUpper(label[:1]) + label[1:]
+	label := strings.ToUpper(o.Platform[:1]) + o.Platform[1:]
+	name := label + " channel " + o.Channel
+	if n, err := cleanName("name", "#"+strings.TrimPrefix(strings.TrimSpace(channelName), "#"), MaxTeamNameLen); err == nil && n != "#" {
+		name = label + " " + n
 	}
-	t, err := s.cfg.Store.ChannelTeam(ctx, &Team{ID: newID(), Name: label + " channel " + o.Channel,
+	t, err := s.cfg.Store.ChannelTeam(ctx, &Team{ID: newID(), Name: name,
 		Platform: o.Platform, ChatTeam: o.Team, Channel: o.Channel, CreatedAt: s.now().UTC()})
 	if err != nil {
 		s.log.Warn("finding the channel's team", "platform", o.Platform, "err", err)

@@ -22,8 +22,8 @@ func teamToken(t *testing.T, link string) string {
 func TestChatSessionsBelongToTheirChannelsTeam(t *testing.T) {
 	e := newEnv(t)
 	slack := session.Origin{Platform: "slack", Team: "T1", Channel: "C1"}
-	s1, _ := e.create(t, session.CreateInput{Title: "Sprint 1", Origin: slack})
-	s2, _ := e.create(t, session.CreateInput{Title: "Sprint 2", Origin: slack})
+	s1, _ := e.create(t, session.CreateInput{Title: "Sprint 1", Origin: slack, ChannelName: "planning"})
+	s2, _ := e.create(t, session.CreateInput{Title: "Sprint 2", Origin: slack, ChannelName: "renamed"})
 	other, _ := e.create(t, session.CreateInput{Title: "Other", Origin: session.Origin{Platform: "slack", Team: "T1", Channel: "C2"}})
 	discord, _ := e.create(t, session.CreateInput{Title: "D", Origin: session.Origin{Platform: "discord", Team: "G1", Channel: "C1"}})
 	mm, _ := e.create(t, session.CreateInput{Title: "M", Origin: session.Origin{Platform: "mattermost", Team: "tm", Channel: "ch"}})
@@ -44,6 +44,9 @@ func TestChatSessionsBelongToTheirChannelsTeam(t *testing.T) {
 	}
 	if web.TeamID != "" {
 		t.Errorf("a web session got team %q; nothing changes for a session without a team", web.TeamID)
+	}
+	if team, err := e.store.Team(t.Context(), s1.TeamID); err != nil || team.Name != "Slack #planning" {
+		t.Errorf("Slack channel's team = %+v, %v; want it named after the channel's first name", team, err)
 	}
 	team, err := e.store.Team(t.Context(), discord.TeamID)
 	if err != nil || team.Platform != "discord" || team.Name != "Discord channel C1" {
