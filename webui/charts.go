@@ -139,9 +139,8 @@ func duration(sec float64) string {
 	}
 }
 
-// teamPage is what team.html renders.
+// teamPage is what team.html renders (as pageData.Team).
 type teamPage struct {
-	Title   string
 	In      *session.Insight
 	TeamURL string
 	// Figures are the headline numbers, already written for people.
@@ -158,7 +157,7 @@ type storyRow struct {
 }
 
 func newTeamPage(in *session.Insight, teamURL string) teamPage {
-	p := teamPage{Title: in.Team.Name, In: in, TeamURL: teamURL, Consensus: "–", RoundsPerStory: "–", MedianTime: "–"}
+	p := teamPage{In: in, TeamURL: teamURL, Consensus: "–", RoundsPerStory: "–", MedianTime: "–"}
 	if r := in.Totals.ConsensusRate; r != nil {
 		p.Consensus = strconv.Itoa(int(math.Round(*r*100))) + " %"
 	}

@@ -22,6 +22,8 @@ type pageData struct {
 	// same list for its script.
 	Trackers     []session.Tracker
 	TrackersJSON string
+	// Team is the team page's insight, for team.html.
+	Team *teamPage
 }
 
 type deckOption struct {

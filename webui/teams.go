@@ -156,12 +156,8 @@ func (s *Server) teamPage(c *gin.Context) {
 		writePageError(s, c, err)
 		return
 	}
-	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Header("Cache-Control", "no-store")
 	data := newTeamPage(in, s.svc.TeamLinkURL(t))
-	if err := s.tmpl.ExecuteTemplate(c.Writer, "team.html", data); err != nil {
-		s.log.Error("rendering page", "page", "team.html", "err", err)
-	}
+	s.page(c, "team.html", pageData{Title: t.Name, Team: &data})
 }
 
 func writePageError(s *Server, c *gin.Context, err error) {
