@@ -51,3 +51,9 @@ func (cs Chats) Remind(ctx context.Context, sess *session.Session, story *sessio
 	text += " in " + m.Bold(m.Escape(sess.Title)) + "."
 	return c.Bot.PostPerson(ctx, sess.Origin, chatID, Message{Text: Truncate(text, m.Limit), Link: &Link{Label: "Vote now", URL: url}})
 }
+
+// Nudge implements session.ChatNudger: the room's reminder to vote, sent by the bot of the
+// platform the participant came from (Remind).
+func (cs Chats) Nudge(ctx context.Context, n session.Nudge) error {
+	return cs.Remind(ctx, n.Session, n.Story, n.Participant.ChatID, n.From, n.URL)
+}

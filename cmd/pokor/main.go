@@ -23,8 +23,10 @@ import (
 	"github.com/pokor/pokor/bots/discord"
 	"github.com/pokor/pokor/bots/mattermost"
 	slackbot "github.com/pokor/pokor/bots/slack"
+	"github.com/pokor/pokor/integrations/azuredevops"
 	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/integrations/github"
+	"github.com/pokor/pokor/integrations/gitlab"
 	"github.com/pokor/pokor/integrations/jira"
 	"github.com/pokor/pokor/integrations/notion"
 	"github.com/pokor/pokor/session"
@@ -71,6 +73,8 @@ func trackers(get func(string) string) []session.Tracker {
 		github.Tracker(get),
 		jira.Tracker(get),
 		notion.Tracker(get),
+		gitlab.Tracker(get),
+		azuredevops.Tracker(get),
 		csv.Tracker(),
 	}
 }
@@ -204,6 +208,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
 		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Chats,
 		Trackers: trackers(m.Config.Get),
+		Nudger:   m.Chats,
 	}
 	if err := m.openRedis(&svcCfg); err != nil {
 		return err
@@ -220,6 +225,7 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 	m.OnStart(m.Service.RunApprovals)
 	m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, m.writeBackOwner()) })
+	m.OnStart(m.Service.RunTimers)
 	m.Web, err = webui.New(webui.Config{
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
 		Ready: m.ready,

@@ -83,6 +83,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"ChannelTeamRace", testChannelTeamRace},
 		{"TeamHistory", testTeamHistory},
 		{"Outcomes", testOutcomes},
+		{"Timers", testTimers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
