@@ -18,7 +18,10 @@ type Chat struct {
 // markup.
 type Chats map[string]Chat
 
-var _ session.Notifier = Chats(nil)
+var (
+	_ session.Notifier   = Chats(nil)
+	_ session.ChatNudger = Chats(nil)
+)
 
 // Notify implements session.Notifier.
 func (cs Chats) Notify(ctx context.Context, n session.Notice) error {
@@ -52,8 +55,8 @@ func (cs Chats) Remind(ctx context.Context, sess *session.Session, story *sessio
 	return c.Bot.PostPerson(ctx, sess.Origin, chatID, Message{Text: Truncate(text, m.Limit), Link: &Link{Label: "Vote now", URL: url}})
 }
 
-// Nudge implements session.ChatNudger: the room's reminder to vote, sent by the bot of the
-// platform the participant came from (Remind).
+// Nudge implements session.ChatNudger: a reminder to vote, through the bot of the platform the
+// participant came from (the prefix of its chat identity, "slack:T1:U2").
 func (cs Chats) Nudge(ctx context.Context, n session.Nudge) error {
 	return cs.Remind(ctx, n.Session, n.Story, n.Participant.ChatID, n.From, n.URL)
 }

@@ -32,7 +32,10 @@ type Summary struct {
 	// Points adds up the numeric estimates; HasPoints is false when none is a number (T-shirt sizes).
 	Points    float64
 	HasPoints bool
-	// People are the names of those who voted: on the story, or in the session.
+	// Votes are the votes of the round an "estimated" story's estimate came from, in words
+	// (VotesLine): names only when that round was not anonymous.
+	Votes string
+	// People are the names of those who voted in the session ("closed").
 	People []string
 	// URL is the room's clean URL, never a pre-signed link.
 	URL string
@@ -45,7 +48,7 @@ type SummaryStory struct {
 
 // Summarize composes the summary of a notice.
 func Summarize(n session.Notice) Summary {
-	s := Summary{Kind: n.Kind, Title: n.Session.Title, People: n.People, URL: n.URL}
+	s := Summary{Kind: n.Kind, Title: n.Session.Title, Votes: VotesLine(n), People: n.People, URL: n.URL}
 	add := func(st *session.Story) {
 		s.Stories = append(s.Stories, SummaryStory{Key: st.ExternalKey, Title: st.Title, URL: st.URL, Estimate: st.Estimate})
 		if v, ok := session.CardValue(st.Estimate); ok {
@@ -92,12 +95,11 @@ func (s Summary) Render(m Markup) string {
 		head = title + " changed."
 	}
 	var people string
-	if len(s.People) > 0 {
-		verb := "Took part: "
-		if s.Kind == "estimated" {
-			verb = "Votes from "
-		}
-		people = verb + m.Escape(names(s.People)) + "."
+	switch {
+	case s.Kind == "estimated" && s.Votes != "":
+		people = m.Escape(s.Votes)
+	case s.Kind == "closed" && len(s.People) > 0:
+		people = "Took part: " + m.Escape(names(s.People)) + "."
 	}
 	// Lines that do not fit the limit, or past MaxListed, are counted instead.
 	out := head

@@ -43,12 +43,17 @@ func TestSameSummaryEverywhere(t *testing.T) {
 		{Title: "Not estimated yet", Status: session.StoryOpen},
 		{Title: "Typed in the room", Status: session.StoryEstimated, Estimate: "½"},
 	}
+	round := &session.RoundView{Votes: []session.Vote{{ParticipantID: "a", Card: "5"}, {ParticipantID: "b", Card: "8"}}}
+	anonymous := &session.RoundView{Round: session.Round{Anonymous: true}, Votes: []session.Vote{{Card: "5"}, {Card: "8"}}}
+	names := map[string]string{"a": "Ann_x", "b": "Bob"}
 	notices := []session.Notice{
-		{Kind: "estimated", Session: sess, Story: stories[0], People: []string{"Ann", "Bob"}, URL: "http://pokor/s/1"},
+		{Kind: "estimated", Session: sess, Story: stories[0], Round: round, Names: names, URL: "http://pokor/s/1"},
+		{Kind: "estimated", Session: sess, Story: stories[0], Round: anonymous, URL: "http://pokor/s/1"},
 		{Kind: "closed", Session: sess, Stories: stories, People: []string{"Ann", "Bob", "Carol_x"}, URL: "http://pokor/s/1"},
 	}
 	wants := []string{
-		"Sprint 42 <R&D> @channel: acme/api#1 Log in with SSO (https://github.com/acme/api/issues/1) estimated at 5.\nVotes from Ann and Bob.",
+		"Sprint 42 <R&D> @channel: acme/api#1 Log in with SSO (https://github.com/acme/api/issues/1) estimated at 5.\nVotes: Ann_x 5, Bob 8",
+		"Sprint 42 <R&D> @channel: acme/api#1 Log in with SSO (https://github.com/acme/api/issues/1) estimated at 5.\nVotes (anonymous): 5, 8",
 		"Sprint 42 <R&D> @channel has ended: 3 of 4 stories estimated, 13.5 points in all.\n" +
 			"• acme/api#1 Log in with SSO (https://github.com/acme/api/issues/1): 5\n" +
 			"• Export [CSV] | fast_path (https://acme.atlassian.net/browse/API-2?x=(1)): 8\n" +
@@ -58,7 +63,7 @@ func TestSameSummaryEverywhere(t *testing.T) {
 	for i, n := range notices {
 		s := bots.Summarize(n)
 		for _, p := range platforms() {
-			t.Run(n.Kind+"/"+p.Name, func(t *testing.T) {
+			t.Run(fmt.Sprint(i, n.Kind, "/", p.Name), func(t *testing.T) {
 				got := s.Render(p.Markup)
 				if plain := plainText(p.Name, got); plain != wants[i] {
 					t.Errorf("%s says\n%s\nas text\n%s\nwant\n%s", p.Label, got, plain, wants[i])

@@ -25,7 +25,8 @@ type Notice struct {
 	// names of the participants its votes name.
 	Round *RoundView
 	Names map[string]string
-	// People are the names of those who voted: on the story estimated, or in the whole session.
+	// People are the names of those who voted in the session, for "closed". (Who voted on an
+	// "estimated" story is in Round, which hides names when the round was anonymous.)
 	People []string
 }
 
@@ -537,7 +538,9 @@ func (s *Service) notify(sess *Session, n Notice) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		n.People = s.voters(ctx, sess.ID, n)
+		if n.Kind == "closed" {
+			n.People = s.voters(ctx, sess.ID)
+		}
 		if err := s.cfg.Notifier.Notify(ctx, n); err != nil {
 			s.log.Warn("reporting to chat failed", "session", sess.ID, "platform", sess.Origin.Platform, "err", err)
 			s.publish(ctx, Event{Type: EvNotice, SessionID: sess.ID, OrganizersOnly: true,
@@ -546,17 +549,11 @@ func (s *Service) notify(sess *Session, n Notice) {
 	}()
 }
 
-// voters returns the names of those who voted on the story of an "estimated" notice, or in the
-// whole session, in the order they joined. Votes are revealed or the session is over by then; who
-// voted was never secret. A store failure leaves the names out of the summary, nothing more.
-func (s *Service) voters(ctx context.Context, sessionID string, n Notice) []string {
-	var votes []Vote
-	var err error
-	if n.Kind == "estimated" && n.Story != nil {
-		votes, err = s.cfg.Store.StoryVotes(ctx, n.Story.ID)
-	} else {
-		votes, err = s.cfg.Store.SessionVotes(ctx, sessionID)
-	}
+// voters returns the names of those who voted in a session, in the order they joined: who took
+// part, for the summary of a session that ended. It names no vote. A store failure leaves the
+// names out of the summary, nothing more.
+func (s *Service) voters(ctx context.Context, sessionID string) []string {
+	votes, err := s.cfg.Store.SessionVotes(ctx, sessionID)
 	if err != nil {
 		s.log.Warn("loading who voted for a chat summary", "session", sessionID, "err", err)
 		return nil

@@ -103,8 +103,8 @@ func (f *chatAPI) waitFor(t *testing.T, what string, match func(chatRequest) boo
 func TestBrowserNudge(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	api := newChatAPI(t)
-	notifiers := bots.Chats{}
-	ts := startTestServer(t, "", serverOptions{service: func(c *session.Config) { c.Nudger = notifiers }})
+	chats := bots.Chats{}
+	ts := startTestServer(t, "", serverOptions{service: func(c *session.Config) { c.Nudger = chats }})
 	sb, err := slack.New(slack.Config{SigningSecret: "test-signing-secret", BotToken: "xoxb-test-token", APIURL: api.URL + "/slack/api",
 		BaseURL: ts.http.URL, Service: ts.svc})
 	if err != nil {
@@ -116,7 +116,8 @@ func TestBrowserNudge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	notifiers["slack"], notifiers["discord"] = bots.Chat{Platform: slack.Platform, Bot: sb}, bots.Chat{Platform: discord.Platform, Bot: db}
+	chats["slack"] = bots.Chat{Platform: slack.Platform, Bot: sb}
+	chats["discord"] = bots.Chat{Platform: discord.Platform, Bot: db}
 
 	sess, _, _, err := ts.svc.CreateSession(t.Context(), session.CreateInput{Title: "Sprint 42", Organizer: "Ann", ChatID: "slack:T1:UANN",
 		Origin: session.Origin{Platform: "slack", Team: "T1", Channel: "C1"}})

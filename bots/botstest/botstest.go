@@ -37,11 +37,11 @@ func (f *Trackers) Trackers() []session.Tracker {
 	return []session.Tracker{{Name: "github", Label: "GitHub", WritesBack: true,
 		Query: session.QueryGrammar{Example: "acme/api label:ready", Summary: "import GitHub issues"},
 		Open:  func(session.Credentials) (session.TrackerClient, error) { return f, nil }},
-		unconfigured("jira", "Jira", "project = API"), unconfigured("notion", "Notion", "Backlog")}
+		Unconfigured("jira", "Jira", "project = API"), Unconfigured("notion", "Notion", "Backlog")}
 }
 
-// unconfigured is a tracker this server has no credentials for.
-func unconfigured(name, label, example string) session.Tracker {
+// Unconfigured is a tracker this server has no credentials for.
+func Unconfigured(name, label, example string) session.Tracker {
 	return session.Tracker{Name: name, Label: label, WritesBack: true, Query: session.QueryGrammar{Example: example},
 		Open: func(session.Credentials) (session.TrackerClient, error) {
 			return nil, &session.Error{Code: session.CodeForbidden, Message: name + ": no " + label + " credentials: set them on the server"}

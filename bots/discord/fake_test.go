@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/bots/botstest"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui/webuitest"
@@ -233,15 +234,7 @@ func (f fakeTrackers) trackers() []session.Tracker {
 	return []session.Tracker{{Name: "github", Label: "GitHub", WritesBack: true,
 		Query: session.QueryGrammar{Example: "acme/api label:ready", Summary: "import GitHub issues"},
 		Open:  func(session.Credentials) (session.TrackerClient, error) { return f, nil }},
-		unconfigured("jira", "Jira", "project = API"), unconfigured("notion", "Notion", "Backlog")}
-}
-
-// unconfigured is a tracker this server has no credentials for.
-func unconfigured(name, label, example string) session.Tracker {
-	return session.Tracker{Name: name, Label: label, WritesBack: true, Query: session.QueryGrammar{Example: example},
-		Open: func(session.Credentials) (session.TrackerClient, error) {
-			return nil, &session.Error{Code: session.CodeForbidden, Message: name + ": no " + label + " credentials: set them on the server"}
-		}}
+		botstest.Unconfigured("jira", "Jira", "project = API"), botstest.Unconfigured("notion", "Notion", "Backlog")}
 }
 
 func (fakeTrackers) List(_ context.Context, query, _ string) (session.ExternalPage, error) {

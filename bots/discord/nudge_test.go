@@ -23,7 +23,7 @@ func TestNudge(t *testing.T) {
 		From:        "Olga",
 		URL:         "https://poker.example.com/s/abc",
 	}
-	if err := viaChats(e.bot).Nudge(t.Context(), n); err != nil {
+	if err := nudger(e.bot).Nudge(t.Context(), n); err != nil {
 		t.Fatal(err)
 	}
 	reqs := e.api.requests()
@@ -42,7 +42,7 @@ func TestNudge(t *testing.T) {
 	}
 
 	n.Participant.ChatID = "discord:" + testGuild + ":" + closed
-	if err := viaChats(e.bot).Nudge(t.Context(), n); err != nil {
+	if err := nudger(e.bot).Nudge(t.Context(), n); err != nil {
 		t.Fatal(err)
 	}
 	reqs = e.api.requests()
@@ -60,7 +60,7 @@ func TestNudge(t *testing.T) {
 
 	// Without a channel to fall back on, the refusal is reported with Discord's words.
 	n.Session.Origin = session.Origin{}
-	err := viaChats(e.bot).Nudge(t.Context(), n)
+	err := nudger(e.bot).Nudge(t.Context(), n)
 	if err == nil || !strings.Contains(err.Error(), "Cannot send messages to this user (code 50007)") {
 		t.Errorf("error %v", err)
 	}
@@ -68,11 +68,11 @@ func TestNudge(t *testing.T) {
 
 func TestNudgeWithoutToken(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	err := viaChats(e.bot).Nudge(t.Context(), session.Nudge{Session: &session.Session{}, Story: &session.Story{}, Participant: &session.Participant{ChatID: "discord:G:U"}})
+	err := nudger(e.bot).Nudge(t.Context(), session.Nudge{Session: &session.Session{}, Story: &session.Story{}, Participant: &session.Participant{ChatID: "discord:G:U"}})
 	if err == nil || !strings.Contains(err.Error(), "DISCORD_BOT_TOKEN") {
 		t.Errorf("error %v", err)
 	}
 }
 
-// viaChats is the chat seam around one bot, as cmd/pokor wires it: the room's nudge port.
-func viaChats(b *Bot) bots.Chats { return bots.Chats{Platform.Name: {Platform: Platform, Bot: b}} }
+// nudger is what the server nudges with: the shared chat seam, with this platform's bot.
+func nudger(b *Bot) bots.Chats { return bots.Chats{Platform.Name: {Platform: Platform, Bot: b}} }

@@ -295,7 +295,7 @@ func TestSummaryPosted(t *testing.T) {
 			}
 			room := e.svc.RoomURL(id)
 			want := []string{
-				"**Sprint 42**: [Log in with SSO](https://github.com/acme/api/issues/1) estimated at **5**.\nVotes from somename and Bob.\n[Open the room](" + room + ")",
+				"**Sprint 42**: [Log in with SSO](https://github.com/acme/api/issues/1) estimated at **5**.\nVotes: somename 5, Bob 5\n[Open the room](" + room + ")",
 				"**Sprint 42** has ended: 1 of 2 stories estimated, 5 points in all.\n• [Log in with SSO](https://github.com/acme/api/issues/1): **5**\nTook part: somename and Bob.\n[Open the room](" + room + ")",
 			}
 			for i, w := range want {
@@ -311,6 +311,8 @@ func TestSummaryPosted(t *testing.T) {
 					hook := strings.TrimPrefix(f.Get("response_url"), e.mm.srv.URL+"/hooks/commands/")
 					got = e.mm.waitHook(t, hook, func(m commandResponse) bool { return strings.Contains(m.Text, key) }).Text
 				}
+				// The votes come in the store's order, which this test does not fix.
+				got = strings.Replace(got, "Votes: Bob 5, somename 5", "Votes: somename 5, Bob 5", 1)
 				if got != w {
 					t.Errorf("summary\n%q\nwant\n%q", got, w)
 				}

@@ -89,7 +89,7 @@ func commandKey(sc slackgo.SlashCommand, body []byte) string {
 
 // answer runs a parsed command and returns the message to show its author.
 func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.WebhookMessage {
-	cmd, err := bots.NewGrammar(b.svc.Trackers()).Parse(sc.Text)
+	cmd, err := bots.NewGrammar(b.svc.Trackers()).Parse(unescape(sc.Text))
 	var pe *bots.ParseError
 	switch {
 	case errors.As(err, &pe):
@@ -182,6 +182,13 @@ func plain(s string) *slackgo.TextBlockObject {
 
 func mrkdwn(s string) *slackgo.TextBlockObject {
 	return slackgo.NewTextBlockObject(slackgo.MarkdownType, s, false, false)
+}
+
+// unescape undoes the escaping Slack applies to a slash command's text (&, < and > arrive as
+// &amp;, &lt; and &gt;), so a JQL or WIQL query such as `Status <> Done` reaches the tracker
+// as typed (https://docs.slack.dev/messaging/formatting-message-text#escaping).
+func unescape(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
 // escape makes user text safe in Slack mrkdwn: &, < and > are its control characters

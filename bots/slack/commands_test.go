@@ -358,3 +358,20 @@ func BenchmarkSlashCommand(b *testing.B) {
 		}
 	}
 }
+
+// Slack escapes &, < and > in a slash command's text; the session gets the text as typed.
+func TestSlashCommandUnescapesText(t *testing.T) {
+	e := newEnv(t)
+	m := e.command(e.commandForm("R&amp;D &lt;sprint&gt; &amp;lt;"))
+	invite, ok := m.button(actionInvite)
+	if !ok {
+		t.Fatalf("answer %+v, want the session", m)
+	}
+	sess, err := e.store.Session(t.Context(), invite.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "R&D <sprint> &lt;"; sess.Title != want {
+		t.Fatalf("title %q, want %q", sess.Title, want)
+	}
+}

@@ -223,28 +223,3 @@ func TestSummaryText(t *testing.T) {
 		})
 	}
 }
-
-// TestPostPerson: a message to one person is a direct message from the bot; when Slack refuses
-// it, a mention in the session's channel, and when both fail the error says why.
-func TestPostPerson(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.BotToken = envBotToken })
-	o := session.Origin{Platform: "slack", Team: "T0001", Channel: "C2147483705"}
-	m := bots.Message{Text: "Ann is waiting for your vote", Link: &bots.Link{Label: "Vote now", URL: "http://pokor/s/1"}}
-	if err := e.bot.PostPerson(t.Context(), o, "slack:T0001:U2147483697", m); err != nil {
-		t.Fatal(err)
-	}
-	p := e.slack.waitChat(t, func(chatPost) bool { return true })
-	if p.Channel != "U2147483697" || p.Token != envBotToken || !strings.Contains(p.Text, m.Text) || !strings.Contains(p.Blocks, "http://pokor/s/1") {
-		t.Errorf("posted %+v", p)
-	}
-	e.slack.mu.Lock()
-	e.slack.postError = "channel_not_found"
-	e.slack.mu.Unlock()
-	err := e.bot.PostPerson(t.Context(), o, "slack:T0001:U2147483697", m)
-	if err == nil || !strings.Contains(err.Error(), "the direct message failed: channel_not_found") || !strings.Contains(err.Error(), "the mention in the channel failed") {
-		t.Errorf("err = %v", err)
-	}
-	if err := e.bot.PostPerson(t.Context(), o, "discord:G:U", m); err == nil {
-		t.Error("a Discord user was messaged through Slack")
-	}
-}
