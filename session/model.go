@@ -85,6 +85,8 @@ type Session struct {
 	// LinkEpoch is the generation of the session's organizer links: an organizer link made under
 	// an older one is refused (an organizer rotated the links).
 	LinkEpoch int `json:"-"`
+	// TeamID is the team the session belongs to (see Team); empty for none.
+	TeamID string `json:"team_id,omitempty"`
 }
 
 // Origin says which chat a session came from, so that summaries go back there.

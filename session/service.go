@@ -129,6 +129,9 @@ type CreateInput struct {
 	Organizer string // the organizer's display name
 	ChatID    string
 	Origin    Origin
+	// ChannelName is the chat channel's name ("planning"), when the platform says it: the name
+	// its team gets when this is the channel's first session.
+	ChannelName string
 }
 
 // CreateSession creates a session and its organizer, and returns the organizer's new token.
@@ -158,6 +161,7 @@ func (s *Service) CreateSession(ctx context.Context, in CreateInput) (*Session, 
 	}
 	now := s.now().UTC()
 	sess := &Session{ID: newID(), Title: title, Deck: deck, Settings: settings, Origin: in.Origin, CreatedAt: now, UpdatedAt: now}
+	sess.TeamID = s.channelTeam(ctx, in.Origin, in.ChannelName)
 	org := &Participant{ID: newID(), SessionID: sess.ID, Name: name, Role: RoleOrganizer, Status: StatusActive, ChatID: in.ChatID, CreatedAt: now}
 	token := NewToken()
 	if err := s.cfg.Store.CreateSession(ctx, sess, org, HashToken(token)); err != nil {

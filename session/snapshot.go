@@ -18,6 +18,9 @@ type Snapshot struct {
 	// OrganizerURL is the viewer's own organizer link, for organizers of an open session: it is
 	// in the snapshot of that viewer only.
 	OrganizerURL string `json:"organizer_url,omitempty"`
+	// Similar is the team's similar past stories for the current story, once its votes are
+	// revealed; never while they are hidden.
+	Similar *SimilarView `json:"similar,omitempty"`
 	// Timer is the running round timer, if any; Now is the server's clock, for the countdown.
 	Timer *TimerView `json:"timer,omitempty"`
 	Now   time.Time  `json:"now"`
@@ -79,6 +82,7 @@ func (s *Service) Snapshot(ctx context.Context, a Actor) (*Snapshot, error) {
 	if me.Role == RoleOrganizer && !sess.Closed() {
 		snap.OrganizerURL = s.organizerURL(sess, me)
 	}
+	snap.Similar = s.snapshotSimilar(ctx, sess, stories)
 	return snap, nil
 }
 

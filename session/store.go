@@ -9,6 +9,9 @@ import (
 // every method is safe for concurrent use. Lookups return ErrNotFound (CodeNotFound) when the row
 // does not exist. A method that returns nil has made its change durable.
 type Store interface {
+	TeamStore
+	OutcomeStore
+
 	// CreateSession stores a new session with its first organizer and the organizer's token hash.
 	CreateSession(ctx context.Context, s *Session, organizer *Participant, tokenHash string) error
 	// Session returns a session by id.
@@ -154,4 +157,7 @@ type Outbox struct {
 	// Target is what decided a delivered write (WriteResult.Target); FinishOutbox stores it with
 	// the story when not empty.
 	Target WriteTarget `json:"-"`
+	// Kind is "" for a write-back, OutboxOutcome for an outcome check (which leaves the story's
+	// sync state alone).
+	Kind string `json:"kind,omitempty"`
 }

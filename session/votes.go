@@ -218,6 +218,7 @@ func (s *Service) reveal(ctx context.Context, sess *Session, storyID string) (St
 	view := s.storyView(sess, st, votes, anonymous)
 	if won {
 		s.publish(ctx, Event{Type: EvRevealed, SessionID: sess.ID, Data: view})
+		s.publishSimilar(ctx, sess, st)
 	}
 	return view, nil
 }

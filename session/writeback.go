@@ -70,7 +70,12 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	var queued time.Time
 	for {
+		if now := s.now(); now.Sub(queued) >= outcomeQueueEvery {
+			s.queueOutcomes(ctx)
+			queued = now
+		}
 		for {
 			batch, err := s.cfg.Store.ClaimOutbox(ctx, owner, 16, s.now().UTC(), leaseTime)
 			if err != nil {
@@ -110,6 +115,7 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 		case <-ctx.Done():
 			return
 		case <-s.cfg.Wake:
+			queued = time.Time{} // an estimate was accepted: its story may be one to follow
 		case <-t.C:
 		}
 	}
@@ -118,6 +124,9 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 // deliver makes one attempt at an entry and records the outcome. It returns the pause the
 // tracker asked for, if any.
 func (s *Service) deliver(ctx context.Context, o *Outbox) time.Duration {
+	if o.Kind == OutboxOutcome {
+		return s.fetchOutcome(ctx, o)
+	}
 	sess, err := s.cfg.Store.Session(ctx, o.SessionID)
 	if err != nil {
 		return 0 // the session was deleted; its outbox rows went with it

@@ -37,7 +37,7 @@ type actionFunc func(ctx context.Context, svc *session.Service, a session.Actor,
 
 // actions is the table of everything a participant can do in a room: the room's own actions
 // and the tracker actions (trackers.go), so the WebSocket and the JSON API run the same code.
-var actions = joinActions(roomActions, trackerActions)
+var actions = joinActions(roomActions, trackerActions, teamActions)
 
 // joinActions merges action tables.
 func joinActions(tables ...map[string]actionFunc) map[string]actionFunc {

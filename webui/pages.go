@@ -22,6 +22,8 @@ type pageData struct {
 	// same list for its script.
 	Trackers     []session.Tracker
 	TrackersJSON string
+	// Team is the team page's insight, for team.html.
+	Team *teamPage
 	// Member tells the room's script whether the visitor's cookie already makes it a participant,
 	// so that a newcomer sees the join form without a refused request first.
 	Member bool

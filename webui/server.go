@@ -137,6 +137,7 @@ func (s *Server) routes() {
 	api.POST("/sessions/:id/nudge", s.act("nudge"))
 	api.POST("/sessions/:id/participants/:pid/nudge", s.act("nudge"))
 	s.trackerRoutes(api)
+	s.teamRoutes(r, api)
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			writeError(c, session.Errorf(session.CodeNotFound, "no such endpoint: %s %s (see docs/api.md)", c.Request.Method, c.Request.URL.Path))

@@ -199,6 +199,10 @@ func TestPokorCreatesSessionWithOrganizerLink(t *testing.T) {
 			if o.Platform != "discord" || o.Team != wantTeam || o.Channel != wantChannel {
 				t.Fatalf("origin = %+v", o)
 			}
+			// A guild channel's sessions belong to its team; a direct message is no team.
+			if (sess.TeamID == "") != tt.dm {
+				t.Fatalf("team = %q for a session from %+v", sess.TeamID, o)
+			}
 			if want := "https://discord.com/api/v9/webhooks/" + testAppID + "/" + in["token"].(string); o.ReplyURL != want {
 				t.Fatalf("reply URL = %q, want %q", o.ReplyURL, want)
 			}

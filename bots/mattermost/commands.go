@@ -69,7 +69,8 @@ func (b *Bot) answer(ctx context.Context, f url.Values) commandResponse {
 	if ru := f.Get("response_url"); ru != "" {
 		origin.ReplyURL, origin.ReplyExpires = ru, now.Add(replyLifetime).UTC()
 	}
-	sess, org, _, err := b.svc.CreateSession(ctx, session.CreateInput{Title: cmd.Title, Organizer: name, ChatID: chatID, Origin: origin})
+	sess, org, _, err := b.svc.CreateSession(ctx, session.CreateInput{Title: cmd.Title, Organizer: name, ChatID: chatID, Origin: origin,
+		ChannelName: f.Get("channel_name")})
 	if err != nil {
 		return b.failure("start the session", err, "team", team)
 	}

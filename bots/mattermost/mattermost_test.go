@@ -41,6 +41,9 @@ func TestCommand(t *testing.T) {
 	if sess.Title != "Sprint 42" || o.Platform != "mattermost" || o.Team != team || o.Channel != channelID || o.ReplyURL != f.Get("response_url") {
 		t.Errorf("session %q from %+v", sess.Title, o)
 	}
+	if sess.TeamID == "" {
+		t.Error("a session started in a channel is in no team; want the channel's (issue #17)")
+	}
 	if ctx["team"] != team || ctx["channel"] != channelID || ctx["signature"] == "" {
 		t.Errorf("button context %v", ctx)
 	}

@@ -103,7 +103,7 @@ func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.Webh
 	name := bots.DisplayName(sc.UserName, "Slack user")
 	chatID := "slack:" + sc.TeamID + ":" + sc.UserID
 	sess, org, _, err := b.svc.CreateSession(ctx, session.CreateInput{
-		Title: cmd.Title, Organizer: name, ChatID: chatID,
+		Title: cmd.Title, Organizer: name, ChatID: chatID, ChannelName: sc.ChannelName,
 		Origin: session.Origin{Platform: "slack", Team: sc.TeamID, Channel: sc.ChannelID,
 			ReplyURL: sc.ResponseURL, ReplyExpires: now.Add(replyLifetime)},
 	})

@@ -60,6 +60,10 @@ func TestSlashCommand(t *testing.T) {
 		sess.Origin.ReplyURL != want.ReplyURL || !sess.Origin.ReplyExpires.Equal(want.ReplyExpires) {
 		t.Errorf("session = %q from %+v, want Sprint 42 from %+v", sess.Title, sess.Origin, want)
 	}
+	// A channel's sessions belong to the channel's team (issue #17).
+	if sess.TeamID == "" {
+		t.Error("a session started in a channel is in no team; want the channel's")
+	}
 
 	// The link, opened with a cookie jar, makes the Slack user the organizer.
 	jar, _ := cookiejar.New(nil)

@@ -221,47 +221,7 @@ func TestImportCommand(t *testing.T) {
 // an estimate accepted over the API reaches GitHub through the write-back worker.
 func TestServeWritesBack(t *testing.T) {
 	gh := newFakeGitHubAPI(t)
-	dir := t.TempDir()
-	withEnv(t, map[string]string{
-		"POKOR_ADDR": "127.0.0.1:0", "POKOR_DATABASE_URL": "sqlite:" + filepath.Join(dir, "pokor.db"),
-		"POKOR_SECRET_KEY": testSecretKey, "GITHUB_TOKEN": githubToken, "GITHUB_API_URL": gh.URL,
-	})
-	cfg, err := loadConfig(nil, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := m.Open(context.Background()); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	defer m.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-
-	base := "http://" + m.Addr()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	call := func(method, path string, body any, out any) {
-		t.Helper()
-		raw, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(raw))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-		}
-		if out != nil {
-			json.Unmarshal(b, out)
-		}
-	}
+	_, call := serveWired(t, map[string]string{"GITHUB_TOKEN": githubToken, "GITHUB_API_URL": gh.URL})
 	var created struct {
 		Session struct{ ID string }
 	}
@@ -290,5 +250,53 @@ func TestServeWritesBack(t *testing.T) {
 			t.Fatal("the estimate never reached GitHub")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// serveWired runs the server as main wires it, on a fresh SQLite database with env on top, until the
+// test ends. It returns the server's base URL and call, which sends a JSON request with the
+// cookies of one browser, fails the test on an error status and decodes the answer into out.
+func serveWired(t *testing.T, env map[string]string) (base string, call func(method, path string, body, out any)) {
+	t.Helper()
+	all := map[string]string{"POKOR_ADDR": "127.0.0.1:0", "POKOR_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "pokor.db"),
+		"POKOR_SECRET_KEY": testSecretKey}
+	for k, v := range env {
+		all[k] = v
+	}
+	withEnv(t, all)
+	cfg, err := loadConfig(nil, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := m.Open(context.Background()); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; m.Close() })
+
+	base = "http://" + m.Addr()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	return base, func(method, path string, body, out any) {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+		}
+		if out != nil {
+			json.Unmarshal(b, out)
+		}
 	}
 }

@@ -85,6 +85,15 @@ type propertyValue struct {
 	Number *float64 `json:"number,omitempty"`
 	// Select is nil when no option is chosen.
 	Select *option `json:"select,omitempty"`
+	// Status and Date are the values of status and date properties (outcomes, outcome.go).
+	Status *option    `json:"status,omitempty"`
+	Date   *dateValue `json:"date,omitempty"`
+}
+
+// dateValue is a date property's value: a day or a moment, or a range when End is set.
+type dateValue struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 // page is GET /v1/pages/{id}, and a page in query results.
@@ -98,6 +107,9 @@ type page struct {
 		DatabaseID string `json:"database_id"`
 	} `json:"parent"`
 	Properties map[string]propertyValue `json:"properties"`
+	// CreatedTime and LastEditedTime are ISO 8601 timestamps.
+	CreatedTime    string `json:"created_time"`
+	LastEditedTime string `json:"last_edited_time"`
 }
 
 // list is a paginated answer: a database query or a search.

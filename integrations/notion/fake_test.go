@@ -422,6 +422,14 @@ func pageJSON(p *fakePage, db *fakeDB) map[string]any {
 		case "multi_select":
 			tags, _ := v.([]string)
 			value = optionsJSON(tags)
+		case "date": // [start] or [start, end]
+			if d, ok := v.([]string); ok && len(d) > 0 {
+				end := any(nil)
+				if len(d) > 1 {
+					end = d[1]
+				}
+				value = map[string]any{"start": d[0], "end": end, "time_zone": nil}
+			}
 		}
 		props[prop.name] = map[string]any{"id": prop.id, "type": prop.typ, prop.typ: value}
 	}

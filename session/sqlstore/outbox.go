@@ -3,16 +3,17 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/pokor/pokor/session"
 )
 
-const outboxCols = `id, session_id, story_id, source, external_key, value, state, attempts, next_attempt, last_error, result, created_at`
+const outboxCols = `id, session_id, story_id, source, external_key, value, state, attempts, next_attempt, last_error, result, created_at, kind`
 
 func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, o *session.Outbox) error {
-	_, err := s.txExec(ctx, tx, `INSERT INTO outbox (`+outboxCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.ID, o.SessionID, o.StoryID, o.Source, o.ExternalKey, o.Value, string(o.State), o.Attempts, ms(o.NextAttempt), o.LastError, o.Result, ms(o.CreatedAt))
+	_, err := s.txExec(ctx, tx, `INSERT INTO outbox (`+outboxCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.ID, o.SessionID, o.StoryID, o.Source, o.ExternalKey, o.Value, string(o.State), o.Attempts, ms(o.NextAttempt), o.LastError, o.Result, ms(o.CreatedAt), outboxKind(o.Kind))
 	return err
 }
 
@@ -45,10 +46,13 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, now time.T
 			next, created int64
 		)
 		if err := rows.Scan(&o.ID, &o.SessionID, &o.StoryID, &o.Source, &o.ExternalKey, &o.Value, &state, &o.Attempts,
-			&next, &o.LastError, &o.Result, &created); err != nil {
+			&next, &o.LastError, &o.Result, &created, &o.Kind); err != nil {
 			return nil, err
 		}
 		o.State, o.NextAttempt, o.CreatedAt = session.OutboxState(state), fromMS(next), fromMS(created)
+		if o.Kind == kindWrite {
+			o.Kind = ""
+		}
 		out = append(out, &o)
 	}
 	return out, rows.Err()
@@ -64,8 +68,8 @@ func (s *Store) FinishOutbox(ctx context.Context, o *session.Outbox) error {
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
+		if n, _ := res.RowsAffected(); n == 0 || o.Kind == session.OutboxOutcome {
+			return nil // an outcome check has no bearing on the story's sync state
 		}
 		switch o.State {
 		case session.OutboxDelivered:
@@ -94,7 +98,7 @@ func (s *Store) RequeueOutbox(ctx context.Context, sessionID, storyID string, no
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		won = false
 		res, err := s.txExec(ctx, tx, `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?, last_error = ''
-			WHERE session_id = ? AND story_id = ? AND state = 'failed'`, ms(now), sessionID, storyID)
+			WHERE session_id = ? AND story_id = ? AND state = 'failed' AND kind = 'write'`, ms(now), sessionID, storyID)
 		if err != nil {
 			return err
 		}
@@ -106,4 +110,40 @@ func (s *Store) RequeueOutbox(ctx context.Context, sessionID, storyID string, no
 		return err
 	})
 	return won, err
+}
+
+// kindWrite is how the outbox stores a write-back's kind (session.Outbox.Kind "").
+const kindWrite = "write"
+
+func outboxKind(k string) string {
+	if k == "" {
+		return kindWrite
+	}
+	return k
+}
+
+// QueueOutcomeChecks queues an outcome check for each estimated, imported story of a team's
+// session that has neither an outcome nor a check. The check's id is derived from the story's,
+// so that two instances queueing at once insert it once.
+func (s *Store) QueueOutcomeChecks(ctx context.Context, sources []string, now time.Time) (int, error) {
+	if len(sources) == 0 {
+		return 0, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(sources)), ", ")
+	args := []any{ms(now), ms(now)}
+	for _, src := range sources {
+		args = append(args, src)
+	}
+	res, err := s.exec(ctx, `INSERT INTO outbox (`+outboxCols+`)
+		SELECT st.id || ':outcome', st.session_id, st.id, st.source, st.external_key, '', 'pending', 0, ?, '', '', ?, 'outcome'
+		FROM stories st JOIN sessions se ON se.id = st.session_id
+		WHERE se.team_id <> '' AND st.status = 'estimated' AND st.external_key <> '' AND st.source IN (`+marks+`)
+			AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.story_id = st.id AND o.kind = 'outcome')
+			AND NOT EXISTS (SELECT 1 FROM outcomes oc WHERE oc.story_id = st.id)
+		ON CONFLICT (id) DO NOTHING`, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

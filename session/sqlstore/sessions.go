@@ -9,7 +9,7 @@ import (
 	"github.com/pokor/pokor/session"
 )
 
-const sessionCols = `id, title, deck, settings, current_story_id, origin, created_at, updated_at, closed_at, link_epoch`
+const sessionCols = `id, title, deck, settings, current_story_id, origin, created_at, updated_at, closed_at, link_epoch, team_id`
 
 // CreateSession stores a session with its first organizer.
 func (s *Store) CreateSession(ctx context.Context, sess *session.Session, org *session.Participant, tokenHash string) error {
@@ -18,8 +18,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session, org *s
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sess.ID, sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.CreatedAt), ms(sess.UpdatedAt), nullMS(sess.ClosedAt), sess.LinkEpoch); err != nil {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sess.ID, sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.CreatedAt), ms(sess.UpdatedAt), nullMS(sess.ClosedAt), sess.LinkEpoch, sess.TeamID); err != nil {
 			return err
 		}
 		return s.addParticipant(ctx, tx, org, tokenHash)
@@ -66,14 +66,18 @@ func (s *Store) Session(ctx context.Context, id string) (*session.Session, error
 }
 
 func (s *Store) loadSession(ctx context.Context, id string) (*session.Session, error) {
+	return s.scanSession(s.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+}
+
+// scanSession reads a row of sessionCols, unsealing the origin.
+func (s *Store) scanSession(row interface{ Scan(...any) error }) (*session.Session, error) {
 	var (
 		sess                   session.Session
 		deck, settings, origin string
 		created, updated       int64
 		closed                 sql.NullInt64
 	)
-	err := s.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id).
-		Scan(&sess.ID, &sess.Title, &deck, &settings, &sess.CurrentStoryID, &origin, &created, &updated, &closed, &sess.LinkEpoch)
+	err := row.Scan(&sess.ID, &sess.Title, &deck, &settings, &sess.CurrentStoryID, &origin, &created, &updated, &closed, &sess.LinkEpoch, &sess.TeamID)
 	if err != nil {
 		return nil, notFound(err)
 	}

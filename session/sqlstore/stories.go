@@ -121,7 +121,11 @@ func (s *Store) Story(ctx context.Context, sessionID, id string) (*session.Story
 
 // Stories lists a session's stories in order.
 func (s *Store) Stories(ctx context.Context, sessionID string) ([]*session.Story, error) {
-	rows, err := s.query(ctx, `SELECT `+storyCols+` FROM stories WHERE session_id = ? ORDER BY position, created_at`, sessionID)
+	return scanStories(s.query(ctx, `SELECT `+storyCols+` FROM stories WHERE session_id = ? ORDER BY position, created_at`, sessionID))
+}
+
+// scanStories reads a list of stories.
+func scanStories(rows *sql.Rows, err error) ([]*session.Story, error) {
 	if err != nil {
 		return nil, err
 	}

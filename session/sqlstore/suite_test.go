@@ -80,6 +80,10 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"Connections", testConnections},
 		{"DeleteIdleSessions", testDeleteIdleSessions},
 		{"SlackInstallations", testSlackInstallations},
+		{"Teams", testTeams},
+		{"ChannelTeamRace", testChannelTeamRace},
+		{"TeamHistory", testTeamHistory},
+		{"Outcomes", testOutcomes},
 		{"Timers", testTimers},
 	}
 	for _, tt := range tests {

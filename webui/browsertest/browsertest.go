@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -40,6 +43,12 @@ func Chromium(t *testing.T) string {
 // machine does not have.
 func Start(t *testing.T, exe string, width, height int) context.Context {
 	t.Helper()
+	return StartWith(t, exe, width, height)
+}
+
+// StartWith is Start with more Chromium options, e.g. Dark() for a browser in dark mode.
+func StartWith(t *testing.T, exe string, width, height int, more ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),
@@ -51,6 +60,7 @@ func Start(t *testing.T, exe string, width, height int) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(width, height),
 	)
+	opts = append(opts, more...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	// The first Do starts the browser and binds it to this context, which has no timeout; each
 	// later step gets its own deadline.
@@ -60,6 +70,44 @@ func Start(t *testing.T, exe string, width, height int) context.Context {
 		t.Fatalf("starting Chromium: %v", err)
 	}
 	return ctx
+}
+
+// DarkMode makes the page's media queries see a dark colour scheme, as on a phone in dark mode.
+func DarkMode() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	})
+}
+
+// Errors collects what the page's scripts report as an error: uncaught exceptions, unhandled
+// promise rejections and console errors. The browser's own log of refused requests (a 403 before
+// joining a room is part of the protocol) is not a script's error. Call it before navigating;
+// read the result at the end.
+func Errors(ctx context.Context) func() []string {
+	var (
+		mu   sync.Mutex
+		errs []string
+	)
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError && m.Source != "network" {
+				mu.Lock()
+				errs = append(errs, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), errs...)
+	}
 }
 
 // stepTimeout is generous: a real browser on a shared, busy machine.
