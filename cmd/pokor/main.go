@@ -45,6 +45,8 @@ Commands:
   import ID FILE   add the stories of a CSV file to a session
   check TRACKER    test a connection: github, jira, notion, slack or discord (--json)
   discord register bulk-overwrite the /pokor command from manifests/discord/commands.json
+  backup FILE      copy the running SQLite database (and its generated key) to FILE
+  restore FILE     replace the SQLite database with a backup (stop the server first)
   healthcheck      exit 0 if the local server answers /healthz (--ready: /readyz)
   version          print the version
 
@@ -348,8 +350,7 @@ func (m *Main) secretKey() (string, error) {
 	if k := m.Config.Get("POKOR_SECRET_KEY"); k != "" {
 		return k, nil
 	}
-	db := m.Config.Get("POKOR_DATABASE_URL")
-	path := filepath.Join(filepath.Dir(strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//")), "secret.key")
+	path := keyPath(m.Config.Get("POKOR_DATABASE_URL"))
 	if b, err := os.ReadFile(path); err == nil {
 		return strings.TrimSpace(string(b)), nil
 	}
