@@ -15,6 +15,7 @@ const (
 	CodeForbidden   Code = "forbidden"   // the caller may not do this
 	CodeConflict    Code = "conflict"    // the state changed under the caller (round already revealed)
 	CodeUnavailable Code = "unavailable" // a dependency is down; try again
+	CodeRateLimited Code = "rate_limited" // the caller sent too much too fast; try again later
 	CodeInternal    Code = "internal"    // a bug or an unexpected failure; details are logged, not shown
 )
 

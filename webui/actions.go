@@ -163,6 +163,10 @@ func (s *Server) actAs(name string, status int) gin.HandlerFunc {
 			writeError(c, err)
 			return
 		}
+		if err, retry := s.guard.message(actor); err != nil {
+			writeRateLimited(c, err, retry)
+			return
+		}
 		var raw json.RawMessage
 		if err := decodeJSON(c, &raw); err != nil {
 			writeError(c, err)

@@ -40,6 +40,12 @@ const testSecret = "test-secret-key-that-is-long-enough-0123456789"
 // newTestServer starts a server on a fresh database in dir (a new temp dir when empty).
 func newTestServer(t *testing.T, dir string) *testServer {
 	t.Helper()
+	return newTestServerWith(t, dir, nil)
+}
+
+// newTestServerWith is newTestServer with a change to the web server's configuration.
+func newTestServerWith(t *testing.T, dir string, mod func(*Config)) *testServer {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -58,7 +64,11 @@ func newTestServer(t *testing.T, dir string) *testServer {
 	base := "http://" + ts.http.Listener.Addr().String()
 	ts.svc = session.NewService(session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log})
 	hub.OnPresence(ts.svc.PresenceChanged)
-	ts.web, err = New(Config{Service: ts.svc, Hub: hub, BaseURL: base, Logger: log, Ready: store.Ping})
+	cfg := Config{Service: ts.svc, Hub: hub, BaseURL: base, Logger: log, Ready: store.Ping}
+	if mod != nil {
+		mod(&cfg)
+	}
+	ts.web, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package webui
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -73,6 +75,13 @@ func (s *Server) room(c *gin.Context) {
 // URL, so the token leaves the address bar and the browser history.
 func (s *Server) enter(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	if ok, retry := s.guard.joins.allow(c.ClientIP(), time.Now()); !ok {
+		s.guard.refused.WithLabelValues("joins").Inc()
+		c.Header("Retry-After", strconv.Itoa(retrySeconds(retry)))
+		c.Status(http.StatusTooManyRequests)
+		s.page(c, "error.html", pageData{Title: "Too many joins", Message: session.ErrorMessage(rateLimited("joins", retry))})
+		return
+	}
 	p, token, err := s.svc.JoinWithLink(c.Request.Context(), c.Query("t"))
 	switch {
 	case err == session.ErrLinkExpired:

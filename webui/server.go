@@ -5,6 +5,7 @@ package webui
 import (
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -41,6 +42,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Version is shown on /healthz.
 	Version string
+	// Limits are the abuse limits; the zero value limits nothing.
+	Limits Limits
 }
 
 // Server is the HTTP side of Pokor.
@@ -53,6 +56,7 @@ type Server struct {
 	tmpl    *template.Template
 	secure  bool
 	metrics *metrics
+	guard   *guard
 	// extra holds routes other packages mount (Slack, Discord).
 	mu sync.Mutex
 	// draining makes /readyz answer 503 so that load balancers stop sending new clients here;
@@ -83,7 +87,14 @@ func New(cfg Config) (*Server, error) {
 		shutdown: make(chan struct{}),
 	}
 	s.metrics = newMetrics(cfg.Registry, cfg.Hub)
+	s.guard = newGuard(cfg.Limits, cfg.Registry)
 	s.engine = gin.New()
+	// c.ClientIP() is the peer address unless the peer is a trusted proxy; gin would otherwise
+	// believe any client's X-Forwarded-For.
+	if err := s.engine.SetTrustedProxies(cfg.Limits.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("POKOR_TRUSTED_PROXIES: %w", err)
+	}
+	s.engine.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	s.engine.Use(s.recover, s.logRequests, securityHeaders)
 	s.routes()
 	return s, nil

@@ -52,6 +52,9 @@ type joinedResponse struct {
 
 // createSession creates a session; the caller becomes its organizer.
 func (s *Server) createSession(c *gin.Context) {
+	if !s.guard.check(c, s.guard.sessions, c.ClientIP(), "new sessions") {
+		return
+	}
 	var in createRequest
 	if err := decodeJSON(c, &in); err != nil {
 		writeError(c, err)
@@ -75,6 +78,9 @@ type joinRequest struct {
 
 // join adds the caller to a session through the room link.
 func (s *Server) join(c *gin.Context) {
+	if !s.guard.check(c, s.guard.joins, c.ClientIP(), "joins") {
+		return
+	}
 	var in joinRequest
 	if err := decodeJSON(c, &in); err != nil {
 		writeError(c, err)

@@ -41,12 +41,16 @@ func TestBackupUnderLoad(t *testing.T) {
 	srv := startPokor(t, "pokor", env)
 	org := createSession(t, srv, "Olga", map[string]any{"async": true})
 	const nStories, nVoters = 30, 6
+	var titles []map[string]any
+	for i := range nStories {
+		titles = append(titles, map[string]any{"title": fmt.Sprintf("Story %d", i)})
+	}
+	var added []struct{ ID string }
+	if code := org.api(srv, "POST", "/api/v1/sessions/"+org.sid+"/stories", map[string]any{"stories": titles}, &added); code != http.StatusOK || len(added) != nStories {
+		t.Fatalf("adding the stories: %d, %d", code, len(added))
+	}
 	stories := make([]string, nStories)
-	for i := range stories {
-		var st struct{ ID string }
-		if code := org.api(srv, "POST", "/api/v1/sessions/"+org.sid+"/stories", map[string]any{"title": fmt.Sprintf("Story %d", i)}, &[]*struct{ ID string }{&st}); code != http.StatusOK && code != http.StatusCreated {
-			t.Fatalf("adding a story: %d", code)
-		}
+	for i, st := range added {
 		stories[i] = st.ID
 	}
 	cards := []string{"1", "2", "3", "5", "8", "13"}
@@ -67,7 +71,7 @@ func TestBackupUnderLoad(t *testing.T) {
 				mu.Lock()
 				acked[key{sid, p.id}] = card
 				mu.Unlock()
-				time.Sleep(2 * time.Millisecond)
+				time.Sleep(60 * time.Millisecond) // under POKOR_RATE_MESSAGES (20/s)
 			}
 		})
 	}

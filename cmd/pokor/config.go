@@ -4,10 +4,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pokor/pokor/webui"
 )
 
 // setting is one row of the configuration table: an environment variable, also accepted as a
@@ -30,6 +34,12 @@ var settings = []setting{
 	{Env: "POKOR_SECRET_KEY", Help: "signs links and encrypts secrets (32+ characters); generated and kept in the data directory when unset with SQLite; required with PostgreSQL", Secret: true},
 	{Env: "POKOR_SESSION_TTL", Default: "0", Help: "delete sessions idle this long, e.g. 720h (0 keeps them)"},
 	{Env: "POKOR_SHUTDOWN_DELAY", Default: "0s", Help: "on SIGTERM, report unready this long before moving clients away, so a load balancer stops routing here first (e.g. 5s)"},
+	{Env: "POKOR_RATE_SESSIONS", Default: "1000/h", Help: "sessions one client address may create: N/s, N/m or N/h (bursts of N), or off"},
+	{Env: "POKOR_RATE_JOINS", Default: "10000/h", Help: "joins (by room link or pre-signed link) per client address, or off"},
+	{Env: "POKOR_RATE_MESSAGES", Default: "20/s", Help: "room actions (API calls and WebSocket messages) per participant, or off"},
+	{Env: "POKOR_MAX_CONNECTIONS_PER_CLIENT", Default: "10000", Help: "room WebSockets one client address may hold open at once (0: no cap)"},
+	{Env: "POKOR_MAX_ROOMS_PER_CLIENT", Default: "1000", Help: "distinct rooms one client address may be connected to at once (0: no cap)"},
+	{Env: "POKOR_TRUSTED_PROXIES", Help: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (unset: X-Forwarded-For is ignored)"},
 	{Env: "POKOR_LOG_FORMAT", Default: "text", Help: "text or json"},
 	{Env: "POKOR_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
 	{Env: "SLACK_SIGNING_SECRET", Help: "Slack app signing secret", Secret: true},
@@ -121,6 +131,9 @@ func (c Config) validate() error {
 	if u := c.Get("POKOR_REDIS_URL"); u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") && !strings.HasPrefix(u, "unix://") {
 		errs = append(errs, "POKOR_REDIS_URL must start with redis://, rediss:// or unix://")
 	}
+	if _, err := c.Limits(); err != nil {
+		errs = append(errs, err.Error())
+	}
 	switch c.Get("POKOR_LOG_FORMAT") {
 	case "text", "json":
 	default:
@@ -157,6 +170,42 @@ func (c Config) Duration(env string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration like 5s", v)
 	}
 	return d, nil
+}
+
+// Limits reads the abuse limits (POKOR_RATE_*, POKOR_MAX_*, POKOR_TRUSTED_PROXIES).
+func (c Config) Limits() (webui.Limits, error) {
+	var l webui.Limits
+	var errs []string
+	for env, r := range map[string]*webui.Rate{"POKOR_RATE_SESSIONS": &l.Sessions, "POKOR_RATE_JOINS": &l.Joins, "POKOR_RATE_MESSAGES": &l.Messages} {
+		v, err := webui.ParseRate(c.Get(env))
+		if err != nil {
+			errs = append(errs, env+": "+err.Error())
+		}
+		*r = v
+	}
+	for env, n := range map[string]*int{"POKOR_MAX_CONNECTIONS_PER_CLIENT": &l.MaxConnections, "POKOR_MAX_ROOMS_PER_CLIENT": &l.MaxRooms} {
+		v, err := strconv.Atoi(strings.TrimSpace(c.Get(env)))
+		if err != nil || v < 0 {
+			errs = append(errs, env+" must be a whole number (0: no cap)")
+		}
+		*n = v
+	}
+	for _, p := range strings.Split(c.Get("POKOR_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				errs = append(errs, "POKOR_TRUSTED_PROXIES: "+p+" is neither an address nor a CIDR range like 10.0.0.0/8")
+			}
+		}
+		l.TrustedProxies = append(l.TrustedProxies, p)
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return l, errors.New(strings.Join(errs, "; "))
+	}
+	return l, nil
 }
 
 // getenv is os.Getenv, replaceable in tests.

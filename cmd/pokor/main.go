@@ -181,7 +181,9 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	})
 	m.OnStart(m.Service.RunApprovals)
+	limits, _ := m.Config.Limits() // validated by loadConfig
 	m.Web, err = webui.New(webui.Config{
+		Limits:  limits,
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
 		Ready: m.ready,
 	})
