@@ -18,6 +18,9 @@ type pageData struct {
 	SessionID string
 	Session   *session.Session
 	Decks     []deckOption
+	// SignIn is set on the landing page when organizers must sign in (OIDC); Organizer is who is.
+	SignIn    bool
+	Organizer *Organizer
 	Emojis    []string
 }
 
@@ -57,7 +60,8 @@ func (s *Server) landing(c *gin.Context) {
 		}
 		decks = append(decks, opt)
 	}
-	s.page(c, "landing.html", pageData{Title: "Pokor", Decks: decks})
+	org, _ := s.signedIn(c)
+	s.page(c, "landing.html", pageData{Title: "Pokor", Decks: decks, SignIn: s.auth != nil, Organizer: org})
 }
 
 // room renders the room shell; the script fills it from the snapshot sent on the WebSocket.

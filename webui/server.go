@@ -44,6 +44,8 @@ type Config struct {
 	Version string
 	// Limits are the abuse limits; the zero value limits nothing.
 	Limits Limits
+	// OIDC, when not nil, requires organizers to sign in before they create a session on the web.
+	OIDC *OIDC
 }
 
 // Server is the HTTP side of Pokor.
@@ -57,6 +59,7 @@ type Server struct {
 	secure  bool
 	metrics *metrics
 	guard   *guard
+	auth    *auth // nil without OIDC
 	// extra holds routes other packages mount (Slack, Discord).
 	mu sync.Mutex
 	// draining makes /readyz answer 503 so that load balancers stop sending new clients here;
@@ -96,6 +99,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.engine.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	s.engine.Use(s.recover, s.logRequests, securityHeaders)
+	if cfg.OIDC != nil {
+		s.auth = &auth{cfg: *cfg.OIDC, srv: s}
+		s.auth.routes(s.engine)
+	}
 	s.routes()
 	return s, nil
 }

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -55,10 +56,18 @@ func (s *Server) createSession(c *gin.Context) {
 	if !s.guard.check(c, s.guard.sessions, c.ClientIP(), "new sessions") {
 		return
 	}
+	signedIn, ok := s.signedIn(c)
+	if !ok {
+		writeError(c, session.Errorf(session.CodeForbidden, "creating a session on this server requires signing in: open %s/auth/login (joining a room does not)", strings.TrimRight(s.cfg.BaseURL, "/")))
+		return
+	}
 	var in createRequest
 	if err := decodeJSON(c, &in); err != nil {
 		writeError(c, err)
 		return
+	}
+	if in.Name == "" && signedIn != nil {
+		in.Name = signedIn.Name
 	}
 	sess, org, token, err := s.svc.CreateSession(c.Request.Context(), session.CreateInput{
 		Title: in.Title, Deck: in.Deck, Cards: in.Cards, Settings: in.Settings, Organizer: in.Name, Origin: session.Origin{},

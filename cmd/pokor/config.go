@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/webui"
 )
 
@@ -40,6 +41,12 @@ var settings = []setting{
 	{Env: "POKOR_MAX_CONNECTIONS_PER_CLIENT", Default: "10000", Help: "room WebSockets one client address may hold open at once (0: no cap)"},
 	{Env: "POKOR_MAX_ROOMS_PER_CLIENT", Default: "1000", Help: "distinct rooms one client address may be connected to at once (0: no cap)"},
 	{Env: "POKOR_TRUSTED_PROXIES", Help: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (unset: X-Forwarded-For is ignored)"},
+	{Env: "POKOR_OIDC_ISSUER", Help: "OpenID Connect issuer URL; with it, organizers sign in before they create a session on the web"},
+	{Env: "POKOR_OIDC_CLIENT_ID", Help: "OpenID Connect client id (redirect URI: POKOR_BASE_URL/auth/callback)"},
+	{Env: "POKOR_OIDC_CLIENT_SECRET", Help: "OpenID Connect client secret", Secret: true},
+	{Env: "POKOR_OIDC_ALLOWED_DOMAINS", Help: "comma-separated e-mail domains whose (verified) addresses may sign in; unset admits any"},
+	{Env: "POKOR_OIDC_ALLOWED_GROUPS", Help: "comma-separated groups, one of which an organizer must be in; unset admits any"},
+	{Env: "POKOR_OIDC_GROUPS_CLAIM", Default: "groups", Help: "the ID token claim that lists the groups"},
 	{Env: "POKOR_LOG_FORMAT", Default: "text", Help: "text or json"},
 	{Env: "POKOR_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
 	{Env: "SLACK_SIGNING_SECRET", Help: "Slack app signing secret", Secret: true},
@@ -131,6 +138,14 @@ func (c Config) validate() error {
 	if u := c.Get("POKOR_REDIS_URL"); u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") && !strings.HasPrefix(u, "unix://") {
 		errs = append(errs, "POKOR_REDIS_URL must start with redis://, rediss:// or unix://")
 	}
+	if iss := c.Get("POKOR_OIDC_ISSUER"); iss != "" || c.Get("POKOR_OIDC_CLIENT_ID") != "" {
+		switch {
+		case iss == "" || c.Get("POKOR_OIDC_CLIENT_ID") == "":
+			errs = append(errs, "POKOR_OIDC_ISSUER and POKOR_OIDC_CLIENT_ID go together")
+		case !strings.HasPrefix(iss, "https://") && !strings.HasPrefix(iss, "http://localhost") && !strings.HasPrefix(iss, "http://127.0.0.1"):
+			errs = append(errs, "POKOR_OIDC_ISSUER must be an https:// URL")
+		}
+	}
 	if _, err := c.Limits(); err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -206,6 +221,29 @@ func (c Config) Limits() (webui.Limits, error) {
 		return l, errors.New(strings.Join(errs, "; "))
 	}
 	return l, nil
+}
+
+// OIDC returns the organizer sign-in settings, or nil when POKOR_OIDC_ISSUER is unset.
+func (c Config) OIDC(sealer *session.Keys) *webui.OIDC {
+	if c.Get("POKOR_OIDC_ISSUER") == "" {
+		return nil
+	}
+	return &webui.OIDC{
+		Issuer: c.Get("POKOR_OIDC_ISSUER"), ClientID: c.Get("POKOR_OIDC_CLIENT_ID"), ClientSecret: c.Get("POKOR_OIDC_CLIENT_SECRET"),
+		AllowedDomains: list(c.Get("POKOR_OIDC_ALLOWED_DOMAINS")), AllowedGroups: list(c.Get("POKOR_OIDC_ALLOWED_GROUPS")),
+		GroupsClaim: c.Get("POKOR_OIDC_GROUPS_CLAIM"), Sealer: sealer,
+	}
+}
+
+// list splits a comma-separated setting, dropping blanks.
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // getenv is os.Getenv, replaceable in tests.

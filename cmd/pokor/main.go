@@ -183,7 +183,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.OnStart(m.Service.RunApprovals)
 	limits, _ := m.Config.Limits() // validated by loadConfig
 	m.Web, err = webui.New(webui.Config{
-		Limits:  limits,
+		Limits: limits, OIDC: m.Config.OIDC(m.Keys),
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
 		Ready: m.ready,
 	})
