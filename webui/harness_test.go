@@ -21,6 +21,7 @@ import (
 
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
+	"github.com/pokor/pokor/webui/openapitest"
 )
 
 // testServer is a real Pokor web server on a real SQLite file.
@@ -72,7 +73,7 @@ func newTestServerWith(t *testing.T, dir string, mod func(*Config)) *testServer 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.http.Config.Handler = ts.web.Handler()
+	ts.http.Config.Handler = openapitest.Wrap(t, openapiJSON, ts.web.Handler())
 	ts.http.Start()
 	t.Cleanup(ts.close)
 	return ts

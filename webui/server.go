@@ -126,6 +126,7 @@ func (s *Server) routes() {
 	r.GET("/s/:id/ws", s.websocket)
 
 	api := r.Group("/api/v1", s.csrf, limitBody(1<<20))
+	api.GET("/openapi.json", s.openapi)
 	api.POST("/sessions", s.createSession)
 	api.GET("/sessions/:id", s.act("snapshot"))
 	api.PATCH("/sessions/:id", s.act("update_session"))
