@@ -118,6 +118,7 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		path := keyPath(dbURL)
 		old, err := os.ReadFile(path)
 		if err == nil && bytes.Equal(bytes.TrimSpace(old), bytes.TrimSpace(key)) {
+			fmt.Fprintf(stdout, "secret key: %s already holds the backup's key\n", path)
 			break
 		}
 		if err == nil {
