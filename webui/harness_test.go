@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui/openapitest"
@@ -63,7 +64,8 @@ func newTestServerWith(t *testing.T, dir string, mod func(*Config)) *testServer 
 	ts := &testServer{t: t, dir: dir, keys: keys, store: store, hub: hub}
 	ts.http = httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.http.Listener.Addr().String()
-	ts.svc = session.NewService(session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log})
+	ts.svc = session.NewService(session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log,
+		Trackers: []session.Tracker{csv.Tracker()}})
 	hub.OnPresence(ts.svc.PresenceChanged)
 	cfg := Config{Service: ts.svc, Hub: hub, BaseURL: base, Logger: log, Ready: store.Ping}
 	if mod != nil {

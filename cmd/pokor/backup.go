@@ -15,11 +15,6 @@ import (
 	"github.com/pokor/pokor/session/sqlstore"
 )
 
-func init() {
-	commands["backup"] = backupCmd
-	commands["restore"] = restoreCmd
-}
-
 // keyPath is where the generated secret key of a SQLite database is kept: beside the database.
 func keyPath(dbURL string) string {
 	return filepath.Join(filepath.Dir(sqlstore.SQLitePath(dbURL)), "secret.key")

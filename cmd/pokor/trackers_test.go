@@ -97,13 +97,23 @@ func TestCheckGitHubCommand(t *testing.T) {
 	var ch struct {
 		Provider, Identity string
 		OK                 bool
-		Facts              []struct{ Name, Value string }
+		Facts              []struct {
+			Name, Text string
+			Value      any
+		}
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &ch); err != nil {
 		t.Fatal(err)
 	}
 	if ch.Provider != "github" || !ch.OK || ch.Identity != "octocat" || len(ch.Facts) < 3 {
 		t.Errorf("check = %+v", ch)
+	}
+	for _, f := range ch.Facts {
+		if v, ok := f.Value.(map[string]any); ok && f.Name == "rate limit" {
+			if _, num := v["remaining"].(float64); !num {
+				t.Errorf("the rate limit's remaining is not a number: %+v", f)
+			}
+		}
 	}
 	if strings.Contains(stdout.String(), githubToken) {
 		t.Error("the check prints the token")

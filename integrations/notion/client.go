@@ -21,7 +21,8 @@ import (
 
 	"github.com/jomei/notionapi"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 const (
@@ -36,7 +37,7 @@ const (
 	defaultTimeout = 30 * time.Second
 
 	// maxInlineWait is the longest rate-limit pause the client sits out itself before retrying;
-	// longer pauses are returned as KindRateLimited so the caller (the write-back worker, an
+	// longer pauses are returned as rate-limit errors (retryable, with RetryAfter) so the caller (the write-back worker, an
 	// organizer) decides when to come back instead of a request hanging for a minute.
 	maxInlineWait = 2 * time.Second
 
@@ -82,16 +83,16 @@ type Client struct {
 }
 
 var (
-	_ integrations.Source = (*Client)(nil)
-	_ integrations.Sink   = (*Client)(nil)
+	_ session.StorySource  = (*Client)(nil)
+	_ session.EstimateSink = (*Client)(nil)
 )
 
 // New returns a client for cfg. It makes no request; Check tests the connection.
 func New(cfg Config) (*Client, error) {
 	token := strings.TrimSpace(cfg.Token)
 	if token == "" {
-		return nil, integrations.Errorf(provider, integrations.KindAuth,
-			"no token: set NOTION_TOKEN to an internal integration token or connect Notion for this session")
+		return nil, httpx.Errorf(provider, session.CodeForbidden,
+			"no Notion token: set NOTION_TOKEN on the server, or add an integration token under Import → Connection to Notion in the room")
 	}
 	var target *url.URL
 	site := apiHost
@@ -99,7 +100,7 @@ func New(cfg Config) (*Client, error) {
 		u, err := url.Parse(base)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			// The value is not echoed: a mistyped URL may carry a proxy password.
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"NOTION_API_URL must be an http(s) URL such as https://api.notion.com")
 		}
 		target = u
@@ -137,7 +138,7 @@ type target struct {
 }
 
 // call runs one library call, sitting out a short rate-limit pause once, and turns whatever
-// went wrong into an *integrations.Error that says what to do.
+// went wrong into an *session.Error that says what to do.
 func (c *Client) call(ctx context.Context, t target, fn func(ctx context.Context) error) error {
 	for attempt := 0; ; attempt++ {
 		err := guard(ctx, fn)
@@ -145,7 +146,7 @@ func (c *Client) call(ctx context.Context, t target, fn func(ctx context.Context
 			return nil
 		}
 		e := c.classify(ctx, t, err)
-		if e.Kind == integrations.KindRateLimited && attempt == 0 && e.RetryAfter <= maxInlineWait {
+		if e.Code == session.CodeUnavailable && attempt == 0 && e.RetryAfter <= maxInlineWait {
 			// The transport's pacer holds the next request until the pause is over.
 			continue
 		}
@@ -165,9 +166,9 @@ func guard(ctx context.Context, fn func(ctx context.Context) error) (err error) 
 	return fn(ctx)
 }
 
-// classify maps a notionapi, transport or network error to an *integrations.Error.
-func (c *Client) classify(ctx context.Context, t target, err error) *integrations.Error {
-	var ie *integrations.Error
+// classify maps a notionapi, transport or network error to an *session.Error.
+func (c *Client) classify(ctx context.Context, t target, err error) *session.Error {
+	var ie *session.Error
 	if errors.As(err, &ie) {
 		return ie
 	}
@@ -180,34 +181,34 @@ func (c *Client) classify(ctx context.Context, t target, err error) *integration
 		return c.apiError(ctx, t, ae)
 	}
 	if ctx.Err() != nil {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-			Message: "request to Notion cancelled: " + ctx.Err().Error(), Err: err}
+		return &session.Error{Code: session.CodeUnavailable,
+			Message: provider + ": " + "request to Notion cancelled: " + ctx.Err().Error(), Err: err}
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-			Message: "could not reach Notion: " + ue.Err.Error(), Err: err}
+		return &session.Error{Code: session.CodeUnavailable,
+			Message: provider + ": " + "could not reach Notion: " + ue.Err.Error(), Err: err}
 	}
 	// What is left are decoding errors: Notion answered 200 with something notionapi could not
 	// read (a property type newer than the library, a truncated body).
-	return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-		Message: "Notion sent a response Pokor could not read: " + err.Error(), Err: err}
+	return &session.Error{Code: session.CodeUnavailable,
+		Message: provider + ": " + "Notion sent a response Pokor could not read: " + err.Error(), Err: err}
 }
 
 // apiError turns Notion's error object into guidance an organizer can act on.
-func (c *Client) apiError(ctx context.Context, t target, ae *notionapi.Error) *integrations.Error {
-	e := &integrations.Error{Provider: provider, Err: ae}
+func (c *Client) apiError(ctx context.Context, t target, ae *notionapi.Error) *session.Error {
+	e := &session.Error{Err: ae}
 	what := t.noun
 	if t.id != "" {
 		what += " " + t.id
 	}
 	switch {
 	case ae.Status == http.StatusUnauthorized || ae.Code == "unauthorized":
-		e.Kind = integrations.KindAuth
+		e.Code = session.CodeForbidden
 		e.Message = "the token is invalid or was revoked: set NOTION_TOKEN to the integration's " +
 			"secret (notion.so/my-integrations) or reconnect Notion for this session"
 	case ae.Status == http.StatusForbidden || ae.Code == "restricted_resource":
-		e.Kind = integrations.KindPermission
+		e.Code = session.CodeForbidden
 		action := t.action
 		if action == "" {
 			action = "read"
@@ -216,23 +217,24 @@ func (c *Client) apiError(ctx context.Context, t target, ae *notionapi.Error) *i
 			"(notion.so/my-integrations → Capabilities) allow Read content and Update content",
 			action, strings.TrimSpace(what))
 	case ae.Status == http.StatusNotFound || ae.Code == "object_not_found":
-		e.Kind = integrations.KindNotFound
+		e.Code = session.CodeNotFound
 		e.Message = c.notShared(ctx, t)
 	case ae.Status == http.StatusTooManyRequests || ae.Code == "rate_limited":
 		return rateLimited(c.pace.remaining())
 	case ae.Status == http.StatusConflict:
 		// Notion's conflict_error is a transaction collision; the same request later succeeds.
-		e.Kind = integrations.KindUnavailable
+		e.Code = session.CodeUnavailable
 		e.Message = "Notion reported a conflicting edit; trying again later"
 		e.RetryAfter = c.pace.remaining()
 	case ae.Status >= 500:
-		e.Kind = integrations.KindUnavailable
+		e.Code = session.CodeUnavailable
 		e.Message = fmt.Sprintf("Notion is unavailable (%d %s); trying again later", ae.Status, ae.Code)
 		e.RetryAfter = c.pace.remaining()
 	default:
-		e.Kind = integrations.KindInvalid
+		e.Code = session.CodeInvalid
 		e.Message = fmt.Sprintf("Notion refused the request (%s): %s", ae.Code, ae.Message)
 	}
+	e.Message = provider + ": " + e.Message
 	return e
 }
 
@@ -294,7 +296,7 @@ func (c *Client) me(ctx context.Context) (*notionapi.User, error) {
 }
 
 // rateLimited is the error for a request Notion (or the pacer, on Notion's behalf) held back.
-func rateLimited(wait time.Duration) *integrations.Error {
+func rateLimited(wait time.Duration) *session.Error {
 	if wait < time.Second {
 		// Notion's Retry-After is in whole seconds; never tell a caller to retry at once.
 		wait = time.Second
@@ -302,6 +304,6 @@ func rateLimited(wait time.Duration) *integrations.Error {
 	if r := wait % time.Second; r != 0 {
 		wait += time.Second - r // round up: retrying early only earns another 429
 	}
-	return &integrations.Error{Provider: provider, Kind: integrations.KindRateLimited, RetryAfter: wait,
-		Message: fmt.Sprintf("Notion's rate limit was reached; try again in %s", wait)}
+	return &session.Error{Code: session.CodeUnavailable, RetryAfter: wait,
+		Message: provider + ": " + fmt.Sprintf("Notion's rate limit was reached; try again in %s", wait)}
 }

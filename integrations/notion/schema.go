@@ -10,7 +10,8 @@ import (
 
 	"github.com/jomei/notionapi"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // Database is a Notion database the integration can see.
@@ -131,18 +132,18 @@ func (s schema) namesOfType(types ...string) []string {
 
 // estimate decides which property estimates go to: the override when the organizer named one,
 // else a Number property named like an estimate, else a Select property named like one. Among
-// equally good candidates it does not guess: it returns KindChoice listing them.
+// equally good candidates it does not guess: it returns a CodeConflict error listing them as Choices.
 func (s schema) estimate(override string) (EstimateTarget, error) {
 	if override = strings.TrimSpace(override); override != "" {
 		name, p, ok := s.lookup(override)
 		if !ok {
-			return EstimateTarget{}, integrations.Errorf(provider, integrations.KindInvalid,
+			return EstimateTarget{}, httpx.Errorf(provider, session.CodeInvalid,
 				"database %q has no property %q; its Number and Select properties are: %s",
 				s.Title, override, listOrNone(s.namesOfType(typeNumber, typeSelect)))
 		}
 		t := string(p.GetType())
 		if t != typeNumber && t != typeSelect {
-			return EstimateTarget{}, integrations.Errorf(provider, integrations.KindInvalid,
+			return EstimateTarget{}, httpx.Errorf(provider, session.CodeInvalid,
 				"property %q of database %q is a %s property; Pokor writes estimates to a Number or Select property",
 				name, s.Title, typeLabel(t))
 		}
@@ -169,11 +170,11 @@ func (s schema) estimate(override string) (EstimateTarget, error) {
 			}
 			return s.target(best[0], reason), nil
 		case len(best) > 1:
-			e := integrations.Errorf(provider, integrations.KindChoice,
+			e := httpx.Errorf(provider, session.CodeConflict,
 				"database %q has several %s properties that could hold the estimate (%s): choose one with the \"property\" option",
 				s.Title, typeLabel(t), strings.Join(best, ", "))
 			for _, name := range best {
-				e.Choices = append(e.Choices, integrations.Choice{
+				e.Choices = append(e.Choices, session.Choice{
 					ID: string(s.props[name].GetID()), Name: name,
 					Reason: typeLabel(t) + " property named like an estimate",
 				})
@@ -188,7 +189,7 @@ func (s schema) estimate(override string) (EstimateTarget, error) {
 		msg += fmt.Sprintf(", or choose one of its Number or Select properties (%s) with the \"property\" option",
 			strings.Join(others, ", "))
 	}
-	return EstimateTarget{}, integrations.Errorf(provider, integrations.KindInvalid, "%s", msg)
+	return EstimateTarget{}, httpx.Errorf(provider, session.CodeInvalid, "%s", msg)
 }
 
 // target describes property name as the estimate target.
@@ -208,7 +209,7 @@ func (s schema) filter(conds []condition) (notionapi.Filter, error) {
 	for _, c := range conds {
 		name, p, ok := s.lookup(c.property)
 		if !ok {
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"database %q has no property %q; properties you can filter on: %s",
 				s.Title, c.property, listOrNone(s.namesOfType(typeSelect, typeStatus, typeMultiSelect)))
 		}
@@ -221,14 +222,14 @@ func (s schema) filter(conds []condition) (notionapi.Filter, error) {
 		case *notionapi.MultiSelectPropertyConfig:
 			options = p.MultiSelect.Options
 		default:
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"property %q is a %s property; a query can filter on Select, Status and Multi-select properties: %s",
 				name, typeLabel(string(p.GetType())), listOrNone(s.namesOfType(typeSelect, typeStatus, typeMultiSelect)))
 		}
 		names := optionNames(options)
 		value, ok := matchOption(names, c.value)
 		if !ok {
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"property %q has no option %q; its options are: %s", name, c.value, listOrNone(names))
 		}
 		f := notionapi.PropertyFilter{Property: name}
@@ -252,8 +253,8 @@ func (s schema) filter(conds []condition) (notionapi.Filter, error) {
 }
 
 // item turns a database page into a story, reading the estimate from est when it is set.
-func (s schema) item(p *notionapi.Page, est *EstimateTarget) integrations.Item {
-	it := integrations.Item{Key: p.ID.String(), URL: p.URL, Title: propertyText(p.Properties[s.title])}
+func (s schema) item(p *notionapi.Page, est *EstimateTarget) session.ExternalStory {
+	it := session.ExternalStory{Key: p.ID.String(), URL: p.URL, Title: propertyText(p.Properties[s.title])}
 	if s.description != "" {
 		it.Description = propertyText(p.Properties[s.description])
 	}
@@ -323,9 +324,9 @@ func matchOption(options []string, value string) (string, bool) {
 			return o, true
 		}
 	}
-	if v, ok := (integrations.Estimate{Value: value}).Numeric(); ok {
+	if v, ok := (session.WriteBack{Value: value}).Numeric(); ok {
 		for _, o := range options {
-			if n, ok := (integrations.Estimate{Value: o}).Numeric(); ok && n == v {
+			if n, ok := (session.WriteBack{Value: o}).Numeric(); ok && n == v {
 				return o, true
 			}
 		}
@@ -396,7 +397,7 @@ func listOrNone(names []string) string {
 
 // EstimateProperty returns the property of database ref (ID, URL or title) that estimates are
 // written to and why; override names a property the organizer chose (est.Options["property"]).
-// It returns KindInvalid when the database has no suitable property and KindChoice when
+// It returns CodeInvalid when the database has no suitable property and CodeConflict (with Choices) when
 // several are equally good.
 func (c *Client) EstimateProperty(ctx context.Context, ref, override string) (EstimateTarget, error) {
 	s, err := c.database(ctx, ref)

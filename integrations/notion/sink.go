@@ -7,41 +7,42 @@ import (
 
 	"github.com/jomei/notionapi"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // WriteEstimate writes est to the estimate property of the page whose ID (or URL) is key, with
-// PATCH /v1/pages/{id}. The property is est.Options["property"] when set, else the one
+// PATCH /v1/pages/{id}. The property is est.Options[OptionProperty] when set, else the one
 // EstimateProperty chooses. A Number property takes numeric cards only; a Select property takes
 // the option matching the card and never gets a new option: a card without one is refused with
 // the options listed. Writing a value the page already holds makes no request.
-func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations.Estimate) (integrations.Result, error) {
+func (c *Client) WriteEstimate(ctx context.Context, key string, est session.WriteBack) (session.WriteResult, error) {
 	id, ok := parseID(key)
 	if !ok {
-		return integrations.Result{}, integrations.Errorf(provider, integrations.KindInvalid,
+		return session.WriteResult{}, httpx.Errorf(provider, session.CodeInvalid,
 			"%q is not a Notion page ID", key)
 	}
 	page, err := c.page(ctx, id)
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	if page.Archived {
 		// notionapi always sends "archived": false with an update, which would restore the page
 		// from the trash as a side effect of writing an estimate.
-		return integrations.Result{}, integrations.Errorf(provider, integrations.KindNotFound,
+		return session.WriteResult{}, httpx.Errorf(provider, session.CodeNotFound,
 			"page %s is in the trash: restore it in Notion to write the estimate", id)
 	}
 	if page.Parent.Type != notionapi.ParentTypeDatabaseID || page.Parent.DatabaseID == "" {
-		return integrations.Result{}, integrations.Errorf(provider, integrations.KindInvalid,
+		return session.WriteResult{}, httpx.Errorf(provider, session.CodeInvalid,
 			"page %s is not in a database, so it has no estimate property", id)
 	}
 	s, err := c.database(ctx, page.Parent.DatabaseID.String())
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
-	t, err := s.estimate(est.Options["property"])
+	t, err := s.estimate(est.Options[OptionProperty])
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 
 	var value string
@@ -50,7 +51,7 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 	case typeNumber:
 		n, ok := est.Numeric()
 		if !ok {
-			return integrations.Result{}, integrations.Errorf(provider, integrations.KindInvalid,
+			return session.WriteResult{}, httpx.Errorf(provider, session.CodeInvalid,
 				"card %q is not a number and %q is a Number property: accept a numeric card, or choose a Select property with the \"property\" option",
 				est.Value, t.Property)
 		}
@@ -59,7 +60,7 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 	case typeSelect:
 		opt, ok := matchOption(t.Options, est.Value)
 		if !ok {
-			return integrations.Result{}, integrations.Errorf(provider, integrations.KindInvalid,
+			return session.WriteResult{}, httpx.Errorf(provider, session.CodeInvalid,
 				"card %q matches no option of the Select property %q (options: %s): add an option named %q to it in Notion, or choose another property with the \"property\" option",
 				est.Value, t.Property, listOrNone(t.Options), est.Value)
 		}
@@ -70,7 +71,7 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 
 	// currentValue cannot tell a null number from 0, so a 0 is always written.
 	if current, known := currentValue(page.Properties[t.Property]); known && current == value {
-		return integrations.Result{Detail: detail + " (already set)"}, nil
+		return session.WriteResult{Detail: detail + " (already set)"}, nil
 	}
 	req := &notionapi.PageUpdateRequest{Properties: notionapi.Properties{t.Property: prop}}
 	err = c.call(ctx, target{noun: "page", id: id, action: "update"}, func(ctx context.Context) error {
@@ -78,9 +79,9 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 		return err
 	})
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
-	return integrations.Result{Detail: detail}, nil
+	return session.WriteResult{Detail: detail}, nil
 }
 
 // page fetches one page (GET /v1/pages/{id}).

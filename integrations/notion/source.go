@@ -7,7 +7,8 @@ import (
 
 	"github.com/jomei/notionapi"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // maxSearchPages bounds database discovery to a thousand databases: enough for any picker,
@@ -19,20 +20,20 @@ const maxSearchPages = 10
 // up to 100 at a time; cursor is Notion's next_cursor from the previous Page. Each item's Key is
 // the page ID, its Title the title property, its Description the text of a property named like
 // Description, Details, Notes or Summary, and its Estimate the value of the estimate property.
-func (c *Client) List(ctx context.Context, q string, cursor string) (integrations.Page, error) {
+func (c *Client) List(ctx context.Context, q string, cursor string) (session.ExternalPage, error) {
 	parsed, err := parseQuery(q)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	// The schema is read again for every page of results rather than cached: one request more
 	// per hundred stories, and a property renamed or an option added in Notion is seen at once.
 	s, err := c.database(ctx, parsed.database)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	filter, err := s.filter(parsed.conditions)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	// Import works without an estimate property (the room can still vote); only the
 	// write-back needs one, and it reports the missing property itself.
@@ -52,11 +53,11 @@ func (c *Client) List(ctx context.Context, q string, cursor string) (integration
 		return err
 	})
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
-	page := integrations.Page{Items: make([]integrations.Item, 0, len(resp.Results)), Total: -1}
+	page := session.ExternalPage{Stories: make([]session.ExternalStory, 0, len(resp.Results)), Total: -1}
 	for i := range resp.Results {
-		page.Items = append(page.Items, s.item(&resp.Results[i], est))
+		page.Stories = append(page.Stories, s.item(&resp.Results[i], est))
 	}
 	if resp.HasMore {
 		page.Next = resp.NextCursor.String()
@@ -132,7 +133,7 @@ func (c *Client) database(ctx context.Context, ref string) (schema, error) {
 }
 
 // databaseByTitle finds the one shared database whose title is title, ignoring case. Several
-// databases with that title, or none but a few with similar titles, give KindChoice.
+// databases with that title, or none but a few with similar titles, give a CodeConflict error with Choices.
 func (c *Client) databaseByTitle(ctx context.Context, title string) (schema, error) {
 	title = strings.TrimSpace(title)
 	dbs, err := c.search(ctx, title)
@@ -158,15 +159,15 @@ func (c *Client) databaseByTitle(ctx context.Context, title string) (schema, err
 		return schema{}, choice(fmt.Sprintf("no database is titled %q: choose one of these or give its URL", title),
 			partial, "title contains "+fmt.Sprintf("%q", title))
 	}
-	return schema{}, integrations.Errorf(provider, integrations.KindNotFound,
+	return schema{}, httpx.Errorf(provider, session.CodeNotFound,
 		"no database titled %q is shared with the integration: open it in Notion → ••• → Connections → add %q, or give its URL",
 		title, c.botName(ctx, true))
 }
 
-func choice(msg string, dbs []schema, reason string) *integrations.Error {
-	e := integrations.Errorf(provider, integrations.KindChoice, "%s", msg)
+func choice(msg string, dbs []schema, reason string) *session.Error {
+	e := httpx.Errorf(provider, session.CodeConflict, "%s", msg)
 	for _, s := range dbs {
-		e.Choices = append(e.Choices, integrations.Choice{ID: s.ID, Name: s.Title, Reason: reason + ", " + s.URL})
+		e.Choices = append(e.Choices, session.Choice{ID: s.ID, Name: s.Title, Reason: reason + ", " + s.URL})
 	}
 	return e
 }

@@ -133,7 +133,7 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 type pacer struct {
 	interval time.Duration // average spacing between requests
 	burst    int           // requests that may go back to back
-	maxWait  time.Duration // longest pause a request sits out before failing with KindRateLimited
+	maxWait  time.Duration // longest pause a request sits out before failing with a rate-limit error
 
 	mu          sync.Mutex
 	tat         time.Time
@@ -145,7 +145,7 @@ func newPacer() *pacer {
 }
 
 // wait blocks until a request may be sent. When Notion asked for a pause longer than maxWait
-// it returns a KindRateLimited error at once rather than holding the caller for it.
+// it returns a rate-limit error at once rather than holding the caller for it.
 func (p *pacer) wait(ctx context.Context) error {
 	now := time.Now()
 	p.mu.Lock()
