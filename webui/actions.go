@@ -36,8 +36,9 @@ func (r request) decode(v any) error {
 type actionFunc func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error)
 
 // actions is the table of everything a participant can do in a room: the room's own actions
-// and the tracker actions (trackers.go), so the WebSocket and the JSON API run the same code.
-var actions = joinActions(roomActions, trackerActions)
+// the tracker actions (trackers.go) and the webhook actions (webhooks.go), so the WebSocket and
+// the JSON API run the same code.
+var actions = joinActions(roomActions, trackerActions, webhookActions)
 
 // joinActions merges action tables.
 func joinActions(tables ...map[string]actionFunc) map[string]actionFunc {

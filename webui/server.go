@@ -149,6 +149,7 @@ func (s *Server) routes() {
 	api.POST("/sessions/:id/stories/:sid/accept", s.act("accept"))
 	api.GET("/sessions/:id/stories/:sid/rounds", s.act("history"))
 	s.trackerRoutes(api)
+	s.webhookRoutes(api)
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			writeError(c, session.Errorf(session.CodeNotFound, "no such endpoint: %s %s (see docs/api.md)", c.Request.Method, c.Request.URL.Path))

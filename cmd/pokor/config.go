@@ -62,6 +62,9 @@ var coreSettings = []setting{
 	{Env: "POKOR_OIDC_ALLOWED_DOMAINS", Help: "comma-separated e-mail domains whose (verified) addresses may sign in; unset admits any"},
 	{Env: "POKOR_OIDC_ALLOWED_GROUPS", Help: "comma-separated groups, one of which an organizer must be in; unset admits any"},
 	{Env: "POKOR_OIDC_GROUPS_CLAIM", Default: "groups", Help: "the ID token claim that lists the groups"},
+	{Env: "POKOR_WEBHOOK_URLS", Help: "comma-separated URLs that receive every session's events (session.created, estimate.accepted, session.ended)"},
+	{Env: "POKOR_WEBHOOK_SECRET", Help: "signs the events sent to POKOR_WEBHOOK_URLS (HMAC-SHA256); required with them", Secret: true},
+	{Env: "POKOR_WEBHOOK_ALLOWED_HOSTS", Help: "comma-separated hosts an organizer's session webhook may name although they are on a private network"},
 	{Env: "POKOR_LOG_FORMAT", Default: "text", Help: "text or json"},
 	{Env: "POKOR_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
 	{Env: "SLACK_SIGNING_SECRET", Help: "Slack app signing secret", Secret: true},
@@ -152,6 +155,14 @@ func (c Config) validate() error {
 		case !strings.HasPrefix(iss, "https://") && !strings.HasPrefix(iss, "http://localhost") && !strings.HasPrefix(iss, "http://127.0.0.1"):
 			errs = append(errs, "POKOR_OIDC_ISSUER must be an https:// URL")
 		}
+	}
+	for _, u := range list(c.Get("POKOR_WEBHOOK_URLS")) {
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			errs = append(errs, "POKOR_WEBHOOK_URLS: "+u+" is not an http:// or https:// URL")
+		}
+	}
+	if c.Get("POKOR_WEBHOOK_URLS") != "" && len(c.Get("POKOR_WEBHOOK_SECRET")) < 16 {
+		errs = append(errs, "POKOR_WEBHOOK_SECRET (16 characters or more) is required with POKOR_WEBHOOK_URLS: receivers check the signature (try: openssl rand -hex 32)")
 	}
 	if _, err := c.Limits(); err != nil {
 		errs = append(errs, err.Error())

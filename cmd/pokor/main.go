@@ -24,6 +24,7 @@ import (
 	"github.com/pokor/pokor/integrations/github"
 	"github.com/pokor/pokor/integrations/jira"
 	"github.com/pokor/pokor/integrations/notion"
+	"github.com/pokor/pokor/integrations/webhook"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui"
@@ -198,6 +199,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
 		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
 		Trackers: trackers(m.Config.Get),
+		Webhooks: m.webhooks(),
 	}
 	if err := m.openRedis(&svcCfg); err != nil {
 		return err
@@ -214,6 +216,7 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 	m.OnStart(m.Service.RunApprovals)
 	m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, m.writeBackOwner()) })
+	m.OnStart(func(ctx context.Context) { m.Service.RunWebhooks(ctx, m.writeBackOwner()) })
 	limits, _ := m.Config.Limits() // validated by loadConfig
 	m.Web, err = webui.New(webui.Config{
 		Limits: limits, OIDC: m.Config.OIDC(m.Keys),
@@ -235,6 +238,16 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.server = &http.Server{Handler: m.Web.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	return nil
+}
+
+// webhooks wires the outbound webhooks: the server-wide URLs are queued by the store with every
+// event; sessions' and teams' webhooks are in the database.
+func (m *Main) webhooks() session.WebhookConfig {
+	m.Store.SetServerWebhooks(list(m.Config.Get("POKOR_WEBHOOK_URLS")))
+	return session.WebhookConfig{
+		Store: m.Store, Secret: m.Config.Get("POKOR_WEBHOOK_SECRET"),
+		Sender: webhook.New(list(m.Config.Get("POKOR_WEBHOOK_ALLOWED_HOSTS")), version),
+	}
 }
 
 // writeBackOwner names this instance in the outbox leases: the host name and the address it

@@ -57,6 +57,8 @@ type Store struct {
 	rstmts, wstmts sync.Map // string → *sql.Stmt
 	// cache holds recently read sessions and participants on SQLite; nil on PostgreSQL.
 	cache *rowCache
+	// serverHooks are the server-wide webhook URLs every event is queued for.
+	serverHooks []string
 }
 
 var _ session.Store = (*Store)(nil)

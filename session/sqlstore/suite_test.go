@@ -77,6 +77,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"Connections", testConnections},
 		{"DeleteIdleSessions", testDeleteIdleSessions},
 		{"SlackInstallations", testSlackInstallations},
+		{"Webhooks", testWebhooks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
