@@ -56,6 +56,7 @@ Commands:
   discord register bulk-overwrite the /pokor command from manifests/discord/commands.json
   backup FILE      copy the running SQLite database (and its generated key) to FILE
   restore FILE     replace the SQLite database with a backup (stop the server first)
+  webhooks         list, add or remove a team's webhooks (pokor webhooks add --team slack:T0123 URL)
   healthcheck      exit 0 if the local server answers /healthz (--ready: /readyz)
   version          print the version
 
@@ -91,6 +92,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"healthcheck": healthcheck,
 	"backup":      backupCmd,
 	"restore":     restoreCmd,
+	"webhooks":    webhooksCmd,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

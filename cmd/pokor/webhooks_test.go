@@ -204,3 +204,25 @@ func TestWebhooksSurviveOutageAndRestart(t *testing.T) {
 		r.mu.Unlock()
 	}
 }
+
+// TestWebhooksCommand: the administrator adds, lists and removes a team's webhook.
+func TestWebhooksCommand(t *testing.T) {
+	env := map[string]string{"POKOR_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "pokor.db"), "POKOR_SECRET_KEY": clusterSecretKey}
+	out, err := pokorCmd(t, env, "webhooks", "add", "--team", "slack:T0123", "https://hooks.example.com/pokor")
+	if err != nil || !strings.Contains(out, "signing secret (shown once") || !strings.Contains(out, "whsec_") {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
+	if out, err := pokorCmd(t, env, "webhooks", "add", "--team", "T0123", "https://hooks.example.com/pokor"); err == nil {
+		t.Errorf("a team without its platform was accepted:\n%s", out)
+	}
+	out, err = pokorCmd(t, env, "webhooks", "list")
+	if err != nil || !strings.Contains(out, "slack:T0123\thttps://hooks.example.com/pokor") || strings.Contains(out, "whsec_") {
+		t.Errorf("list: %v\n%s", err, out)
+	}
+	if out, err := pokorCmd(t, env, "webhooks", "remove", "--team", "slack:T0123", "https://hooks.example.com/pokor"); err != nil {
+		t.Errorf("remove: %v\n%s", err, out)
+	}
+	if out, _ := pokorCmd(t, env, "webhooks", "list"); strings.Contains(out, "slack:T0123") {
+		t.Errorf("still listed after remove:\n%s", out)
+	}
+}
