@@ -253,58 +253,24 @@ func (s *Service) RunWebhooks(ctx context.Context, owner string) {
 		return
 	}
 	store := s.cfg.Webhooks.Store
-	if err := store.ReleaseWebhooks(ctx, owner); err != nil && ctx.Err() == nil {
-		s.log.Warn("taking back this instance's webhook claims", "err", err)
-	}
-	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
-	defer context.AfterFunc(ctx, func() { time.AfterFunc(drainTime, stopWork) })()
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := store.ReleaseWebhooks(rctx, owner); err != nil {
-			s.log.Warn("releasing webhook claims", "err", err)
-		}
-	}()
-	poll := s.cfg.Webhooks.Poll
-	if poll <= 0 {
-		poll = pollEvery
-	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	pruned := time.Time{}
-	for {
-		for ctx.Err() == nil {
-			batch, err := store.ClaimWebhooks(ctx, owner, 16, s.now().UTC(), leaseTime)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Warn("claiming webhook deliveries", "err", err)
-				}
-				break
+	var pruned time.Time
+	runWorker(s, ctx, outboxWorker[*Delivery]{
+		name: "webhook", poll: s.cfg.Webhooks.Poll, wake: s.cfg.Webhooks.Wake,
+		release: func(ctx context.Context) error { return store.ReleaseWebhooks(ctx, owner) },
+		claim: func(ctx context.Context) ([]*Delivery, error) {
+			return store.ClaimWebhooks(ctx, owner, 16, s.now().UTC(), leaseTime)
+		},
+		handle: func(_, work context.Context, d *Delivery) { s.sendHook(work, d) },
+		idle: func(ctx context.Context) {
+			if s.now().Sub(pruned) < time.Hour {
+				return
 			}
-			if len(batch) == 0 {
-				break
-			}
-			for _, d := range batch {
-				if ctx.Err() != nil {
-					return
-				}
-				s.sendHook(work, d)
-			}
-		}
-		if s.now().Sub(pruned) > time.Hour {
 			pruned = s.now()
 			if err := store.PruneWebhooks(ctx, s.now().Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
 				s.log.Warn("pruning delivered webhooks", "err", err)
 			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.cfg.Webhooks.Wake:
-		case <-t.C:
-		}
-	}
+		},
+	})
 }
 
 // sendHook makes one attempt at a delivery and records its outcome.

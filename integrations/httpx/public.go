@@ -15,6 +15,12 @@ import (
 // proxy, and follows no redirect (a redirect could point anywhere). For URLs that someone other
 // than the administrator typed: an organizer's webhook.
 func PublicClient(timeout time.Duration) *http.Client {
+	return &http.Client{Transport: publicTransport(), Timeout: timeout, CheckRedirect: noRedirect}
+}
+
+// publicTransport dials public addresses only, checking each address as it connects, and
+// through no proxy (a proxy would hide the address actually reached).
+func publicTransport() *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil || !public(ap.Addr()) {
@@ -25,7 +31,7 @@ func PublicClient(timeout time.Duration) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	tr.DialContext = dialer.DialContext
-	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: noRedirect}
+	return tr
 }
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
