@@ -13,6 +13,10 @@ const DefaultApprovalTTL = 15 * time.Minute
 // approvalSweep is how often RunApprovals turns away the joiners whose requests ran out.
 const approvalSweep = 15 * time.Second
 
+// reconcileEvery is how often, while the bus is degraded, RunApprovals reconciles the routing of
+// this instance's members with the store: the longest a change made elsewhere goes unseen here.
+const reconcileEvery = 2 * time.Second
+
 // Approvals keeps the join requests waiting for an organizer (sessions that require approval).
 // The waiting participant is a StatusPending row of the store, so that its cookie identifies it;
 // the request itself lives here, with a time to live. The in-memory registry serves one instance;
@@ -131,6 +135,13 @@ const (
 	turnedAwayClosed  = "closed"
 )
 
+// turnedAwayReasons are the close reasons the page of a turned-away joiner shows.
+var turnedAwayReasons = map[string]string{
+	turnedAwayDenied:  "An organizer did not let you in. Ask them if this is a mistake.",
+	turnedAwayExpired: "Nobody answered your request to join in time; open the room link to ask again.",
+	turnedAwayClosed:  "The session ended before you were admitted.",
+}
+
 // turnAway removes a participant still waiting for admission and tells it why. It does nothing
 // when the participant is no longer waiting (admitted or turned away meanwhile).
 func (s *Service) turnAway(ctx context.Context, sessionID, participantID, reason string) (*Participant, error) {
@@ -145,8 +156,9 @@ func (s *Service) turnAway(ctx context.Context, sessionID, participantID, reason
 		return nil, internal("turning the participant away", err)
 	}
 	p.Status = StatusRemoved
-	s.publish(ctx, Event{Type: EvParticipantRm, SessionID: sessionID, OrganizersOnly: true, Data: map[string]string{"id": participantID}})
 	s.publish(ctx, Event{Type: EvAdmission, SessionID: sessionID, To: participantID, Data: map[string]any{"admitted": false, "reason": reason}})
+	s.publishChange(ctx, p, turnedAwayReasons[reason])
+	s.publish(ctx, Event{Type: EvParticipantRm, SessionID: sessionID, OrganizersOnly: true, Data: map[string]string{"id": participantID}})
 	return p, nil
 }
 
@@ -166,19 +178,45 @@ func (s *Service) ExpireApprovals(ctx context.Context) error {
 	return nil
 }
 
-// RunApprovals turns away expired join requests until ctx ends.
+// RunApprovals turns away expired join requests until ctx ends. While the bus is degraded it also
+// reconciles the routing of this instance's members with the store (ReconcileMembers).
 func (s *Service) RunApprovals(ctx context.Context) {
 	t := time.NewTicker(approvalSweep)
 	defer t.Stop()
+	r := time.NewTicker(reconcileEvery)
+	defer r.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.C:
+			if b, ok := s.cfg.Bus.(DegradedBus); ok && b.Degraded() {
+				s.ReconcileMembers(ctx, b.LocalHub())
+			}
+			continue
 		case <-t.C:
 		}
 		if err := s.ExpireApprovals(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("expiring join requests", "err", err)
 		}
+	}
+}
+
+// ReconcileMembers re-reads the participants of every room with members on h and reroutes those
+// whose role or membership changed without h hearing of it: removed ones are disconnected, the
+// others reload their snapshot.
+func (s *Service) ReconcileMembers(ctx context.Context, h *Hub) {
+	for _, sid := range h.Rooms() {
+		ps, err := s.cfg.Store.Participants(ctx, sid)
+		if err != nil {
+			s.log.Warn("reconciling room members", "session", sid, "err", err)
+			continue
+		}
+		byID := make(map[string]*Participant, len(ps))
+		for _, p := range ps {
+			byID[p.ID] = p
+		}
+		h.Reconcile(sid, func(id string) *Participant { return byID[id] })
 	}
 }
 

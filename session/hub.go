@@ -14,18 +14,77 @@ type Subscriber interface {
 	Kick(reason string)
 }
 
-// Member is a subscriber in a room with what the Hub needs to route events to it.
+// MemberListener is implemented by subscribers that act on a change of who their participant is:
+// the room WebSocket sends a fresh snapshot for the new role, or closes with a code and a reason
+// the page shows. A subscriber without it is kicked when its participant is removed.
+type MemberListener interface {
+	MemberChanged(ch MemberChange)
+}
+
+// Member is a subscriber in a room with what the Hub needs to route events to it: who its
+// participant is at this point of the room's stream of events. The flags are read without a lock
+// by every delivery and written, rarely, under mu.
 type Member struct {
 	Sub           Subscriber
 	ParticipantID string
 	organizer     atomic.Bool
 	pending       atomic.Bool
+	removed       atomic.Bool
+
+	mu sync.Mutex
+	// changes counts the changes the Hub applied, so that a connection that reads the participant
+	// while joining knows whether a newer change arrived meanwhile.
+	changes uint64
 }
 
-// SetRole updates the routing flags after a role or admission change.
+// SetRole sets the routing flags: what the member may receive until the Hub applies a change.
 func (m *Member) SetRole(organizer, pending bool) {
+	m.mu.Lock()
 	m.organizer.Store(organizer)
 	m.pending.Store(pending)
+	m.mu.Unlock()
+}
+
+// Mark returns a mark to pass to Settle after reading the participant.
+func (m *Member) Mark() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changes
+}
+
+// Settle reconciles the routing flags with p, the participant as read after Mark returned mark.
+// It reports true when the member has been routed as p since mark: no change arrived and the
+// flags already said what p says, so what was queued for it meanwhile may be sent. Otherwise the
+// caller drops what was queued and reads again: the flags now follow p, or the newer change.
+func (m *Member) Settle(mark uint64, p *Participant) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.changes != mark {
+		return false
+	}
+	org, pending, removed := routing(p)
+	if m.organizer.Load() == org && m.pending.Load() == pending && m.removed.Load() == removed {
+		return true
+	}
+	m.organizer.Store(org)
+	m.pending.Store(pending)
+	m.removed.Store(removed)
+	return false
+}
+
+// routing returns the flags a participant is routed by.
+func routing(p *Participant) (organizer, pending, removed bool) {
+	return p.Role == RoleOrganizer && p.Status == StatusActive, p.Status == StatusPending, p.Status == StatusRemoved
+}
+
+// apply records a change the Hub received.
+func (m *Member) apply(ch MemberChange) {
+	m.mu.Lock()
+	m.changes++
+	m.organizer.Store(ch.Role == RoleOrganizer && !ch.Pending && !ch.Removed)
+	m.pending.Store(ch.Pending)
+	m.removed.Store(ch.Removed)
+	m.mu.Unlock()
 }
 
 type room struct {
@@ -132,8 +191,10 @@ func (h *Hub) Members(sessionID string, f func(*Member)) {
 	}
 }
 
-// Deliver queues an encoded event on the members of its room that may receive it. Members waiting
-// for admission receive only events addressed to them.
+// Deliver applies the change an envelope carries, then queues its encoded event on the members of
+// its room that may receive it at this point: what each member may see is decided by who it is
+// when the event arrives, as the changes before it left it. Members waiting for admission receive
+// only events addressed to them; removed members receive nothing.
 func (h *Hub) Deliver(env Envelope) {
 	h.mu.RLock()
 	r := h.rooms[env.SessionID]
@@ -141,10 +202,18 @@ func (h *Hub) Deliver(env Envelope) {
 	if r == nil {
 		return
 	}
+	if env.Change != nil {
+		h.change(r, *env.Change)
+	}
+	if env.Msg == nil {
+		return
+	}
 	var slow []*Member
 	r.mu.RLock()
 	for m := range r.members {
 		switch {
+		case m.removed.Load():
+			continue
 		case env.To != "" && m.ParticipantID != env.To:
 			continue
 		case env.To == "" && m.pending.Load():
@@ -165,6 +234,64 @@ func (h *Hub) Deliver(env Envelope) {
 	}
 }
 
+// change updates the routing flags of a participant's connections in a room and tells them: a
+// removed participant's connections close, the others reload what their new role may see.
+func (h *Hub) change(r *room, ch MemberChange) {
+	var ms []*Member
+	r.mu.RLock()
+	for m := range r.members {
+		if m.ParticipantID == ch.ParticipantID {
+			m.apply(ch)
+			ms = append(ms, m)
+		}
+	}
+	r.mu.RUnlock()
+	for _, m := range ms {
+		if l, ok := m.Sub.(MemberListener); ok {
+			l.MemberChanged(ch)
+		} else if ch.Removed {
+			m.Sub.Kick(ch.Reason)
+		}
+	}
+}
+
+// Rooms returns the sessions with members on this instance.
+func (h *Hub) Rooms() []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ids := make([]string, 0, len(h.rooms))
+	for id := range h.rooms {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Reconcile compares the routing of a room's members on this instance with their participants as
+// who returns them (nil: not found), and applies a change, here only, to each that differs. It is
+// for when changes may not have crossed the bus (Redis away): it bounds how long a member is
+// routed by a role it no longer has.
+func (h *Hub) Reconcile(sessionID string, who func(participantID string) *Participant) {
+	seen := map[string]bool{}
+	var stale []*MemberChange
+	h.Members(sessionID, func(m *Member) {
+		if seen[m.ParticipantID] {
+			return
+		}
+		seen[m.ParticipantID] = true
+		p := who(m.ParticipantID)
+		if p == nil {
+			p = &Participant{ID: m.ParticipantID, Status: StatusRemoved}
+		}
+		org, pending, removed := routing(p)
+		if m.organizer.Load() != org || m.pending.Load() != pending || m.removed.Load() != removed {
+			stale = append(stale, memberChange(p, ReasonGone))
+		}
+	})
+	for _, ch := range stale {
+		h.Deliver(Envelope{SessionID: sessionID, Change: ch})
+	}
+}
+
 // Broadcast queues msg on every connection of every room (shutdown notices).
 func (h *Hub) Broadcast(msg []byte) {
 	h.mu.RLock()
@@ -176,7 +303,7 @@ func (h *Hub) Broadcast(msg []byte) {
 	for _, id := range ids {
 		h.Deliver(Envelope{SessionID: id, Msg: msg})
 		h.Members(id, func(m *Member) {
-			if m.pending.Load() {
+			if m.pending.Load() && !m.removed.Load() {
 				m.Sub.Send(msg)
 			}
 		})

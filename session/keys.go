@@ -75,15 +75,25 @@ type Link struct {
 	SessionID string `json:"s"`
 	Role      Role   `json:"r"`
 	// ChatID and Name identify the chat user the link was made for ("slack:T1:U2", "Ann").
-	ChatID  string `json:"c,omitempty"`
-	Name    string `json:"n,omitempty"`
-	Expires int64  `json:"e"`
+	ChatID string `json:"c,omitempty"`
+	Name   string `json:"n,omitempty"`
+	// ParticipantID names the participant an organizer link of the room belongs to: opening it
+	// makes the device that participant, while it is an organizer.
+	ParticipantID string `json:"p,omitempty"`
+	// Epoch is the session's organizer link generation the link was made under; an organizer
+	// link from an older one is refused (see Service.RotateOrganizerLinks).
+	Epoch   int   `json:"g,omitempty"`
+	Expires int64 `json:"e"`
 }
 
-// Errors of VerifyLink.
+// Errors of VerifyLink and JoinWithLink.
 var (
 	ErrLinkInvalid = &Error{Code: CodeForbidden, Message: "this link is not valid: it was altered or not made by this Pokor server"}
 	ErrLinkExpired = &Error{Code: CodeForbidden, Message: "this link has expired"}
+	// ErrLinkRotated is an organizer link made before an organizer replaced the session's links.
+	ErrLinkRotated = &Error{Code: CodeForbidden, Message: "this organizer link was replaced by a newer one: ask an organizer of the session for the current link"}
+	// ErrLinkNotOrganizer is the organizer link of someone who is no longer an organizer.
+	ErrLinkNotOrganizer = &Error{Code: CodeForbidden, Message: "this organizer link no longer works: the person it belongs to is not an organizer of this session any more"}
 )
 
 // SignLink returns the token of a pre-signed link: base64url(JSON) "." base64url(HMAC-SHA256).

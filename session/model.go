@@ -38,12 +38,35 @@ type Settings struct {
 	RequireApproval bool `json:"require_approval"`
 	// Async lets voters vote on any open story at their own pace; organizers reveal later.
 	Async bool `json:"async"`
-	// Anonymous hides who voted what at reveal (the values and statistics stay visible).
+	// Anonymous hides who voted what in the rounds revealed while it is on (the values and
+	// statistics stay visible). Each round keeps the anonymity it was revealed with.
 	Anonymous bool `json:"anonymous"`
+	// Reveal says who may reveal the votes: RevealOrganizers, or RevealEveryone so that a room
+	// whose organizer is away is not stuck. Empty (sessions from before the setting) means
+	// organizers.
+	Reveal string `json:"reveal"`
 }
 
+// Who may reveal the votes (Settings.Reveal).
+const (
+	RevealOrganizers = "organizers"
+	RevealEveryone   = "everyone"
+)
+
 // DefaultSettings are the settings of a new session.
-var DefaultSettings = Settings{AllowSpectators: true}
+var DefaultSettings = Settings{AllowSpectators: true, Reveal: RevealOrganizers}
+
+// check validates the settings, filling in what sessions stored before a setting existed.
+func (st *Settings) check() error {
+	switch st.Reveal {
+	case "":
+		st.Reveal = RevealOrganizers
+	case RevealOrganizers, RevealEveryone:
+	default:
+		return invalid("reveal", "reveal must be %q or %q", RevealOrganizers, RevealEveryone)
+	}
+	return nil
+}
 
 // Session is one planning-poker session.
 type Session struct {
@@ -59,6 +82,9 @@ type Session struct {
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 	ClosedAt  *time.Time `json:"closed_at,omitempty"`
+	// LinkEpoch is the generation of the session's organizer links: an organizer link made under
+	// an older one is refused (an organizer rotated the links).
+	LinkEpoch int `json:"-"`
 }
 
 // Origin says which chat a session came from, so that summaries go back there.
@@ -177,6 +203,9 @@ type Round struct {
 	State      RoundState `json:"state"`
 	StartedAt  time.Time  `json:"started_at"`
 	RevealedAt *time.Time `json:"revealed_at,omitempty"`
+	// Anonymous is fixed when the round is revealed, from the session's setting at that moment:
+	// its votes are shown without who cast them, whatever the setting becomes later.
+	Anonymous bool `json:"anonymous"`
 }
 
 // Limits on text a user types.
@@ -187,6 +216,10 @@ const (
 	MaxURLLen         = 2000
 	MaxRationaleLen   = 280
 	MaxStories        = 1000
+	// MaxKeyLen and MaxSourceLen bound an imported story's key ("acme/api#42") and source
+	// ("github"), in bytes.
+	MaxKeyLen    = 200
+	MaxSourceLen = 32
 )
 
 // cleanText trims s and checks it is non-empty (when required), valid UTF-8, free of control

@@ -42,6 +42,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, a Actor, id string, in 
 	if err != nil || p.Status == StatusRemoved {
 		return nil, notFound("participant")
 	}
+	roleChanged := false
 	if in.Name != nil {
 		n, err := cleanName("name", *in.Name, MaxNameLen)
 		if err != nil {
@@ -65,16 +66,56 @@ func (s *Service) UpdateParticipant(ctx context.Context, a Actor, id string, in 
 				return nil, err
 			}
 		}
-		p.Role = r
+		roleChanged, p.Role = true, r
 	}
 	if err := s.cfg.Store.UpdateParticipant(ctx, p); err != nil {
 		return nil, internal("saving the participant", err)
+	}
+	if roleChanged {
+		// Votes go first, so that the snapshot the change makes connections reload has none.
+		if p.Role == RoleSpectator {
+			s.withdrawVotes(ctx, sess.ID, p.ID)
+		}
+		s.publishChange(ctx, p, "")
 	}
 	s.publish(ctx, Event{Type: EvParticipant, SessionID: sess.ID, OrganizersOnly: p.Status == StatusPending, Data: s.participantView(p, nil)})
 	if sess.CurrentStoryID != "" {
 		s.maybeAutoReveal(ctx, sess.ID, sess.CurrentStoryID)
 	}
 	return p, nil
+}
+
+// The reasons a participant's connections are closed, as the close frame carries them to the page.
+// Each fits the 123 bytes a close frame leaves for its reason.
+const (
+	ReasonRemoved = "An organizer removed you from this session. Ask them if this is a mistake."
+	ReasonLeft    = "You left this session."
+	// ReasonGone is the reason when this instance learns late that a participant left.
+	ReasonGone = "You are no longer in this session."
+)
+
+// withdrawVotes drops a participant's votes in rounds still voting, when it became a spectator:
+// spectators do not vote, and the room must not count or show a vote it can no longer change.
+func (s *Service) withdrawVotes(ctx context.Context, sessionID, participantID string) {
+	votes, err := s.cfg.Store.CurrentVotes(ctx, sessionID)
+	if err != nil {
+		s.log.Warn("loading votes to withdraw", "session", sessionID, "err", err)
+		return
+	}
+	for _, v := range votes {
+		if v.ParticipantID != participantID {
+			continue
+		}
+		st, err := s.cfg.Store.Story(ctx, sessionID, v.StoryID)
+		if err != nil || st.RoundState != RoundVoting || st.Round != v.Round {
+			continue
+		}
+		if err := s.cfg.Store.RetractVote(ctx, v.StoryID, v.Round, participantID); err != nil {
+			s.log.Warn("withdrawing a spectator's vote", "session", sessionID, "err", err)
+			continue
+		}
+		s.publish(ctx, Event{Type: EvVoted, SessionID: sessionID, Data: votedData{StoryID: v.StoryID, Round: v.Round, ParticipantID: participantID, Voted: false}})
+	}
 }
 
 // keepOrganizer refuses to demote or remove the last active organizer.
@@ -118,8 +159,15 @@ func (s *Service) RemoveParticipant(ctx context.Context, a Actor, id string) err
 	if err := s.cfg.Store.RemoveParticipant(ctx, sess.ID, id); err != nil {
 		return internal("removing the participant", err)
 	}
-	s.publish(ctx, Event{Type: EvParticipantRm, SessionID: sess.ID, Data: map[string]string{"id": id}})
+	// The participant hears why, then its connections close everywhere, before the room hears it.
+	p.Status = StatusRemoved
 	s.publish(ctx, Event{Type: EvAdmission, SessionID: sess.ID, To: id, Data: map[string]any{"admitted": false, "removed": true}})
+	reason := ReasonRemoved
+	if id == me.ID {
+		reason = ReasonLeft
+	}
+	s.publishChange(ctx, p, reason)
+	s.publish(ctx, Event{Type: EvParticipantRm, SessionID: sess.ID, Data: map[string]string{"id": id}})
 	if sess.CurrentStoryID != "" {
 		s.maybeAutoReveal(ctx, sess.ID, sess.CurrentStoryID)
 	}
@@ -163,6 +211,7 @@ func (s *Service) Admit(ctx context.Context, a Actor, id string, admit bool) (*P
 	if err := s.cfg.Store.UpdateParticipant(ctx, p); err != nil {
 		return nil, internal("admitting the participant", err)
 	}
+	s.publishChange(ctx, p, "")
 	s.publish(ctx, Event{Type: EvParticipant, SessionID: sess.ID, Data: s.participantView(p, nil)})
 	s.publish(ctx, Event{Type: EvAdmission, SessionID: sess.ID, To: id, Data: map[string]any{"admitted": true}})
 	return p, nil

@@ -20,6 +20,11 @@ type Notice struct {
 	Story   *Story   // the story estimated, for "estimated"
 	Stories []*Story // every story, for "closed"
 	URL     string   // the room's clean URL
+	// Round is the revealed round an "estimated" story's estimate came from, with its votes as
+	// the room showed them: without who cast them when that round was anonymous. Names holds the
+	// names of the participants its votes name.
+	Round *RoundView
+	Names map[string]string
 }
 
 // Notifier reports notices back to a chat (Slack, Discord). Failures are shown to organizers.
@@ -144,6 +149,9 @@ func (s *Service) CreateSession(ctx context.Context, in CreateInput) (*Session, 
 	if in.Settings != nil {
 		settings = *in.Settings
 	}
+	if err := settings.check(); err != nil {
+		return nil, nil, "", err
+	}
 	now := s.now().UTC()
 	sess := &Session{ID: newID(), Title: title, Deck: deck, Settings: settings, Origin: in.Origin, CreatedAt: now, UpdatedAt: now}
 	org := &Participant{ID: newID(), SessionID: sess.ID, Name: name, Role: RoleOrganizer, Status: StatusActive, ChatID: in.ChatID, CreatedAt: now}
@@ -248,7 +256,13 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 	if sess.Closed() {
 		return nil, "", Errorf(CodeConflict, "this session has ended")
 	}
+	if l.Role == RoleOrganizer && l.Epoch != sess.LinkEpoch {
+		return nil, "", ErrLinkRotated
+	}
 	tok := NewToken()
+	if l.ParticipantID != "" {
+		return s.returnAsOrganizer(ctx, l, tok)
+	}
 	if l.ChatID != "" {
 		p, err := s.cfg.Store.ParticipantByChatID(ctx, l.SessionID, l.ChatID)
 		switch {
@@ -270,6 +284,7 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 				if err := s.cfg.Store.UpdateParticipant(ctx, p); err != nil {
 					return nil, "", internal("joining", err)
 				}
+				s.publishChange(ctx, p, "")
 				s.publish(ctx, Event{Type: EvParticipant, SessionID: p.SessionID, Data: s.participantView(p, nil)})
 			}
 			if err := s.cfg.Store.AddToken(ctx, p.ID, HashToken(tok)); err != nil {
@@ -300,6 +315,64 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 		return nil, "", internal("joining", err)
 	}
 	s.publish(ctx, Event{Type: EvParticipant, SessionID: p.SessionID, Data: s.participantView(p, nil)})
+	return p, tok, nil
+}
+
+// OrganizerLinkTTL is how long an organizer link from the room works. The room shows a fresh one
+// each time it loads, so a link in use never runs out in the middle of a session.
+const OrganizerLinkTTL = 30 * 24 * time.Hour
+
+// OrganizerLink returns the actor's own organizer link: opened on another device (a second
+// browser, a phone), it makes that device the same organizer. It works while the actor organizes
+// the session and until an organizer rotates the links. Only organizers have one.
+func (s *Service) OrganizerLink(ctx context.Context, a Actor) (string, error) {
+	sess, p, err := s.organizer(ctx, a, "have an organizer link")
+	if err != nil {
+		return "", err
+	}
+	return s.organizerURL(sess, p), nil
+}
+
+func (s *Service) organizerURL(sess *Session, p *Participant) string {
+	return s.LinkURL(Link{SessionID: sess.ID, Role: RoleOrganizer, ParticipantID: p.ID, Epoch: sess.LinkEpoch,
+		Expires: s.now().Add(OrganizerLinkTTL).Unix()})
+}
+
+// RotateOrganizerLinks replaces every organizer link of the session, the chat's included: the old
+// ones are refused from now on, with a message that says to ask an organizer for the new one. It
+// returns the actor's new link; the other organizers are told to fetch theirs. Only organizers may.
+func (s *Service) RotateOrganizerLinks(ctx context.Context, a Actor) (string, error) {
+	sess, p, err := s.organizer(ctx, a, "replace the organizer links")
+	if err != nil {
+		return "", err
+	}
+	epoch, err := s.cfg.Store.RotateOrganizerLinks(ctx, sess.ID)
+	if err != nil {
+		return "", internal("replacing the organizer links", err)
+	}
+	sess.LinkEpoch = epoch
+	s.log.Info("organizer links rotated", "session", sess.ID)
+	s.publish(ctx, Event{Type: EvOrganizerLink, SessionID: sess.ID, OrganizersOnly: true, Data: map[string]string{"rotated_by": p.ID}})
+	return s.organizerURL(sess, p), nil
+}
+
+// returnAsOrganizer redeems an organizer link from the room: the device becomes the participant
+// the link belongs to, as long as it still organizes the session.
+func (s *Service) returnAsOrganizer(ctx context.Context, l Link, tok string) (*Participant, string, error) {
+	p, err := s.cfg.Store.Participant(ctx, l.SessionID, l.ParticipantID)
+	switch {
+	case ErrorCode(err) == CodeNotFound:
+		return nil, "", ErrLinkInvalid
+	case err != nil:
+		return nil, "", internal("joining", err)
+	case p.Status == StatusRemoved:
+		return nil, "", Errorf(CodeForbidden, "you were removed from this session, so your organizer link no longer works")
+	case p.Role != RoleOrganizer || p.Status != StatusActive:
+		return nil, "", ErrLinkNotOrganizer
+	}
+	if err := s.cfg.Store.AddToken(ctx, p.ID, HashToken(tok)); err != nil {
+		return nil, "", internal("joining", err)
+	}
 	return p, tok, nil
 }
 
@@ -357,6 +430,18 @@ func (s *Service) publish(ctx context.Context, ev Event) {
 	}
 }
 
+// publishChange tells every instance's Hub who p is now. It goes through the bus like an event
+// and before the events that follow the change, so that each of them reaches p's connections only
+// if p may see it now. reason is what the page of a removed participant shows.
+func (s *Service) publishChange(ctx context.Context, p *Participant, reason string) {
+	if s.cfg.Bus == nil {
+		return
+	}
+	if err := s.cfg.Bus.Publish(ctx, Envelope{SessionID: p.SessionID, Change: memberChange(p, reason)}); err != nil {
+		s.log.Warn("publishing a membership change", "session", p.SessionID, "err", err)
+	}
+}
+
 func (s *Service) online(sessionID string) map[string]bool {
 	if s.cfg.Presence == nil {
 		return map[string]bool{}
@@ -392,8 +477,12 @@ func (s *Service) UpdateSession(ctx context.Context, a Actor, in SettingsInput) 
 	}
 	autoOn := false
 	if in.Settings != nil {
-		autoOn = in.Settings.AutoReveal && !sess.Settings.AutoReveal
-		sess.Settings = *in.Settings
+		st := *in.Settings
+		if err := st.check(); err != nil {
+			return nil, err
+		}
+		autoOn = st.AutoReveal && !sess.Settings.AutoReveal
+		sess.Settings = st
 	}
 	sess.UpdatedAt = s.now().UTC()
 	if err := s.cfg.Store.UpdateSession(ctx, sess); err != nil {

@@ -158,9 +158,9 @@ func (c *countingStore) RetractVote(ctx context.Context, sid string, r int, pid 
 	return c.Store.RetractVote(ctx, sid, r, pid)
 }
 
-func (c *countingStore) Reveal(ctx context.Context, sid string, r int, at time.Time) (bool, error) {
+func (c *countingStore) Reveal(ctx context.Context, sid string, r int, at time.Time, anonymous bool) (bool, error) {
 	c.w()
-	return c.Store.Reveal(ctx, sid, r, at)
+	return c.Store.Reveal(ctx, sid, r, at, anonymous)
 }
 
 func (c *countingStore) StartRound(ctx context.Context, sid string, r int, at time.Time) (bool, error) {
@@ -192,7 +192,7 @@ type env struct {
 	clock *clock
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*session.Config)) *env {
 	t.Helper()
 	keys := mustKeys(t, testSecret)
 	st, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "pokor.db"), keys)
@@ -202,7 +202,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { _ = st.Close() })
 	e := &env{store: &countingStore{Store: st}, hub: session.NewHub(), keys: keys,
 		clock: &clock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}}
-	e.svc = session.NewService(session.Config{
+	cfg := session.Config{
 		Store:    e.store,
 		Bus:      session.LocalBus{Hub: e.hub},
 		Presence: e.hub,
@@ -210,7 +210,11 @@ func newEnv(t *testing.T) *env {
 		BaseURL:  "https://poker.example.com",
 		Logger:   slog.New(slog.DiscardHandler),
 		Now:      e.clock.Now,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.svc = session.NewService(cfg)
 	e.hub.OnPresence(e.svc.PresenceChanged)
 	return e
 }

@@ -15,6 +15,9 @@ type Snapshot struct {
 	// MyVotes holds the viewer's own votes in the current round of each story, by story id.
 	MyVotes map[string]Vote `json:"my_votes"`
 	Emojis  []string        `json:"emojis"`
+	// OrganizerURL is the viewer's own organizer link, for organizers of an open session: it is
+	// in the snapshot of that viewer only.
+	OrganizerURL string `json:"organizer_url,omitempty"`
 }
 
 // Snapshot returns the room as the actor may see it. A participant waiting for admission sees
@@ -58,8 +61,19 @@ func (s *Service) Snapshot(ctx context.Context, a Actor) (*Snapshot, error) {
 			snap.MyVotes[v.StoryID] = v
 		}
 	}
+	rounds, err := s.cfg.Store.CurrentRounds(ctx, sess.ID)
+	if err != nil {
+		return nil, internal("loading rounds", err)
+	}
+	anonymous := map[string]bool{}
+	for _, r := range rounds {
+		anonymous[r.StoryID] = r.Anonymous
+	}
 	for _, st := range stories {
-		snap.Stories = append(snap.Stories, s.storyView(sess, st, byStory[st.ID], me.ID))
+		snap.Stories = append(snap.Stories, s.storyView(sess, st, byStory[st.ID], anonymous[st.ID]))
+	}
+	if me.Role == RoleOrganizer && !sess.Closed() {
+		snap.OrganizerURL = s.organizerURL(sess, me)
 	}
 	return snap, nil
 }
@@ -72,7 +86,8 @@ type RoundView struct {
 	Stats  *Stats   `json:"stats,omitempty"`
 }
 
-// History returns every round of a story; votes are shown for revealed rounds only.
+// History returns every round of a story; votes are shown for revealed rounds only, each with the
+// anonymity it was revealed with.
 func (s *Service) History(ctx context.Context, a Actor, storyID string) ([]RoundView, error) {
 	sess, _, err := s.actor(ctx, a)
 	if err != nil {
@@ -104,7 +119,7 @@ func roundViews(sess *Session, rounds []Round, votes []Vote) []RoundView {
 			rv.Voters = append(rv.Voters, v.ParticipantID)
 		}
 		if r.State == RoundRevealed {
-			rv.Votes = revealedVotes(sess, byRound[r.Number])
+			rv.Votes = revealedVotes(sess.Deck, byRound[r.Number], r.Anonymous)
 			st := ComputeStats(sess.Deck, byRound[r.Number])
 			rv.Stats = &st
 		}

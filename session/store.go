@@ -21,6 +21,9 @@ type Store interface {
 	// SetCurrentStory makes storyID the current story. With from not nil it does so only if the
 	// current story is still *from (compare and set), and reports whether it did.
 	SetCurrentStory(ctx context.Context, sessionID, storyID string, from *string, at time.Time) (bool, error)
+	// RotateOrganizerLinks moves a session to its next organizer link generation, which refuses
+	// every organizer link made before, and returns the new generation.
+	RotateOrganizerLinks(ctx context.Context, sessionID string) (int, error)
 	// CloseSession marks a session ended at at.
 	CloseSession(ctx context.Context, sessionID string, at time.Time) error
 	// DeleteIdleSessions deletes sessions not updated since before, with everything in them.
@@ -75,9 +78,12 @@ type Store interface {
 	SessionVotes(ctx context.Context, sessionID string) ([]Vote, error)
 	// Rounds returns the rounds of a story, oldest first.
 	Rounds(ctx context.Context, storyID string) ([]Round, error)
-	// Reveal moves round of a story from voting to revealed. Exactly one of any number of
-	// concurrent callers gets true; the others get false and change nothing.
-	Reveal(ctx context.Context, storyID string, round int, at time.Time) (bool, error)
+	// CurrentRounds returns the current round of every story of a session.
+	CurrentRounds(ctx context.Context, sessionID string) ([]Round, error)
+	// Reveal moves round of a story from voting to revealed and fixes the round's anonymity.
+	// Exactly one of any number of concurrent callers gets true; the others get false and change
+	// nothing.
+	Reveal(ctx context.Context, storyID string, round int, at time.Time, anonymous bool) (bool, error)
 	// StartRound opens round after+1 of a story if its current round is after, reopening an
 	// estimated story. It reports false when another caller got there first.
 	StartRound(ctx context.Context, storyID string, after int, at time.Time) (bool, error)

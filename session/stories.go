@@ -42,10 +42,13 @@ func (in StoryInput) story(sessionID string) (*Story, error) {
 		return nil, err
 	}
 	if in.Key != "" && in.Source == "" {
-		return nil, invalid("source", "a story with a key needs its source (github, jira, notion, csv)")
+		return nil, invalid("source", "a story with a key needs its source: the tracker it was imported from")
 	}
-	if len(in.Key) > 200 || len(in.Source) > 32 {
-		return nil, invalid("key", "the key or source is too long")
+	if len(in.Key) > MaxKeyLen {
+		return nil, invalid("key", "key is %d bytes long; the limit is %d", len(in.Key), MaxKeyLen)
+	}
+	if len(in.Source) > MaxSourceLen {
+		return nil, invalid("source", "source is %d bytes long; the limit is %d", len(in.Source), MaxSourceLen)
 	}
 	est, err := cleanText("estimate", in.Estimate, MaxCardLen, false)
 	if err != nil {
@@ -75,6 +78,9 @@ func (s *Service) AddStories(ctx context.Context, a Actor, in []StoryInput) ([]*
 	}
 	if len(in) == 0 {
 		return nil, invalid("stories", "no stories to add")
+	}
+	if len(in) > MaxStories {
+		return nil, invalid("stories", "a session holds at most %d stories; this request adds %d", MaxStories, len(in))
 	}
 	stories := make([]*Story, 0, len(in))
 	for i, si := range in {
@@ -126,8 +132,10 @@ func (s *Service) UpdateStory(ctx context.Context, a Actor, id string, in StoryI
 // publishStory sends a story's public state: who voted, and the votes only once revealed.
 func (s *Service) publishStory(ctx context.Context, sess *Session, st *Story) {
 	view := StoryView{Story: st, Voters: []string{}}
-	if votes, err := s.cfg.Store.Votes(ctx, st.ID, st.Round); err == nil {
-		view = s.storyView(sess, st, votes, "")
+	votes, err := s.cfg.Store.Votes(ctx, st.ID, st.Round)
+	anonymous, aerr := s.roundAnonymous(ctx, st)
+	if err == nil && aerr == nil {
+		view = s.storyView(sess, st, votes, anonymous)
 	}
 	s.publish(ctx, Event{Type: EvStory, SessionID: sess.ID, Data: view})
 }

@@ -345,18 +345,27 @@ func (ts *trackerSet) queryable() []string {
 	return out
 }
 
-// client returns the cached client of t for creds, building it on first use.
+// client returns the cached client of t for creds, building it on first use. Building may take
+// a while (a typed site is resolved to check it is public), so it happens outside the lock;
+// when two callers build at once, the first one stored wins.
 func (ts *trackerSet) client(t Tracker, creds Credentials, now time.Time) (TrackerClient, error) {
 	key := t.Name + "\x00" + fingerprint(creds)
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
 	if c, ok := ts.clients[key]; ok {
 		c.lastUsed = now
+		ts.mu.Unlock()
 		return c.c, nil
 	}
+	ts.mu.Unlock()
 	c, err := t.Open(creds)
 	if err != nil {
 		return nil, err
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if existing, ok := ts.clients[key]; ok {
+		existing.lastUsed = now
+		return existing.c, nil
 	}
 	if len(ts.clients) >= maxTrackerClients {
 		var oldest string

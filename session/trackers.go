@@ -458,7 +458,7 @@ func (s *Service) CheckConnection(ctx context.Context, a Actor, tracker, target 
 	c, err := s.trackers.client(t, creds, s.now())
 	if err != nil {
 		err = trackerErr(t.Name, err)
-		return CheckReport{Provider: t.Name, Facts: []Fact{{Name: "credentials", Text: ErrorMessage(err)}}}, nil
+		return CheckReport{Provider: t.Name, Facts: []Fact{{Name: "credentials", Text: factText(t.Name, err)}}}, nil
 	}
 	return CheckWith(ctx, t.Name, c, strings.TrimSpace(target)), nil
 }
@@ -473,7 +473,7 @@ func CheckTracker(ctx context.Context, t Tracker, creds Credentials, target stri
 	c, err := t.Open(creds)
 	if err != nil {
 		err = trackerErr(t.Name, err)
-		return CheckReport{Provider: t.Name, Facts: []Fact{{Name: "credentials", Text: ErrorMessage(err)}}}, err
+		return CheckReport{Provider: t.Name, Facts: []Fact{{Name: "credentials", Text: factText(t.Name, err)}}}, err
 	}
 	r, err := c.Check(ctx, strings.TrimSpace(target))
 	return fillReport(t.Name, r, err), trackerErr(t.Name, err)
@@ -494,9 +494,15 @@ func fillReport(name string, r CheckReport, err error) CheckReport {
 	}
 	if err != nil {
 		if len(r.Facts) == 0 || r.Facts[len(r.Facts)-1].OK {
-			r.Facts = append(r.Facts, Fact{Name: "connection", Text: ErrorMessage(err)})
+			r.Facts = append(r.Facts, Fact{Name: "connection", Text: factText(name, err)})
 		}
 		r.OK = false
 	}
 	return r
+}
+
+// factText is an error as a fact of a report about name: its message without the "name: "
+// the report already says.
+func factText(name string, err error) string {
+	return strings.TrimPrefix(ErrorMessage(err), name+": ")
 }

@@ -7,36 +7,56 @@ import (
 )
 
 // StoryView is a story as the room shows it. Votes and Stats are set only once the current
-// round is revealed; before that the room learns only who voted.
+// round is revealed; before that the room learns only who voted. Anonymous is set when the
+// revealed round is anonymous.
 type StoryView struct {
 	*Story
-	Voters []string `json:"voters"`
-	Votes  []Vote   `json:"votes,omitempty"`
-	Stats  *Stats   `json:"stats,omitempty"`
+	Voters    []string `json:"voters"`
+	Votes     []Vote   `json:"votes,omitempty"`
+	Stats     *Stats   `json:"stats,omitempty"`
+	Anonymous bool     `json:"anonymous,omitempty"`
 }
 
-// storyView builds the public view of a story from the votes of its current round. No vote
-// value leaves here unless the round is revealed; the viewer's own vote travels separately.
-func (s *Service) storyView(sess *Session, st *Story, votes []Vote, _ string) StoryView {
+// storyView builds the public view of a story from the votes of its current round; anonymous is
+// that round's, as fixed at its reveal. No vote value leaves here unless the round is revealed;
+// the viewer's own vote travels separately.
+func (s *Service) storyView(sess *Session, st *Story, votes []Vote, anonymous bool) StoryView {
 	v := StoryView{Story: st, Voters: make([]string, 0, len(votes))}
 	for _, vt := range votes {
 		v.Voters = append(v.Voters, vt.ParticipantID)
 	}
 	sort.Strings(v.Voters)
 	if st.RoundState == RoundRevealed {
-		v.Votes = revealedVotes(sess, votes)
+		v.Votes = revealedVotes(sess.Deck, votes, anonymous)
 		stats := ComputeStats(sess.Deck, votes)
-		v.Stats = &stats
+		v.Stats, v.Anonymous = &stats, anonymous
 	}
 	return v
 }
 
+// roundAnonymous returns the anonymity of a story's current round once revealed.
+func (s *Service) roundAnonymous(ctx context.Context, st *Story) (bool, error) {
+	if st.RoundState != RoundRevealed {
+		return false, nil
+	}
+	rounds, err := s.cfg.Store.Rounds(ctx, st.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range rounds {
+		if r.Number == st.Round {
+			return r.Anonymous, nil
+		}
+	}
+	return false, nil
+}
+
 // revealedVotes returns the votes as shown at reveal: without who cast them in anonymous
-// sessions, ordered by deck position so that anonymous order says nothing either.
-func revealedVotes(sess *Session, votes []Vote) []Vote {
+// rounds, ordered by deck position so that anonymous order says nothing either.
+func revealedVotes(deck Deck, votes []Vote, anonymous bool) []Vote {
 	out := make([]Vote, len(votes))
 	copy(out, votes)
-	if sess.Settings.Anonymous {
+	if anonymous {
 		// The room saw who voted when; a vote's time would match it to its voter.
 		for i := range out {
 			out[i].ParticipantID = ""
@@ -44,7 +64,7 @@ func revealedVotes(sess *Session, votes []Vote) []Vote {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := sess.Deck.Index(out[i].Card), sess.Deck.Index(out[j].Card)
+		a, b := deck.Index(out[i].Card), deck.Index(out[j].Card)
 		if a != b {
 			return a < b
 		}
@@ -139,12 +159,19 @@ func (s *Service) RetractVote(ctx context.Context, a Actor, storyID string) erro
 	return nil
 }
 
-// Reveal shows the votes of a story's current round. Only organizers may. Concurrent reveals
-// produce one: the store decides, and the losers get the same result without a second event.
+// Reveal shows the votes of a story's current round. Only organizers may, unless the session's
+// Reveal setting lets everyone. Concurrent reveals produce one: the store decides, and the losers
+// get the same result without a second event.
 func (s *Service) Reveal(ctx context.Context, a Actor, storyID string) (StoryView, error) {
-	sess, _, err := s.organizer(ctx, a, "reveal the votes")
+	sess, p, err := s.actor(ctx, a)
 	if err != nil {
 		return StoryView{}, err
+	}
+	if p.Role != RoleOrganizer && sess.Settings.Reveal != RevealEveryone {
+		return StoryView{}, Errorf(CodeForbidden, "only an organizer can reveal the votes (an organizer can let everyone reveal in the settings)")
+	}
+	if sess.Closed() {
+		return StoryView{}, Errorf(CodeConflict, "this session has ended")
 	}
 	return s.reveal(ctx, sess, storyID)
 }
@@ -156,7 +183,8 @@ func (s *Service) reveal(ctx context.Context, sess *Session, storyID string) (St
 	}
 	won := false
 	if st.RoundState == RoundVoting {
-		won, err = s.cfg.Store.Reveal(ctx, st.ID, st.Round, s.now().UTC())
+		// The round's anonymity is fixed now, from the setting as it is at the reveal.
+		won, err = s.cfg.Store.Reveal(ctx, st.ID, st.Round, s.now().UTC(), sess.Settings.Anonymous)
 		if err != nil {
 			return StoryView{}, internal("revealing", err)
 		}
@@ -168,7 +196,11 @@ func (s *Service) reveal(ctx context.Context, sess *Session, storyID string) (St
 	if err != nil {
 		return StoryView{}, internal("loading votes", err)
 	}
-	view := s.storyView(sess, st, votes, "")
+	anonymous, err := s.roundAnonymous(ctx, st)
+	if err != nil {
+		return StoryView{}, internal("loading the round", err)
+	}
+	view := s.storyView(sess, st, votes, anonymous)
 	if won {
 		s.publish(ctx, Event{Type: EvRevealed, SessionID: sess.ID, Data: view})
 	}
@@ -286,6 +318,45 @@ func (s *Service) Accept(ctx context.Context, a Actor, storyID, value string) (*
 			}
 		}
 	}
-	s.notify(sess, Notice{Kind: "estimated", Session: sess, Story: st})
+	n := Notice{Kind: "estimated", Session: sess, Story: st}
+	if sess.Origin.Platform != "" {
+		n.Round, n.Names = s.summaryRound(ctx, sess, st)
+	}
+	s.notify(sess, n)
 	return st, nil
+}
+
+// summaryRound returns the current round of a story as a chat summary may show it, with the
+// names of the voters it names; nil when it cannot be read (the summary goes without it).
+func (s *Service) summaryRound(ctx context.Context, sess *Session, st *Story) (*RoundView, map[string]string) {
+	rounds, err := s.cfg.Store.Rounds(ctx, st.ID)
+	if err != nil {
+		return nil, nil
+	}
+	votes, err := s.cfg.Store.Votes(ctx, st.ID, st.Round)
+	if err != nil {
+		return nil, nil
+	}
+	for _, rv := range roundViews(sess, rounds, votes) {
+		if rv.Number != st.Round {
+			continue
+		}
+		all := map[string]string{}
+		if ps, err := s.cfg.Store.Participants(ctx, sess.ID); err == nil {
+			for _, p := range ps {
+				all[p.ID] = p.Name
+			}
+		}
+		names := map[string]string{}
+		for _, v := range rv.Votes {
+			if v.ParticipantID == "" {
+				continue
+			}
+			if names[v.ParticipantID] = all[v.ParticipantID]; names[v.ParticipantID] == "" {
+				names[v.ParticipantID] = "(removed)"
+			}
+		}
+		return &rv, names
+	}
+	return nil, nil
 }

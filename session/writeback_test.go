@@ -73,7 +73,7 @@ func TestWriteBackShutdown(t *testing.T) {
 		if err := e.store.CastVote(ctx, &session.Vote{StoryID: st.ID, Round: 1, ParticipantID: voter.ID, Card: "5", CastAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.store.Reveal(ctx, st.ID, 1, now); err != nil {
+		if _, err := e.store.Reveal(ctx, st.ID, 1, now, false); err != nil {
 			t.Fatal(err)
 		}
 		wb := &session.Outbox{ID: "wb-" + st.ExternalKey, SessionID: sess.ID, StoryID: st.ID, Source: "github", ExternalKey: st.ExternalKey,

@@ -57,11 +57,35 @@ var roomActions = map[string]actionFunc{
 		return svc.Snapshot(ctx, a)
 	},
 	"update_session": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
-		var in session.SettingsInput
+		in := struct {
+			Title    *string         `json:"title"`
+			Settings json.RawMessage `json:"settings"`
+		}{}
 		if err := r.decode(&in); err != nil {
 			return nil, err
 		}
-		return svc.UpdateSession(ctx, a, in)
+		upd := session.SettingsInput{Title: in.Title}
+		if len(in.Settings) > 0 && string(in.Settings) != "null" {
+			// A partial settings object changes the keys it has and keeps the others.
+			sess, err := svc.Session(ctx, a.SessionID)
+			if err != nil {
+				return nil, err
+			}
+			st := sess.Settings
+			if err := (request{Data: in.Settings}).decode(&st); err != nil {
+				return nil, err
+			}
+			upd.Settings = &st
+		}
+		return svc.UpdateSession(ctx, a, upd)
+	},
+	"organizer_link": func(ctx context.Context, svc *session.Service, a session.Actor, _ request) (any, error) {
+		link, err := svc.OrganizerLink(ctx, a)
+		return organizerLink{link}, err
+	},
+	"rotate_organizer_link": func(ctx context.Context, svc *session.Service, a session.Actor, _ request) (any, error) {
+		link, err := svc.RotateOrganizerLinks(ctx, a)
+		return organizerLink{link}, err
 	},
 	"close_session": func(ctx context.Context, svc *session.Service, a session.Actor, _ request) (any, error) {
 		return svc.CloseSession(ctx, a)
@@ -162,6 +186,10 @@ var roomActions = map[string]actionFunc{
 	"history": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
 		return svc.History(ctx, a, r.StoryID)
 	},
+}
+
+type organizerLink struct {
+	URL string `json:"organizer_url"`
 }
 
 // act returns the HTTP handler of a room action: authenticate by cookie, run, answer JSON (200,

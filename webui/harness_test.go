@@ -106,7 +106,9 @@ type client struct {
 	ws     *websocket.Conn
 	raw    [][]byte
 	events chan map[string]any
-	seq    int
+	// closeErr is how the server ended the socket (a *websocket.CloseError for a close frame).
+	closeErr error
+	seq      int
 }
 
 func (ts *testServer) newClient(name string) *client {
@@ -185,6 +187,9 @@ func (c *client) connect(sid string) map[string]any {
 		for {
 			_, msg, err := ws.ReadMessage()
 			if err != nil {
+				c.mu.Lock()
+				c.closeErr = err
+				c.mu.Unlock()
 				close(events)
 				return
 			}
@@ -249,7 +254,7 @@ func (c *client) next() map[string]any {
 		}
 		return ev
 	case <-time.After(10 * time.Second):
-		c.t.Fatalf("%s: no event within 10s", c.name)
+		c.t.Fatalf("%s: no event within 10s; received:\n%s", c.name, c.received())
 	}
 	return nil
 }

@@ -1,13 +1,16 @@
 package webui
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"runtime/debug"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -138,13 +141,24 @@ func decodeJSON(c *gin.Context, v any) error {
 	if c.Request.ContentLength == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return &session.Error{Code: session.CodeInvalid, Message: "the request body is larger than 1 MiB"}
 		}
+		return &session.Error{Code: session.CodeInvalid, Message: "the request body could not be read: " + err.Error()}
+	}
+	if len(body) == 0 {
+		return nil
+	}
+	// encoding/json would store invalid bytes as U+FFFD; refuse them instead (RFC 8259 section 8.1).
+	if !utf8.Valid(body) {
+		return &session.Error{Code: session.CodeInvalid, Message: "the request body is not valid UTF-8: JSON text must be UTF-8"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return &session.Error{Code: session.CodeInvalid, Message: "the request body is not valid JSON for this endpoint: " + err.Error()}
 	}
 	return nil

@@ -101,6 +101,16 @@ func (s *Server) enter(c *gin.Context) {
 		s.page(c, "error.html", pageData{Title: "This link has expired", Message: "Join links are valid for a limited time so that an old chat message cannot be used by someone else.",
 			Hint: "Run /pokor again in your chat to get a fresh link, or ask the organizer for the room link."})
 		return
+	case err == session.ErrLinkRotated:
+		c.Status(http.StatusForbidden)
+		s.page(c, "error.html", pageData{Title: "This organizer link was replaced", Message: "An organizer of this session made a new organizer link, which turns the old ones off.",
+			Hint: "Ask an organizer for the current link: it is in the room, under “Your organizer link”."})
+		return
+	case err == session.ErrLinkNotOrganizer:
+		c.Status(http.StatusForbidden)
+		s.page(c, "error.html", pageData{Title: "This organizer link no longer works", Message: "The person it belongs to is not an organizer of this session any more.",
+			Hint: "Open the room link to join as a voter, or ask an organizer to promote you again."})
+		return
 	case err == session.ErrLinkInvalid:
 		c.Status(http.StatusForbidden)
 		s.page(c, "error.html", pageData{Title: "This link is not valid", Message: "It was changed after it was made, or it was made by another Pokor server.",

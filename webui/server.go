@@ -131,6 +131,8 @@ func (s *Server) routes() {
 	api.GET("/sessions/:id", s.act("snapshot"))
 	api.PATCH("/sessions/:id", s.act("update_session"))
 	api.POST("/sessions/:id/close", s.act("close_session"))
+	api.GET("/sessions/:id/organizer-link", s.act("organizer_link"))
+	api.POST("/sessions/:id/organizer-link/rotate", s.act("rotate_organizer_link"))
 	api.GET("/sessions/:id/export", s.export)
 	api.POST("/sessions/:id/participants", s.join)
 	api.PATCH("/sessions/:id/participants/:pid", s.act("update_participant"))

@@ -25,16 +25,22 @@ func (s *Server) setIdentity(c *gin.Context, sessionID, token string) {
 
 // actor authenticates the request's cookie for the session in the path.
 func (s *Server) actor(c *gin.Context) (session.Actor, error) {
+	a, _, err := s.authenticate(c)
+	return a, err
+}
+
+// authenticate is actor with the participant as the cookie was checked.
+func (s *Server) authenticate(c *gin.Context) (session.Actor, *session.Participant, error) {
 	id := c.Param("id")
 	token, _ := c.Cookie(cookieName(id))
 	p, err := s.svc.Authenticate(c.Request.Context(), id, token)
 	if err != nil {
 		if _, lerr := s.svc.Session(c.Request.Context(), id); lerr != nil {
-			return session.Actor{}, lerr
+			return session.Actor{}, nil, lerr
 		}
-		return session.Actor{}, err
+		return session.Actor{}, nil, err
 	}
-	return session.Actor{SessionID: id, ParticipantID: p.ID}, nil
+	return session.Actor{SessionID: id, ParticipantID: p.ID}, p, nil
 }
 
 type createRequest struct {
@@ -49,9 +55,13 @@ type joinedResponse struct {
 	Session     *session.Session     `json:"session"`
 	Participant *session.Participant `json:"participant"`
 	URL         string               `json:"url"`
+	// OrganizerURL is the organizer's own link, in the answer to create: opened on another
+	// device, it makes that device the same organizer.
+	OrganizerURL string `json:"organizer_url,omitempty"`
 }
 
-// createSession creates a session; the caller becomes its organizer.
+// createSession creates a session; the caller becomes its organizer. Settings left out of a
+// partial "settings" object take their defaults.
 func (s *Server) createSession(c *gin.Context) {
 	if !s.guard.check(c, s.guard.sessions, c.ClientIP(), "new sessions") {
 		return
@@ -61,7 +71,8 @@ func (s *Server) createSession(c *gin.Context) {
 		writeError(c, session.Errorf(session.CodeForbidden, "creating a session on this server requires signing in: open %s/auth/login (joining a room does not)", strings.TrimRight(s.cfg.BaseURL, "/")))
 		return
 	}
-	var in createRequest
+	settings := session.DefaultSettings
+	in := createRequest{Settings: &settings} // decoding fills in only the keys the body has
 	if err := decodeJSON(c, &in); err != nil {
 		writeError(c, err)
 		return
@@ -76,8 +87,13 @@ func (s *Server) createSession(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	link, err := s.svc.OrganizerLink(c.Request.Context(), session.Actor{SessionID: sess.ID, ParticipantID: org.ID})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
 	s.setIdentity(c, sess.ID, token)
-	c.JSON(http.StatusCreated, joinedResponse{Session: sess, Participant: org, URL: s.svc.RoomURL(sess.ID)})
+	c.JSON(http.StatusCreated, joinedResponse{Session: sess, Participant: org, URL: s.svc.RoomURL(sess.ID), OrganizerURL: link})
 }
 
 type joinRequest struct {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gobwas/ws"
@@ -34,10 +35,15 @@ const (
 	writeTimeout = 10 * time.Second
 )
 
-// Close codes gobwas/ws does not name (RFC 6455 section 7.4, IANA registry).
+// Close codes gobwas/ws does not name (RFC 6455 section 7.4, IANA registry), and Pokor's own
+// from the range RFC 6455 leaves to applications (4000-4999).
 const (
 	statusServiceRestart ws.StatusCode = 1012
 	statusTryAgainLater  ws.StatusCode = 1013
+	// statusRemoved closes the connections of a participant who is no longer in the session
+	// (removed, left, turned away); the reason says why and the page shows it. The client must
+	// not reconnect.
+	statusRemoved ws.StatusCode = 4403
 )
 
 // conn is one room WebSocket connection. gobwas/ws performs the handshake and parses and builds
@@ -64,6 +70,7 @@ type conn struct {
 	in       []byte // the start of a frame not yet complete
 	frag     []byte // a fragmented message being assembled
 	fragging bool
+	fragText bool         // the fragmented message is text, which must be UTF-8
 	lastRead atomic.Int64 // unix nanoseconds of the last bytes received
 
 	mu        sync.Mutex
@@ -76,6 +83,14 @@ type conn struct {
 	reason    string
 	closeCode ws.StatusCode // the close code to send; 0 picks it from the reason
 	peerClose []byte        // the client's close frame payload, echoed when it closed first
+
+	// A change of the participant's role makes the connection reload the snapshot: events that
+	// arrive meanwhile are held, and go out after the fresh snapshot (resync).
+	live      bool     // the first snapshot is out (released)
+	resyncDue bool     // a change arrived before the first snapshot went out
+	holding   bool     // a resync runs: Send holds events in held
+	held      [][]byte // events held during a resync, oldest first
+	gen       uint64   // the latest resync; an older one that finishes late is dropped
 }
 
 // Send queues msg without blocking; false means the queue is full.
@@ -85,12 +100,87 @@ func (c *conn) Send(msg []byte) bool {
 		c.mu.Unlock()
 		return true
 	}
-	if len(c.queue) >= sendQueue {
+	if len(c.queue)+len(c.held) >= sendQueue {
 		c.mu.Unlock()
 		return false
 	}
+	if c.holding {
+		c.held = append(c.held, msg)
+		c.mu.Unlock()
+		return true
+	}
 	c.queue = append(c.queue, msg)
 	return c.startFlushLocked()
+}
+
+// MemberChanged implements session.MemberListener: the Hub has applied a change of who this
+// connection's participant is. A removed participant's connection closes with statusRemoved and
+// the reason; any other change reloads the snapshot, so that the page shows what the new role may
+// see (waiting joiners for a new organizer, the room for an admitted joiner) without reconnecting.
+func (c *conn) MemberChanged(ch session.MemberChange) {
+	if ch.Removed {
+		c.kick(statusRemoved, ch.Reason)
+		return
+	}
+	c.mu.Lock()
+	switch {
+	case c.closing:
+	case !c.live:
+		// The joining connection reads its snapshot again; this covers a change that arrives
+		// after its last read.
+		c.resyncDue = true
+	default:
+		c.startResyncLocked()
+		return
+	}
+	c.mu.Unlock()
+}
+
+// startResyncLocked holds new events and reads a fresh snapshot in the background; it unlocks c.mu.
+func (c *conn) startResyncLocked() {
+	c.gen++
+	gen := c.gen
+	c.holding = true
+	c.mu.Unlock()
+	go c.resync(gen)
+}
+
+// resync sends a fresh snapshot, then the events held while it was read. Events queued before the
+// change go first: the snapshot supersedes them, and the client applies what repeats idempotently.
+func (c *conn) resync(gen uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	snap, err := c.srv.svc.Snapshot(ctx, c.actor)
+	cancel()
+	if err != nil {
+		if session.ErrorCode(err) == session.CodeForbidden {
+			c.kick(statusRemoved, session.ErrorMessage(err))
+		} else {
+			c.Kick("could not reload the room")
+		}
+		return
+	}
+	msg, err := session.Event{Type: session.EvSnapshot, Data: snap}.Encode()
+	if err != nil {
+		c.Kick("could not reload the room")
+		return
+	}
+	c.mu.Lock()
+	if c.closing || gen != c.gen {
+		c.mu.Unlock()
+		return
+	}
+	c.queue = append(c.queue, msg)
+	c.queue = append(c.queue, c.held...)
+	c.held, c.holding = nil, false
+	c.startFlushLocked()
+}
+
+// dropQueued forgets the events queued for a connection whose first snapshot is not out yet: they
+// were routed by flags that turned out stale, and the snapshot read next covers them.
+func (c *conn) dropQueued() {
+	c.mu.Lock()
+	c.queue, c.held = nil, nil
+	c.mu.Unlock()
 }
 
 // Kick closes the connection after what is queued is sent, with a close frame giving the reason.
@@ -152,6 +242,13 @@ func (c *conn) startFlushLocked() bool {
 func (c *conn) release(first []byte) {
 	c.mu.Lock()
 	c.first = first
+	c.live = true
+	if c.resyncDue && !c.closing {
+		c.resyncDue = false
+		c.gen++
+		c.holding = true
+		go c.resync(c.gen)
+	}
 	c.mu.Unlock()
 	go c.flush() // flushing has been set since the connection was made
 }
@@ -254,6 +351,8 @@ func (c *conn) finish(buf *bytes.Buffer) {
 var (
 	errProtocol = errors.New("protocol error")
 	errTooBig   = errors.New("message too big")
+	// errInvalidUTF8 is a text message that is not UTF-8 (RFC 6455 section 8.1).
+	errInvalidUTF8 = errors.New("invalid UTF-8")
 )
 
 // consume takes bytes read from the client, handles every message they complete, and keeps the
@@ -338,26 +437,35 @@ func (c *conn) frame(h ws.Header, payload []byte) bool {
 			c.fragging = false
 			msg := c.frag
 			c.frag = nil
+			if c.fragText && !utf8.Valid(msg) {
+				return c.fail(errInvalidUTF8)
+			}
 			c.srv.request(c, msg)
 		}
 	default: // text or binary: both carry JSON requests
 		if !h.Fin {
 			// The payload lives in the read buffer, which is reused: keep a copy.
-			c.fragging = true
+			c.fragging, c.fragText = true, h.OpCode == ws.OpText
 			c.frag = append([]byte(nil), payload...)
 			return true
+		}
+		if h.OpCode == ws.OpText && !utf8.Valid(payload) {
+			return c.fail(errInvalidUTF8)
 		}
 		c.srv.request(c, payload)
 	}
 	return !c.closingNow()
 }
 
-// fail closes the connection for a broken frame: 1009 for a message too large to read, 1002 for
-// anything else.
+// fail closes the connection for a broken frame: 1009 for a message too large to read, 1007 for a
+// text message that is not UTF-8, 1002 for anything else.
 func (c *conn) fail(err error) bool {
-	if err == errTooBig {
+	switch err {
+	case errTooBig:
 		c.kick(ws.StatusMessageTooBig, "message too large: the limit is 64 KiB")
-	} else {
+	case errInvalidUTF8:
+		c.kick(ws.StatusInvalidFramePayloadData, "a text message must be UTF-8")
+	default:
 		c.kick(ws.StatusProtocolError, "protocol error")
 	}
 	return false
@@ -391,7 +499,7 @@ type clientMessage struct {
 // websocket upgrades a room member's connection. The first message is the snapshot; events
 // follow. The HTTP handler returns right after the upgrade, which frees net/http's buffers.
 func (s *Server) websocket(c *gin.Context) {
-	actor, err := s.actor(c)
+	actor, me, err := s.authenticate(c)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -429,24 +537,30 @@ func (s *Server) websocket(c *gin.Context) {
 	cn := &conn{srv: s, nc: nc, actor: actor, flushing: true}
 	cn.lastRead.Store(time.Now().UnixNano())
 	member := &session.Member{Sub: cn, ParticipantID: actor.ParticipantID}
+	member.SetRole(me.Role == session.RoleOrganizer && me.Status == session.StatusActive, me.Status == session.StatusPending)
 	// Join before the snapshot is read, so that no event falls between the two; events queued
 	// meanwhile may repeat what the snapshot holds, which the client applies idempotently. They
 	// wait (flushing is set) until the snapshot is ready to go first.
 	leave := s.hub.Join(actor.SessionID, member)
 	cn.leave = func() { leave(); release() }
-	snap, err := s.svc.Snapshot(c.Request.Context(), actor)
+	snap, err := s.joinSnapshot(c.Request.Context(), cn, member)
 	if err != nil {
 		cn.leave()
 		msg, _ := session.Event{Type: session.EvError, Data: toErrorBody(err)}.Encode()
+		code, reason := ws.StatusPolicyViolation, session.ErrorMessage(err)
+		cn.mu.Lock()
+		if cn.closeCode == statusRemoved {
+			code, reason = cn.closeCode, cn.reason // removed while joining: say so
+		}
+		cn.mu.Unlock()
 		var b bytes.Buffer
 		writeFrame(&b, ws.OpText, msg)
-		writeFrame(&b, ws.OpClose, ws.NewCloseFrameBody(ws.StatusPolicyViolation, session.ErrorMessage(err)))
+		writeFrame(&b, ws.OpClose, ws.NewCloseFrameBody(code, reason))
 		_ = nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		_, _ = nc.Write(b.Bytes())
 		nc.Close()
 		return
 	}
-	member.SetRole(snap.Me.Role == session.RoleOrganizer, snap.Me.Status == session.StatusPending)
 	first, _ := session.Event{Type: session.EvSnapshot, Data: snap}.Encode()
 	// Counted until the connection's last flush closes it. Under s.mu, so that Shutdown either
 	// waits for this connection or sees none: WaitGroup.Add must not race with Wait.
@@ -470,11 +584,37 @@ func (s *Server) websocket(c *gin.Context) {
 	cn.release(first)
 }
 
+// joinSnapshot reads the snapshot of a joining connection. The member joined with the role its
+// cookie was checked with; a change may have landed between that check and the join, unseen. So
+// the snapshot's own reading of the participant decides: when the member was routed by anything
+// else meanwhile, or a change arrived during the read, what was queued is dropped and the snapshot
+// read again (a handful of times at most: roles do not change every millisecond).
+func (s *Server) joinSnapshot(ctx context.Context, cn *conn, member *session.Member) (*session.Snapshot, error) {
+	for attempt := 1; ; attempt++ {
+		mark := member.Mark()
+		snap, err := s.svc.Snapshot(ctx, cn.actor)
+		if err != nil {
+			return nil, err
+		}
+		if member.Settle(mark, snap.Me) {
+			return snap, nil
+		}
+		cn.dropQueued()
+		if attempt == 5 {
+			return nil, &session.Error{Code: session.CodeUnavailable, Message: "the room is changing too fast; reconnect in a moment"}
+		}
+	}
+}
+
 // request handles one client message: it runs it through the action table and queues the reply.
 // The payload is not kept.
 func (s *Server) request(c *conn, body []byte) {
 	if len(body) > maxMessage {
 		s.reply(c, "", nil, &session.Error{Code: session.CodeInvalid, Message: "message too large: the limit is 8 KiB"})
+		return
+	}
+	if !utf8.Valid(body) { // a binary message; text ones were checked as they arrived
+		s.reply(c, "", nil, &session.Error{Code: session.CodeInvalid, Message: "message is not valid UTF-8: JSON text must be UTF-8"})
 		return
 	}
 	var m clientMessage

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -73,7 +74,7 @@ func summary(n session.Notice) string {
 		if n.Story == nil {
 			break
 		}
-		return clip(fmt.Sprintf("🃏 %s estimated **%s** in **%s**.", storyName(n.Story), escapeMarkdown(n.Story.Estimate), title))
+		return clip(fmt.Sprintf("🃏 %s estimated **%s** in **%s**.", storyName(n.Story), escapeMarkdown(n.Story.Estimate), title) + votesLine(n))
 	case "closed":
 		done := 0
 		for _, st := range n.Stories {
@@ -123,4 +124,12 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// votesLine is the round's votes on a line of their own (bots.VotesLine), or nothing.
+func votesLine(n session.Notice) string {
+	if l := bots.VotesLine(n); l != "" {
+		return "\n" + escapeMarkdown(l)
+	}
+	return ""
 }

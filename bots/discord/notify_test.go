@@ -60,7 +60,7 @@ func TestSummariesReachTheChannel(t *testing.T) {
 			if msg.Auth != wantAuth {
 				t.Errorf("Authorization = %q, want %q", msg.Auth, wantAuth)
 			}
-			if c := dig(t, msg.Body, "content").(string); c != "🃏 Login page estimated **5** in **Sprint 42**." {
+			if c := dig(t, msg.Body, "content").(string); c != "🃏 Login page estimated **5** in **Sprint 42**.\nVotes: Mason 5" {
 				t.Errorf("content = %q", c)
 			}
 			if got := dig(t, msg.Body, "allowed_mentions", "parse"); !reflect.DeepEqual(got, []any{}) {

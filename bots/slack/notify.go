@@ -9,6 +9,7 @@ import (
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -80,7 +81,11 @@ func summary(n session.Notice) string {
 	title := escape(n.Session.Title)
 	switch n.Kind {
 	case "estimated":
-		return fmt.Sprintf("*%s*: %s estimated at *%s*.", title, storyName(n.Story), escape(n.Story.Estimate))
+		s := fmt.Sprintf("*%s*: %s estimated at *%s*.", title, storyName(n.Story), escape(n.Story.Estimate))
+		if l := bots.VotesLine(n); l != "" {
+			s += "\n" + escape(l)
+		}
+		return s
 	case "closed":
 		var lines []string
 		estimated, total, numeric := 0, 0.0, false

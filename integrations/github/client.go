@@ -7,11 +7,9 @@
 package github
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -148,20 +146,8 @@ func (c *Client) classify(err error, a access) error {
 			Message: provider + ": " + "GitHub is still preparing the answer; try again shortly", Err: err}
 	}
 
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return &session.Error{Code: session.CodeUnavailable,
-			Message: provider + ": " + fmt.Sprintf("%s did not answer in time", c.site), Err: err}
-	}
-	var ue *url.Error
-	var ne net.Error
-	if errors.As(err, &ue) || errors.As(err, &ne) {
-		cause := err
-		if ue != nil {
-			// url.Error repeats the method and URL; the cause alone reads better.
-			cause = ue.Err
-		}
-		return &session.Error{Code: session.CodeUnavailable,
-			Message: provider + ": " + fmt.Sprintf("cannot reach %s: %v", c.site, cause), Err: err}
+	if e, ok := httpx.NetworkError(provider, c.site, "", err); ok {
+		return e
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -192,7 +178,7 @@ func (c *Client) failStatus(er *gh.ErrorResponse, a access, err error) error {
 		// The order follows GitHub's troubleshooting guide: Retry-After wins, then an
 		// exhausted primary limit, then a generic wait. go-github v66 only recognizes
 		// rate limits on 403, so 429 arrives here as a plain ErrorResponse.
-		if wait, ok := parseRetryAfter(h.Get("Retry-After")); ok {
+		if wait, ok := httpx.RetryAfter(h, time.Now()); ok {
 			return secondaryRateLimited(wait, err)
 		}
 		if h.Get("X-RateLimit-Remaining") == "0" {
@@ -289,23 +275,4 @@ func secondaryRateLimited(wait time.Duration, err error) error {
 	return &session.Error{Code: session.CodeUnavailable, RetryAfter: wait,
 		Message: provider + ": " + fmt.Sprintf("GitHub's secondary rate limit was hit (too many requests at once); Pokor will try again in %s", wait),
 		Err:     err}
-}
-
-// parseRetryAfter reads a Retry-After header: GitHub sends seconds, HTTP also allows a date.
-func parseRetryAfter(v string) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		wait := time.Until(t).Round(time.Second)
-		if wait < 0 {
-			wait = 0
-		}
-		return wait, true
-	}
-	return 0, false
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -92,16 +93,44 @@ func Network(ctx context.Context, provider, host, what string, err error) *sessi
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		err = ctxErr
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return Wrap(provider, session.CodeUnavailable, err, "could not %s: %s did not answer in time", what, host)
+	if e, ok := NetworkError(provider, host, what, err); ok {
+		return e
+	}
+	return Wrap(provider, session.CodeUnavailable, err, "%s: %v", couldNot(what, "the request to "+host+" failed"), err)
+}
+
+// NetworkError words err when it is a network failure or a context that ended (ok false for
+// anything else, an adapter's own error for instance). what may be empty.
+func NetworkError(provider, host, what string, err error) (*session.Error, bool) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return Wrap(provider, session.CodeUnavailable, err, "%s did not answer in time", prefix(what)+host), true
+	}
+	var ue *url.Error
+	var ne net.Error
+	if !errors.As(err, &ue) && !errors.As(err, &ne) {
+		return nil, false
 	}
 	cause := err
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		// url.Error repeats the method and address; the message already names both.
+	if ue != nil {
+		// url.Error repeats the method and address; the message already names the host.
 		cause = ue.Err
 	}
-	return Wrap(provider, session.CodeUnavailable, err, "could not %s: cannot reach %s: %v", what, host, cause)
+	return Wrap(provider, session.CodeUnavailable, err, "%scannot reach %s: %v", prefix(what), host, cause), true
+}
+
+// prefix is "could not <what>: ", or nothing when what is empty.
+func prefix(what string) string {
+	if what == "" {
+		return ""
+	}
+	return "could not " + what + ": "
+}
+
+func couldNot(what, otherwise string) string {
+	if what == "" {
+		return otherwise
+	}
+	return "could not " + what
 }
 
 // NewClient returns a copy of hc (nil: a client with DefaultTimeout) whose transport is wrap of

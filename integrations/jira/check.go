@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pokor/pokor/integrations/httpx"
@@ -63,8 +64,15 @@ func (c *Client) Check(ctx context.Context, issueKeyOrProject string) (session.C
 	if target == "" {
 		return ch, nil
 	}
-	key := ""
+	key, boardID := "", 0
 	switch {
+	case boardQueryRe.MatchString(target):
+		boardID, _ = strconv.Atoi(boardQueryRe.FindStringSubmatch(target)[1])
+		k, err := c.checkBoard(ctx, &ch, boardID)
+		if err != nil || k == "" {
+			return ch, err
+		}
+		key = k
 	case issueKeyRe.MatchString(target) || issueIDRe.MatchString(target):
 		key = strings.ToUpper(target)
 	case projectKeyRe.MatchString(target):
@@ -82,12 +90,12 @@ func (c *Client) Check(ctx context.Context, issueKeyOrProject string) (session.C
 		key = k
 	default:
 		ch.OK = false
-		err := httpx.Errorf(provider, session.CodeInvalid, "%q is neither an issue key (API-12) nor a project key (API)", target)
+		err := httpx.Errorf(provider, session.CodeInvalid, "%q is neither an issue key (API-12), a project key (API) nor a board (board:42)", target)
 		ch.Add("issue checked", false, errorText(err), map[string]any{"target": target})
 		return ch, err
 	}
 
-	d, err := c.Discover(ctx, key, 0)
+	d, err := c.Discover(ctx, key, boardID)
 	var e *session.Error
 	// A tie or an admin's to-do is what Check is for; anything else stopped the look.
 	finding := errors.As(err, &e) && (e.Code == session.CodeConflict || d.Guidance != "")
@@ -140,6 +148,57 @@ func (c *Client) Check(ctx context.Context, issueKeyOrProject string) (session.C
 	}
 	ch.Add("other candidates", true, strings.Join(others, "; "), candidates)
 	return ch, nil
+}
+
+// checkBoard reports how a board estimates, and returns the key of one of its issues to look
+// for the field on ("" when the board estimates by time, or has no issue). A board that
+// estimates by time is a failed fact with the setting to change, not an error.
+func (c *Client) checkBoard(ctx context.Context, ch *session.CheckReport, id int) (string, error) {
+	b, err := c.board(ctx, id)
+	if err != nil {
+		ch.OK = false
+		ch.Add("board", false, errorText(err), map[string]any{"id": id, "found": false})
+		return "", err
+	}
+	value := map[string]any{"id": id, "found": true, "name": b.Name, "estimation": b.Estimation.Type, "field": b.estimationField()}
+	fields, err := c.siteFields(ctx)
+	if err != nil {
+		ch.OK = false
+		return "", err
+	}
+	d := Decision{Board: id}
+	if terr := timeEstimation(&d, b, fields); terr != nil {
+		ch.OK = false
+		ch.Add("board", false, errorText(terr), value)
+		return "", nil
+	}
+	text := fmt.Sprintf("%d (%s) estimates with %s", id, b.Name, orUnknown(b.Estimation.Field.DisplayName))
+	if f := b.estimationField(); f != "" {
+		text += " (" + f + ")"
+	} else {
+		text = fmt.Sprintf("%d (%s) estimates by %s, not by a field", id, b.Name, orUnknown(b.Estimation.Type))
+	}
+	ch.Add("board", true, text, value)
+	jql, err := c.boardJQL(ctx, b)
+	if err != nil {
+		ch.OK = false
+		return "", err
+	}
+	want := []string{"project", "issuetype"}
+	var issues []searchIssue
+	if c.cloud {
+		issues, _, err = c.searchCloud(ctx, jql, "", want, 1)
+	} else {
+		issues, _, _, err = c.searchDataCenter(ctx, jql, "", want, 1)
+	}
+	if err != nil || len(issues) == 0 {
+		if err == nil {
+			ch.Add("issue checked", true, fmt.Sprintf("none: board %d has no issue yet to look for the field on", id), map[string]any{"board": id, "issue": nil})
+		}
+		return "", err
+	}
+	c.rememberIssue(ctx, issues[0])
+	return issues[0].Key, nil
 }
 
 // firstIssue returns the key of the most recently created issue of a project, "" when it has

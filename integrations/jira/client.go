@@ -50,8 +50,6 @@ const provider = "jira"
 const (
 	fieldsTTL   = 10 * time.Minute
 	decisionTTL = time.Hour
-	// maxBody caps how much of a response is read, so a misbehaving proxy cannot exhaust memory.
-	maxBody = 16 << 20
 	// pageSize is the number of issues asked per search page; 50 is Jira's default and keeps
 	// pages fast on sites with many custom fields.
 	pageSize = 50

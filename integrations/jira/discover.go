@@ -195,8 +195,7 @@ func (f editField) settable() bool {
 	return false
 }
 
-// boardConfig is the part of GET /rest/agile/1.0/board/{id}/configuration Pokor uses; go-jira's
-// BoardConfiguration has no estimation.
+// boardConfig is the part of GET /rest/agile/1.0/board/{id}/configuration Pokor uses.
 type boardConfig struct {
 	ID     int    `json:"id"`
 	Name   string `json:"name"`
@@ -347,7 +346,7 @@ var timeFields = map[string]bool{"timeoriginalestimate": true, "timeestimate": t
 	"aggregatetimeoriginalestimate": true, "aggregatetimeestimate": true, "timespent": true}
 
 // timeEstimation fails when a board estimates by a time-tracking field (Original time
-// estimate), naming the board setting to change.
+// estimate), or another system field, naming the board setting to change.
 func timeEstimation(d *Decision, b boardConfig, fields []fieldInfo) *session.Error {
 	id := b.estimationField()
 	if id == "" || (!timeFields[id] && strings.HasPrefix(id, "customfield_")) {
@@ -368,9 +367,13 @@ func timeEstimation(d *Decision, b boardConfig, fields []fieldInfo) *session.Err
 	}
 	d.Guidance = fmt.Sprintf("A board admin can set Board settings → Estimation → Estimation statistic to Story points, "+
 		"or import the stories by JQL or project key instead of board:%d.", d.Board)
+	kind := "a time-tracking field"
+	if !timeFields[id] {
+		kind = "a system field Pokor does not write"
+	}
 	return httpx.Errorf(provider, session.CodeInvalid,
-		"%s estimates by %s (%s), a time-tracking field: story points written by Pokor would not show on that board. %s",
-		boardName, name, id, d.Guidance)
+		"%s estimates by %s (%s), %s: story points written by Pokor would not show on that board. %s",
+		boardName, name, id, kind, d.Guidance)
 }
 
 // RememberChoice records that fieldID holds story points for issues of the same project and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"strconv"
@@ -87,10 +88,8 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, wb session.Write
 		return session.WriteResult{}, err
 	}
 	fallback := strings.EqualFold(strings.TrimSpace(wb.Options[OptionCommentFallback]), "true")
-	keep := session.WriteTarget{}
-	if b := strings.TrimSpace(wb.Target[TargetBoard]); b != "" {
-		keep[TargetBoard] = b
-	}
+	// A comment instead of a field decides nothing: the story keeps the target it had.
+	keep := maps.Clone(wb.Target)
 
 	plan, err := c.chooseWrite(ctx, k, scope, wb)
 	if err != nil {

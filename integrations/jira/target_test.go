@@ -3,6 +3,7 @@ package jira
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -130,5 +131,42 @@ func TestWriteEstimateKeepsTheStoredField(t *testing.T) {
 		Options: map[string]string{OptionField: "customfield_10016"}})
 	if err != nil || res.Target[TargetField] != "customfield_10016" {
 		t.Errorf("with the organizer's pick: %+v, %v", res, err)
+	}
+}
+
+// pokor check jira board:84 says how the board estimates: by time it is a failed fact naming
+// the board setting; by a field, the field is checked on one of the board's issues.
+func TestCheckBoard(t *testing.T) {
+	board := fixture(t, "board_configuration_docs_example.json")
+	timeBoard := strings.Replace(board, `"fieldId": "customfield_10002"`, `"fieldId": "timeoriginalestimate"`, 1)
+	cases := []struct {
+		name, board string
+		ok          bool
+		fact        string
+	}{
+		{"by time", timeBoard, false, "Board settings → Estimation → Estimation statistic"},
+		{"by a field", strings.Replace(board, "customfield_10002", "customfield_10026", 1), true, "Story Points (customfield_10026)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t)
+			f.file("GET", "/rest/api/2/field", "fields_cloud_site_both_story_point_fields.json")
+			f.json("GET", "/rest/agile/1.0/board/84/configuration", 200, tc.board)
+			f.json("GET", "/rest/api/2/filter/1001", 200, `{"id":"1001","jql":"project = API ORDER BY Rank ASC"}`)
+			var seen []url.Values
+			serveEnhancedSearch(t, f, &seen)
+			f.editmeta("API-12", "fields_cloud_site_both_story_point_fields.json", "summary", "customfield_10016", "customfield_10026")
+			ch, err := f.client(t).Check(context.Background(), "board:84")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := facts(t, ch)
+			if ch.OK != tc.ok || !strings.Contains(got["board"].Text+got["story-points field"].Text, tc.fact) {
+				t.Errorf("check = %+v", ch)
+			}
+			if v, _ := got["board"].Value.(map[string]any); v["id"] != 84 {
+				t.Errorf("the board fact's value = %#v", got["board"].Value)
+			}
+		})
 	}
 }

@@ -53,7 +53,7 @@ func Tracker(get func(string) string) session.Tracker {
 			{Key: OptionCommentFallback, Label: "Add a comment when no field can be written", Checkbox: true,
 				Help: "write the estimate as a comment when no field is on the issue's edit screen, instead of failing"},
 		},
-		Check: session.CheckTarget{Target: "issue key (API-12) or project key (API)", Flags: []string{"issue", "project"}},
+		Check: session.CheckTarget{Target: "issue key (API-12), project key (API) or board (board:42)", Flags: []string{"issue", "project"}},
 		Settings: []session.Setting{
 			{Env: envBaseURL, Help: "default Jira site, e.g. https://acme.atlassian.net"},
 			{Env: envEmail, Help: "Jira Cloud account email (with JIRA_API_TOKEN)"},

@@ -310,11 +310,18 @@ func TestPacer(t *testing.T) {
 	})
 }
 
-func TestUnexpectedPayloadDoesNotPanic(t *testing.T) {
-	// A property without "type" makes notionapi v1.13.3 panic while decoding.
+// A payload Pokor did not expect neither panics nor stops an import: a property without its
+// "type" is a property Pokor does not read, and an answer that is not Notion's JSON is a
+// retryable error.
+func TestUnexpectedPayload(t *testing.T) {
+	var broken atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
 			writeJSON(w, databaseJSON(&fakeDB{id: backlogID, title: "Backlog", props: []fakeProp{{name: "Name", id: "title", typ: "title"}}}))
+			return
+		}
+		if broken.Load() {
+			writeJSON(w, map[string]any{"object": "list", "results": "not a list"})
 			return
 		}
 		writeJSON(w, map[string]any{"object": "list", "has_more": false, "next_cursor": nil, "results": []any{
@@ -326,6 +333,11 @@ func TestUnexpectedPayloadDoesNotPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p, err := c.List(context.Background(), backlogID, "")
+	if err != nil || len(p.Stories) != 1 || p.Stories[0].Title != "Untitled" {
+		t.Fatalf("a property without its type: %+v, %v", p, err)
+	}
+	broken.Store(true)
 	_, err = c.List(context.Background(), backlogID, "")
 	e := wantKind(t, err, session.CodeUnavailable)
 	if !strings.Contains(e.Message, "could not read") {

@@ -4,34 +4,26 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jomei/notionapi"
-
 	"github.com/pokor/pokor/session"
 )
 
 // testSchema builds a schema from name → type, with select options for select properties.
 func testSchema(t *testing.T, props map[string]string) schema {
 	t.Helper()
-	configs := notionapi.PropertyConfigs{}
+	configs := map[string]propertyConfig{}
 	for name, typ := range props {
-		id := notionapi.PropertyID("id-" + name)
+		id := "id-" + name
 		switch typ {
-		case typeTitle:
-			configs[name] = &notionapi.TitlePropertyConfig{ID: id, Type: typeTitle}
-		case typeRichText:
-			configs[name] = &notionapi.RichTextPropertyConfig{ID: id, Type: typeRichText}
-		case typeNumber:
-			configs[name] = &notionapi.NumberPropertyConfig{ID: id, Type: typeNumber}
+		case typeTitle, typeRichText, typeNumber, "date":
+			configs[name] = propertyConfig{ID: id, Name: name, Type: typ}
 		case typeSelect:
-			configs[name] = &notionapi.SelectPropertyConfig{ID: id, Type: typeSelect,
-				Select: notionapi.Select{Options: []notionapi.Option{{Name: "S"}, {Name: "M"}, {Name: "L"}}}}
-		case "date":
-			configs[name] = &notionapi.DatePropertyConfig{ID: id, Type: "date"}
+			configs[name] = propertyConfig{ID: id, Name: name, Type: typeSelect,
+				Select: &optionList{Options: []option{{Name: "S"}, {Name: "M"}, {Name: "L"}}}}
 		default:
 			t.Fatalf("testSchema: unsupported type %s", typ)
 		}
 	}
-	return newSchema(&notionapi.Database{ID: "db", Title: []notionapi.RichText{{PlainText: "Backlog"}}, Properties: configs})
+	return newSchema(&database{ID: "db", Title: []richText{{PlainText: "Backlog"}}, Properties: configs})
 }
 
 func TestEstimateDecision(t *testing.T) {

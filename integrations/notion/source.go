@@ -2,10 +2,9 @@ package notion
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/jomei/notionapi"
 
 	"github.com/pokor/pokor/integrations/httpx"
 	"github.com/pokor/pokor/session"
@@ -42,27 +41,27 @@ func (c *Client) List(ctx context.Context, q string, cursor string) (session.Ext
 		est = &t
 	}
 
-	req := &notionapi.DatabaseQueryRequest{StartCursor: notionapi.Cursor(cursor), PageSize: pageSize}
-	if filter != nil {
-		req.Filter = filter
+	req := map[string]any{"page_size": pageSize}
+	if cursor != "" {
+		req["start_cursor"] = cursor
 	}
-	var resp *notionapi.DatabaseQueryResponse
-	err = c.call(ctx, target{noun: "database", id: s.ID, action: "read"}, func(ctx context.Context) error {
-		var err error
-		resp, err = c.api.Database.Query(ctx, notionapi.DatabaseID(s.ID), req)
-		return err
-	})
-	if err != nil {
+	if filter != nil {
+		req["filter"] = filter
+	}
+	var resp list
+	if err := c.do(ctx, target{noun: "database", id: s.ID, action: "read"}, "POST", "databases/"+s.ID+"/query", req, &resp); err != nil {
 		return session.ExternalPage{}, err
 	}
-	page := session.ExternalPage{Stories: make([]session.ExternalStory, 0, len(resp.Results)), Total: -1}
-	for i := range resp.Results {
-		page.Stories = append(page.Stories, s.item(&resp.Results[i], est))
+	out := session.ExternalPage{Stories: make([]session.ExternalStory, 0, len(resp.Results)), Total: -1, Next: resp.next()}
+	for _, raw := range resp.Results {
+		var p page
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return session.ExternalPage{}, &session.Error{Code: session.CodeUnavailable,
+				Message: provider + ": Notion sent a page Pokor could not read: " + err.Error(), Err: err}
+		}
+		out.Stories = append(out.Stories, s.item(&p, est))
 	}
-	if resp.HasMore {
-		page.Next = resp.NextCursor.String()
-	}
-	return page, nil
+	return out, nil
 }
 
 // Databases lists the databases shared with the integration, most recently edited first, so an
@@ -79,36 +78,33 @@ func (c *Client) Databases(ctx context.Context) ([]Database, error) {
 	return out, nil
 }
 
-// search pages through POST /v1/search filtered to databases. The filter is always set:
-// notionapi sends its non-pointer Filter even when unset, as {"value":"","property":""}, which
-// is not a filter Notion documents.
-func (c *Client) search(ctx context.Context, title string) ([]*notionapi.Database, error) {
-	var out []*notionapi.Database
-	req := &notionapi.SearchRequest{
-		Query:    title,
-		Filter:   notionapi.SearchFilter{Property: "object", Value: "database"},
-		Sort:     &notionapi.SortObject{Timestamp: "last_edited_time", Direction: "descending"},
-		PageSize: pageSize,
+// search pages through POST /v1/search filtered to databases, most recently edited first.
+func (c *Client) search(ctx context.Context, title string) ([]*database, error) {
+	var out []*database
+	req := map[string]any{
+		"filter":    map[string]string{"property": "object", "value": "database"},
+		"sort":      map[string]string{"timestamp": "last_edited_time", "direction": "descending"},
+		"page_size": pageSize,
+	}
+	if title != "" {
+		req["query"] = title
 	}
 	for range maxSearchPages {
-		var resp *notionapi.SearchResponse
-		err := c.call(ctx, target{action: "search"}, func(ctx context.Context) error {
-			var err error
-			resp, err = c.api.Search.Do(ctx, req)
-			return err
-		})
-		if err != nil {
+		var resp list
+		if err := c.do(ctx, target{action: "search"}, "POST", "search", req, &resp); err != nil {
 			return nil, err
 		}
-		for _, o := range resp.Results {
-			if db, ok := o.(*notionapi.Database); ok && !db.Archived {
-				out = append(out, db)
+		for _, raw := range resp.Results {
+			var db database
+			if json.Unmarshal(raw, &db) == nil && db.Object == "database" && !db.Archived && !db.InTrash {
+				out = append(out, &db)
 			}
 		}
-		if !resp.HasMore || resp.NextCursor == "" {
+		next := resp.next()
+		if next == "" {
 			break
 		}
-		req.StartCursor = resp.NextCursor
+		req["start_cursor"] = next
 	}
 	return out, nil
 }
@@ -118,16 +114,11 @@ func (c *Client) search(ctx context.Context, title string) ([]*notionapi.Databas
 // integration.
 func (c *Client) database(ctx context.Context, ref string) (schema, error) {
 	if id, ok := parseID(ref); ok {
-		var db *notionapi.Database
-		err := c.call(ctx, target{noun: "database", id: id, action: "read"}, func(ctx context.Context) error {
-			var err error
-			db, err = c.api.Database.Get(ctx, notionapi.DatabaseID(id))
-			return err
-		})
-		if err != nil {
+		var db database
+		if err := c.do(ctx, target{noun: "database", id: id, action: "read"}, "GET", "databases/"+id, nil, &db); err != nil {
 			return schema{}, err
 		}
-		return newSchema(db), nil
+		return newSchema(&db), nil
 	}
 	return c.databaseByTitle(ctx, ref)
 }

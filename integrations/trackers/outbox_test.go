@@ -252,20 +252,26 @@ func TestOutboxRetriesUntilDelivered(t *testing.T) {
 	}
 }
 
-// TestOutboxSurvivesRestart: the estimate is accepted while GitHub is down, Pokor stops, GitHub
-// comes back, and Pokor starts again on the same database: the estimate is written once.
-func TestOutboxSurvivesRestart(t *testing.T) {
-	gh := newFakeGitHub(t)
-	gh.addIssue(7, "Export as PDF", "")
+// down makes GitHub hang up on every request until the flag it returns is cleared.
+func (f *fakeGitHub) down() *atomic.Bool {
 	var down atomic.Bool
 	down.Store(true)
-	gh.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
+	f.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
 		if down.Load() {
 			hangUp(w)
 			return true
 		}
 		return false
 	})
+	return &down
+}
+
+// TestOutboxSurvivesRestart: the estimate is accepted while GitHub is down, Pokor stops, GitHub
+// comes back, and Pokor starts again on the same database: the estimate is written once.
+func TestOutboxSurvivesRestart(t *testing.T) {
+	gh := newFakeGitHub(t)
+	gh.addIssue(7, "Export as PDF", "")
+	down := gh.down()
 	path := filepath.Join(t.TempDir(), "pokor.db")
 
 	first := startPokor(t, path, gh.URL(), "first")
@@ -299,15 +305,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 func TestOutboxKilledMidWrite(t *testing.T) {
 	gh := newFakeGitHub(t)
 	gh.addIssue(8, "Import from CSV", "")
-	var down atomic.Bool
-	down.Store(true)
-	gh.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
-		if down.Load() {
-			hangUp(w)
-			return true
-		}
-		return false
-	})
+	down := gh.down()
 	path := filepath.Join(t.TempDir(), "pokor.db")
 	first := startPokor(t, path, gh.URL(), "pokor-0@[::]:8080")
 	first.cancel()

@@ -161,6 +161,17 @@ func (b *Bus) Ready() error {
 	return nil
 }
 
+// Degraded implements session.DegradedBus: while Redis is away, changes made on other instances
+// do not arrive here.
+func (b *Bus) Degraded() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.outage || !b.subscribed.Load()
+}
+
+// LocalHub implements session.DegradedBus.
+func (b *Bus) LocalHub() *session.Hub { return b.hub }
+
 // Close stops the presence timers and closes the Redis client. Presence entries are left to
 // expire, so that members reconnecting elsewhere never look gone.
 func (b *Bus) Close() error {

@@ -87,7 +87,7 @@ func TestPostgresTwoInstances(t *testing.T) {
 				wg.Go(func() {
 					<-start
 					var err error
-					if won[j], err = s.Reveal(t.Context(), st.ID, 1, t0); err != nil {
+					if won[j], err = s.Reveal(t.Context(), st.ID, 1, t0, false); err != nil {
 						t.Errorf("Reveal: %v", err)
 					}
 				})

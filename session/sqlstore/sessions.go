@@ -9,7 +9,7 @@ import (
 	"github.com/pokor/pokor/session"
 )
 
-const sessionCols = `id, title, deck, settings, current_story_id, origin, created_at, updated_at, closed_at`
+const sessionCols = `id, title, deck, settings, current_story_id, origin, created_at, updated_at, closed_at, link_epoch`
 
 // CreateSession stores a session with its first organizer.
 func (s *Store) CreateSession(ctx context.Context, sess *session.Session, org *session.Participant, tokenHash string) error {
@@ -18,8 +18,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session, org *s
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sess.ID, sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.CreatedAt), ms(sess.UpdatedAt), nullMS(sess.ClosedAt)); err != nil {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sess.ID, sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.CreatedAt), ms(sess.UpdatedAt), nullMS(sess.ClosedAt), sess.LinkEpoch); err != nil {
 			return err
 		}
 		if err := s.addParticipant(ctx, tx, org, tokenHash); err != nil {
@@ -76,7 +76,7 @@ func (s *Store) loadSession(ctx context.Context, id string) (*session.Session, e
 		closed                 sql.NullInt64
 	)
 	err := s.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id).
-		Scan(&sess.ID, &sess.Title, &deck, &settings, &sess.CurrentStoryID, &origin, &created, &updated, &closed)
+		Scan(&sess.ID, &sess.Title, &deck, &settings, &sess.CurrentStoryID, &origin, &created, &updated, &closed, &sess.LinkEpoch)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -124,6 +124,19 @@ func (s *Store) SetCurrentStory(ctx context.Context, sessionID, storyID string, 
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// RotateOrganizerLinks moves the session to its next link generation and returns it.
+func (s *Store) RotateOrganizerLinks(ctx context.Context, sessionID string) (int, error) {
+	defer s.forgetSession(sessionID)
+	var epoch int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := affected(s.txExec(ctx, tx, `UPDATE sessions SET link_epoch = link_epoch + 1 WHERE id = ?`, sessionID)); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, s.q(`SELECT link_epoch FROM sessions WHERE id = ?`), sessionID).Scan(&epoch)
+	})
+	return epoch, err
 }
 
 // CloseSession marks a session ended.

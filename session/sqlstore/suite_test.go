@@ -71,6 +71,8 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"VotesRacingDeleteStory", testVotesRacingDeleteStory},
 		{"ConcurrentReveal", testConcurrentReveal},
 		{"StartRound", testStartRound},
+		{"RoundAnonymity", testRoundAnonymity},
+		{"OrganizerLinkEpoch", testOrganizerLinkEpoch},
 		{"Accept", testAccept},
 		{"Outbox", testOutbox},
 		{"ConcurrentClaims", testConcurrentClaims},
@@ -173,7 +175,7 @@ func castVote(t *testing.T, s *Store, storyID string, round int, p *session.Part
 
 func reveal(t *testing.T, s *Store, storyID string, round int) {
 	t.Helper()
-	ok, err := s.Reveal(t.Context(), storyID, round, t0.Add(10*time.Minute))
+	ok, err := s.Reveal(t.Context(), storyID, round, t0.Add(10*time.Minute), false)
 	if err != nil || !ok {
 		t.Fatalf("Reveal round %d: %v, %v", round, ok, err)
 	}
@@ -807,7 +809,7 @@ func testVotes(t *testing.T, s *Store) {
 		t.Errorf("CurrentVotes = %v, %v; want 3", cur, err)
 	}
 
-	won, err := s.Reveal(ctx, a.ID, 1, t0.Add(10*time.Minute))
+	won, err := s.Reveal(ctx, a.ID, 1, t0.Add(10*time.Minute), false)
 	if err != nil || !won {
 		t.Fatalf("Reveal: %v, %v", won, err)
 	}
@@ -818,7 +820,7 @@ func testVotes(t *testing.T, s *Store) {
 	if len(rounds) != 1 || rounds[0].State != session.RoundRevealed || rounds[0].RevealedAt == nil || !rounds[0].RevealedAt.Equal(t0.Add(10*time.Minute)) {
 		t.Errorf("rounds after reveal: %+v", rounds)
 	}
-	if won, err := s.Reveal(ctx, a.ID, 1, t0.Add(20*time.Minute)); err != nil || won {
+	if won, err := s.Reveal(ctx, a.ID, 1, t0.Add(20*time.Minute), false); err != nil || won {
 		t.Errorf("a second Reveal = %v, %v; want false", won, err)
 	}
 	if rounds, _ := s.Rounds(ctx, a.ID); !rounds[0].RevealedAt.Equal(t0.Add(10 * time.Minute)) {
@@ -847,7 +849,7 @@ func testVotes(t *testing.T, s *Store) {
 	if got := getVotes(t, s, a.ID, 1); len(got) != 2 || got[ann.ID] != "5" || got[bob.ID] != "13" {
 		t.Errorf("revealed votes changed after the reveal: %v", got)
 	}
-	if won, err := s.Reveal(ctx, a.ID, 2, t0); err != nil || won {
+	if won, err := s.Reveal(ctx, a.ID, 2, t0, false); err != nil || won {
 		t.Errorf("Reveal of a round not opened = %v, %v", won, err)
 	}
 
@@ -925,7 +927,7 @@ func testVotesRacingReveal(t *testing.T, s *Store) {
 	}
 	wg.Go(func() {
 		<-start
-		if _, err := s.Reveal(ctx, st.ID, 1, t0.Add(time.Minute)); err != nil {
+		if _, err := s.Reveal(ctx, st.ID, 1, t0.Add(time.Minute), false); err != nil {
 			t.Errorf("Reveal: %v", err)
 		}
 	})
@@ -991,7 +993,7 @@ func testNoVoteAfterRevealOn(t *testing.T, s, other *Store) {
 		}
 		close(start)
 		time.Sleep(time.Duration(5+round*3) * time.Millisecond)
-		if ok, err := s.Reveal(ctx, st.ID, 1, t0.Add(time.Minute)); err != nil || !ok {
+		if ok, err := s.Reveal(ctx, st.ID, 1, t0.Add(time.Minute), false); err != nil || !ok {
 			t.Fatalf("Reveal: %v, %v", ok, err)
 		}
 		shown := getVotes(t, s, st.ID, 1)
@@ -1117,7 +1119,7 @@ func testConcurrentReveal(t *testing.T, s *Store) {
 		wg.Go(func() {
 			<-start
 			var err error
-			won[i], err = s.Reveal(ctx, st.ID, 1, t0.Add(time.Duration(i)*time.Second))
+			won[i], err = s.Reveal(ctx, st.ID, 1, t0.Add(time.Duration(i)*time.Second), false)
 			if err != nil {
 				t.Errorf("Reveal %d: %v", i, err)
 			}

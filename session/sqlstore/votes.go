@@ -31,7 +31,7 @@ func insertVoteSQL(lock string) string {
 }
 
 const (
-	revealRoundSQL = `UPDATE rounds SET state = 'revealed', revealed_at = ? WHERE story_id = ? AND number = ? AND state = 'voting'`
+	revealRoundSQL = `UPDATE rounds SET state = 'revealed', revealed_at = ?, anonymous = ? WHERE story_id = ? AND number = ? AND state = 'voting'`
 	revealStorySQL = `UPDATE stories SET round_state = 'revealed' WHERE id = ? AND round = ? AND round_state = 'voting'`
 	nextRoundSQL   = `UPDATE stories SET round = round + 1, round_state = 'voting', status = 'open' WHERE id = ? AND round = ?`
 	closeRoundSQL  = `UPDATE rounds SET state = 'revealed', revealed_at = COALESCE(revealed_at, ?) WHERE story_id = ? AND number = ?`
@@ -113,7 +113,16 @@ func (s *Store) SessionVotes(ctx context.Context, sessionID string) ([]session.V
 
 // Rounds returns the rounds of a story, oldest first.
 func (s *Store) Rounds(ctx context.Context, storyID string) ([]session.Round, error) {
-	rows, err := s.query(ctx, `SELECT story_id, number, state, started_at, revealed_at FROM rounds WHERE story_id = ? ORDER BY number`, storyID)
+	return s.scanRounds(s.query(ctx, `SELECT story_id, number, state, started_at, revealed_at, anonymous FROM rounds WHERE story_id = ? ORDER BY number`, storyID))
+}
+
+// CurrentRounds returns the current round of every story of a session.
+func (s *Store) CurrentRounds(ctx context.Context, sessionID string) ([]session.Round, error) {
+	return s.scanRounds(s.query(ctx, `SELECT r.story_id, r.number, r.state, r.started_at, r.revealed_at, r.anonymous
+		FROM rounds r JOIN stories s ON s.id = r.story_id AND s.round = r.number WHERE s.session_id = ?`, sessionID))
+}
+
+func (s *Store) scanRounds(rows *sql.Rows, err error) ([]session.Round, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -125,26 +134,28 @@ func (s *Store) Rounds(ctx context.Context, storyID string) ([]session.Round, er
 			state    string
 			started  int64
 			revealed sql.NullInt64
+			anon     int
 		)
-		if err := rows.Scan(&r.StoryID, &r.Number, &state, &started, &revealed); err != nil {
+		if err := rows.Scan(&r.StoryID, &r.Number, &state, &started, &revealed, &anon); err != nil {
 			return nil, err
 		}
-		r.State, r.StartedAt, r.RevealedAt = session.RoundState(state), fromMS(started), fromNullMS(revealed)
+		r.State, r.StartedAt, r.RevealedAt, r.Anonymous = session.RoundState(state), fromMS(started), fromNullMS(revealed), anon != 0
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// Reveal flips a voting round to revealed; the conditional UPDATE lets exactly one caller win.
+// Reveal flips a voting round to revealed, fixing its anonymity; the conditional UPDATE lets
+// exactly one caller win.
 // The story row is updated first, as StartRound does, so that the two never wait for each other's
 // locks in opposite orders on PostgreSQL; a vote in flight holds the round row FOR SHARE, so the
 // reveal waits for it, or the vote sees the round revealed.
-func (s *Store) Reveal(ctx context.Context, storyID string, round int, at time.Time) (bool, error) {
-	return s.rounds.do(ctx, roundOp{kind: opReveal, storyID: storyID, round: round, at: at})
+func (s *Store) Reveal(ctx context.Context, storyID string, round int, at time.Time, anonymous bool) (bool, error) {
+	return s.rounds.do(ctx, roundOp{kind: opReveal, storyID: storyID, round: round, at: at, anonymous: anonymous})
 }
 
 // reveal is Reveal within tx.
-func (s *Store) reveal(ctx context.Context, tx *sql.Tx, storyID string, round int, at time.Time) (bool, error) {
+func (s *Store) reveal(ctx context.Context, tx *sql.Tx, storyID string, round int, at time.Time, anonymous bool) (bool, error) {
 	res, err := s.txExec(ctx, tx, revealStorySQL, storyID, round)
 	if err != nil {
 		return false, err
@@ -152,7 +163,11 @@ func (s *Store) reveal(ctx context.Context, tx *sql.Tx, storyID string, round in
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	_, err = s.txExec(ctx, tx, revealRoundSQL, ms(at), storyID, round)
+	anon := 0
+	if anonymous {
+		anon = 1
+	}
+	_, err = s.txExec(ctx, tx, revealRoundSQL, ms(at), anon, storyID, round)
 	return err == nil, err
 }
 
@@ -257,7 +272,9 @@ type roundOp struct {
 	storyID string
 	round   int
 	at      time.Time
-	res     chan opResult
+	// anonymous is the anonymity a reveal fixes for its round.
+	anonymous bool
+	res       chan opResult
 }
 
 type opResult struct {
@@ -319,7 +336,7 @@ func (w *roundWriter) alone(ctx context.Context, op roundOp) (ok bool, err error
 func (w *roundWriter) apply(ctx context.Context, tx *sql.Tx, op roundOp) (bool, error) {
 	switch op.kind {
 	case opReveal:
-		return w.s.reveal(ctx, tx, op.storyID, op.round, op.at)
+		return w.s.reveal(ctx, tx, op.storyID, op.round, op.at, op.anonymous)
 	case opStartRound:
 		return w.s.startRound(ctx, tx, op.storyID, op.round, op.at)
 	default:

@@ -66,9 +66,10 @@
     setConn("connecting…", "");
     ws.onopen = () => { state.retry = 0; setConn("live", "ok"); };
     ws.onmessage = (m) => { let ev; try { ev = JSON.parse(m.data); } catch { return; } onEvent(ev); };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       for (const p of state.pending.values()) p.reject(new Error("connection lost; try again"));
       state.pending.clear();
+      if (state.ws === ws && closedForGood(ev)) return;
       if (state.ws !== ws || state.closed) return;
       setConn("reconnecting…", "bad");
       const delay = Math.min(10000, 500 * 2 ** state.retry++) + Math.random() * 500;
@@ -79,6 +80,16 @@
     const old = state.ws; state.ws = null;
     if (old) old.close();
     setTimeout(connect, 300 + Math.random() * 1200);
+  }
+  // closedForGood handles the close codes after which reconnecting is pointless (docs/api.md):
+  // 4403, no longer in the session, with the reason the server gave.
+  function closedForGood(ev) {
+    if (ev.code !== 4403) return false;
+    state.closed = true;
+    setConn("disconnected", "bad");
+    const why = ev.reason || "Ask an organizer if this is a mistake.";
+    if ($("ended").hidden) showEnded("You are no longer in this session", why); else $("ended-text").textContent = why;
+    return true;
   }
   function setConn(text, cls) { const c = $("conn"); c.textContent = text; c.className = "conn " + cls; }
 
@@ -99,8 +110,8 @@
       case "participant":
         upsert(s.participants, d);
         if (d.id === s.me.id) {
-          // Our own role or status changed: a fresh snapshot brings what the new role may see.
-          if (d.role !== s.me.role || d.status !== s.me.status) { s.me = Object.assign(s.me, d); reconnectSoon(); }
+          // Our own role or status changed: the server sends a fresh snapshot for the new role.
+          if (d.role !== s.me.role || d.status !== s.me.status) s.me = Object.assign(s.me, d);
           s.me.name = d.name;
         }
         break;
@@ -127,8 +138,8 @@
       }
       case "emoji": flyEmoji(d); return;
       case "admission":
-        if (d.admitted) { reconnectSoon(); return; }
-        state.closed = true; if (state.ws) state.ws.close();
+        if (d.admitted) return; // the snapshot of the room follows
+        state.closed = true; // the server closes the socket (4403) with the reason
         if (d.removed) showEnded("You were removed from this session", "Ask the organizer if this is a mistake.");
         else if (d.reason === "expired") showEnded("Nobody answered your request to join in time", "Open the room link again to ask once more.");
         else if (d.reason === "closed") showEnded("The session ended before you were admitted", "Ask the organizer for the next one.");
@@ -176,7 +187,8 @@
       const sync = st.sync_state ? h("span", { class: "sync " + st.sync_state, title: st.sync_error || st.sync_state }, { pending: "⟳", synced: "✓", failed: "⚠" }[st.sync_state]) : null;
       return h("li", { class: "story" + (st.id === cur ? " current" : "") },
         h("button", { type: "button", class: "st-title", onclick: () => pick(st) }, st.title),
-        sync, h("span", { class: "est", title: "estimate" }, st.estimate || ""), tools);
+        sync, st.estimate || !st.imported_estimate ? h("span", { class: "est", title: "estimate" }, st.estimate || "")
+          : h("span", { class: "est muted", title: "imported estimate, not accepted" }, "(" + st.imported_estimate + ")"), tools);
     }));
   }
 
@@ -330,6 +342,7 @@
     const f = $("settings-form"), s = state.snap.session;
     f.title.value = s.title;
     for (const k of ["auto_reveal", "allow_spectators", "require_approval", "async", "anonymous"]) f[k].checked = !!s.settings[k];
+    f.reveal.value = s.settings.reveal || "organizers";
     $("settings-error").hidden = true;
     $("settings").showModal();
   });
@@ -338,6 +351,7 @@
     e.preventDefault();
     const f = e.target, settings = {};
     for (const k of ["auto_reveal", "allow_spectators", "require_approval", "async", "anonymous"]) settings[k] = f[k].checked;
+    settings.reveal = f.reveal.value;
     try { await call("update_session", { data: { title: f.title.value, settings } }); $("settings").close(); }
     catch (err) { $("settings-error").textContent = err.message; $("settings-error").hidden = false; }
   });
