@@ -59,6 +59,12 @@ type Config struct {
 	WriteBackPoll time.Duration
 	Backoff       func(attempts int) time.Duration
 
+	// Nudger reminds participants who came from a chat to vote; nil reminds in the room only.
+	Nudger ChatNudger
+	// TimerPoll is how often RunTimers looks for timers whose deadline passed; zero means every
+	// second.
+	TimerPoll time.Duration
+
 	// Webhooks delivers events to webhooks; its zero value sends none.
 	Webhooks WebhookConfig
 }
@@ -70,6 +76,7 @@ type Service struct {
 	now       func() time.Time
 	approvals Approvals
 	trackers  *trackerSet
+	nudged    nudges
 }
 
 // NewService returns a service over cfg.
@@ -208,6 +215,9 @@ func (s *Service) Join(ctx context.Context, sessionID string, in JoinInput) (*Pa
 	if err != nil {
 		return nil, "", err
 	}
+	if name, err = s.distinctName(ctx, sessionID, name, ""); err != nil {
+		return nil, "", err
+	}
 	role := in.Role
 	switch role {
 	case "":
@@ -309,6 +319,9 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "Organizer"
+	}
+	if name, err = s.distinctName(ctx, l.SessionID, name, ""); err != nil {
+		return nil, "", err
 	}
 	p := &Participant{ID: newID(), SessionID: l.SessionID, Name: name, Role: l.Role, Status: StatusActive, ChatID: l.ChatID, CreatedAt: s.now().UTC()}
 	if err := s.cfg.Store.AddParticipant(ctx, p, HashToken(tok)); err != nil {

@@ -129,8 +129,8 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// browser is a client with cookies that follows redirects, as a browser does.
-func browser() *http.Client {
+// cookieBrowser is a client with cookies that follows redirects, as a browser does.
+func cookieBrowser() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
 }
@@ -172,7 +172,7 @@ func TestOIDCSignIn(t *testing.T) {
 				c.OIDC = &OIDC{Issuer: fp.srv.URL, ClientID: oidcClientID, ClientSecret: oidcClientSecret,
 					AllowedDomains: tt.domains, AllowedGroups: tt.groups, Sealer: ts0keys(t)}
 			})
-			b := browser()
+			b := cookieBrowser()
 			create := func() int {
 				req, _ := http.NewRequest("POST", ts.http.URL+"/api/v1/sessions", strings.NewReader(`{"title":"Sprint 42"}`))
 				req.Header.Set("Content-Type", "application/json")
@@ -216,7 +216,7 @@ func TestOIDCStateAndParticipants(t *testing.T) {
 	ts := newTestServerWith(t, "", func(c *Config) {
 		c.OIDC = &OIDC{Issuer: fp.srv.URL, ClientID: oidcClientID, ClientSecret: oidcClientSecret, Sealer: ts0keys(t)}
 	})
-	b := browser()
+	b := cookieBrowser()
 	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	res, err := b.Get(ts.http.URL + "/auth/login?next=//evil.example/")
 	if err != nil {

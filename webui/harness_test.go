@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -35,6 +36,8 @@ type testServer struct {
 	svc   *session.Service
 	web   *Server
 	http  *httptest.Server
+	// stopTimers ends the timer worker.
+	stopTimers func()
 }
 
 const testSecret = "test-secret-key-that-is-long-enough-0123456789"
@@ -42,11 +45,28 @@ const testSecret = "test-secret-key-that-is-long-enough-0123456789"
 // newTestServer starts a server on a fresh database in dir (a new temp dir when empty).
 func newTestServer(t *testing.T, dir string) *testServer {
 	t.Helper()
-	return newTestServerWith(t, dir, nil)
+	return startTestServer(t, dir, serverOptions{})
+}
+
+// serverOptions adjust a test server.
+type serverOptions struct {
+	// addr is the address to listen on; a restarted server takes the port its clients know.
+	addr string
+	// service changes the service's configuration (a chat nudger) before it is built.
+	service func(*session.Config)
+	// web changes the web server's configuration (limits, sign-in).
+	web func(*Config)
 }
 
 // newTestServerWith is newTestServer with a change to the web server's configuration.
 func newTestServerWith(t *testing.T, dir string, mod func(*Config)) *testServer {
+	t.Helper()
+	return startTestServer(t, dir, serverOptions{web: mod})
+}
+
+// startTestServer starts a server on the database in dir (a new temp dir when empty); the
+// database of an earlier server in the same dir is opened as it was left, as after a restart.
+func startTestServer(t *testing.T, dir string, opts serverOptions) *testServer {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -63,20 +83,35 @@ func newTestServerWith(t *testing.T, dir string, mod func(*Config)) *testServer 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts := &testServer{t: t, dir: dir, keys: keys, store: store, hub: hub}
 	ts.http = httptest.NewUnstartedServer(nil)
-	base := "http://" + ts.http.Listener.Addr().String()
-	ts.svc = session.NewService(session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log,
-		Trackers: []session.Tracker{csv.Tracker()}})
-	hub.OnPresence(ts.svc.PresenceChanged)
-	cfg := Config{Service: ts.svc, Hub: hub, BaseURL: base, Logger: log, Ready: store.Ping}
-	if mod != nil {
-		mod(&cfg)
+	if opts.addr != "" {
+		ln, err := net.Listen("tcp", opts.addr)
+		if err != nil {
+			t.Fatalf("listening on %s again: %v", opts.addr, err)
+		}
+		ts.http.Listener.Close()
+		ts.http.Listener = ln
 	}
-	ts.web, err = New(cfg)
+	base := "http://" + ts.http.Listener.Addr().String()
+	cfg := session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log,
+		Trackers: []session.Tracker{csv.Tracker()}}
+	if opts.service != nil {
+		opts.service(&cfg)
+	}
+	ts.svc = session.NewService(cfg)
+	hub.OnPresence(ts.svc.PresenceChanged)
+	webCfg := Config{Service: ts.svc, Hub: hub, BaseURL: base, Logger: log, Ready: store.Ping}
+	if opts.web != nil {
+		opts.web(&webCfg)
+	}
+	ts.web, err = New(webCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.http.Config.Handler = openapitest.Wrap(t, openapiJSON, ts.web.Handler())
 	ts.http.Start()
+	timers, stopTimers := context.WithCancel(context.Background())
+	go ts.svc.RunTimers(timers)
+	ts.stopTimers = stopTimers
 	t.Cleanup(ts.close)
 	return ts
 }
@@ -85,6 +120,7 @@ func (ts *testServer) close() {
 	if ts.http == nil {
 		return
 	}
+	ts.stopTimers()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ts.web.Shutdown(ctx)

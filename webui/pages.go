@@ -27,6 +27,9 @@ type pageData struct {
 	// same list for its script.
 	Trackers     []session.Tracker
 	TrackersJSON string
+	// Member tells the room's script whether the visitor's cookie already makes it a participant,
+	// so that a newcomer sees the join form without a refused request first.
+	Member bool
 }
 
 type deckOption struct {
@@ -79,8 +82,9 @@ func (s *Server) room(c *gin.Context) {
 	}
 	trackers := s.svc.Trackers()
 	js, _ := json.Marshal(trackers)
+	_, err = s.actor(c)
 	s.page(c, "room.html", pageData{Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis,
-		Trackers: trackers, TrackersJSON: string(js)})
+		Trackers: trackers, TrackersJSON: string(js), Member: err == nil})
 }
 
 // enter redeems a pre-signed link: it sets the participant cookie and redirects to the clean room

@@ -20,8 +20,10 @@ import (
 	"time"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/integrations/azuredevops"
 	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/integrations/github"
+	"github.com/pokor/pokor/integrations/gitlab"
 	"github.com/pokor/pokor/integrations/jira"
 	"github.com/pokor/pokor/integrations/notion"
 	"github.com/pokor/pokor/integrations/webhook"
@@ -72,6 +74,8 @@ func trackers(get func(string) string) []session.Tracker {
 		github.Tracker(get),
 		jira.Tracker(get),
 		notion.Tracker(get),
+		gitlab.Tracker(get),
+		azuredevops.Tracker(get),
 		csv.Tracker(),
 	}
 }
@@ -201,6 +205,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
 		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
 		Trackers: trackers(m.Config.Get),
+		Nudger:   m.Notifiers,
 		Webhooks: m.webhooks(),
 	}
 	if err := m.openRedis(&svcCfg); err != nil {
@@ -218,6 +223,7 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 	m.OnStart(m.Service.RunApprovals)
 	m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, m.writeBackOwner()) })
+	m.OnStart(m.Service.RunTimers)
 	m.OnStart(func(ctx context.Context) { m.Service.RunWebhooks(ctx, m.writeBackOwner()) })
 	limits, _ := m.Config.Limits() // validated by loadConfig
 	m.Web, err = webui.New(webui.Config{

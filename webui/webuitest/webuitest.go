@@ -83,7 +83,10 @@ func Start(t testing.TB, opts Options) *Server {
 	// Every API response of the tests is checked against the OpenAPI description.
 	s.HTTP.Config.Handler = openapitest.Wrap(t, webui.OpenAPI(), s.Web.Handler())
 	s.HTTP.Start()
+	timers, stopTimers := context.WithCancel(context.Background())
+	go s.Service.RunTimers(timers)
 	t.Cleanup(func() {
+		stopTimers()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		s.Web.Shutdown(ctx)
