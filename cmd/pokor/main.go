@@ -20,6 +20,9 @@ import (
 	"time"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/bots/discord"
+	"github.com/pokor/pokor/bots/mattermost"
+	slackbot "github.com/pokor/pokor/bots/slack"
 	"github.com/pokor/pokor/integrations/azuredevops"
 	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/integrations/github"
@@ -80,10 +83,17 @@ func trackers(get func(string) string) []session.Tracker {
 	}
 }
 
+// chatPlatforms are the chat platforms Pokor speaks, each described by its package. The
+// configuration table takes their settings, and Open starts those whose first setting is set.
+func chatPlatforms() []bots.Platform {
+	return []bots.Platform{slackbot.Platform, discord.Platform, mattermost.Platform}
+}
+
 // chatChecks are the chat platforms `pokor check` tests, beside the trackers.
 var chatChecks = map[string]func(ctx context.Context, cfg Config, args []string) (session.CheckReport, error){
-	"slack":   checkSlack,
-	"discord": checkDiscord,
+	"slack":      checkSlack,
+	"discord":    checkDiscord,
+	"mattermost": checkMattermost,
 }
 
 // commands maps sub-commands to their functions.
@@ -153,8 +163,8 @@ type Main struct {
 	Hub     *session.Hub
 	Service *session.Service
 	Web     *webui.Server
-	// Notifiers holds the chat bots that report back to the channel a session came from.
-	Notifiers bots.Notifiers
+	// Chats holds the chat bots that report back to the channel a session came from.
+	Chats bots.Chats
 
 	// Instance names this process among the instances sharing a database and Redis (outbox
 	// leases, presence entries): the host name and a random suffix.
@@ -174,7 +184,7 @@ type Main struct {
 
 // NewMain returns an unopened Main.
 func NewMain(cfg Config, log *slog.Logger) *Main {
-	return &Main{Config: cfg, Log: log, Notifiers: bots.Notifiers{}, Instance: instanceName()}
+	return &Main{Config: cfg, Log: log, Chats: bots.Chats{}, Instance: instanceName()}
 }
 
 // instanceName is the host name (the pod or container name) with a random suffix, unique even
@@ -203,9 +213,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Hub = session.NewHub()
 	svcCfg := session.Config{
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
-		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
+		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Chats,
 		Trackers: trackers(m.Config.Get),
-		Nudger:   m.Notifiers,
+		Nudger:   m.Chats,
 		Webhooks: m.webhooks(),
 	}
 	if err := m.openRedis(&svcCfg); err != nil {
@@ -234,10 +244,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.mountSlack(); err != nil {
-		return err
-	}
-	if err := m.mountDiscord(); err != nil {
+	if err := m.openChats(); err != nil {
 		return err
 	}
 	m.ln, err = net.Listen("tcp", m.Config.Get("POKOR_ADDR"))
