@@ -3,7 +3,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build build-load test vet bench bench-quick bench-steps bench-go clean
+.PHONY: run build build-load test vet bench bench-quick bench-steps bench-multi bench-postgres bench-1core bench-go clean
 
 run: build ## start Pokor with embedded defaults (SQLite in ./data)
 	./bin/pokor serve
@@ -34,6 +34,34 @@ bench-quick: build build-load ## a small scenario: 100 rooms of 10, 10 s
 
 bench-steps: build build-load ## cost as work grows: 1k, 5k, 10k and 19k connections, 30 s of votes each
 	$(LOAD) --members 10 --steps 1000,5000,10000,19000 --duration 30s --slash-duration 0 $(LOAD_FLAGS)
+
+# Several instances on PostgreSQL + Redis: the generator creates a fresh database on the server of
+# BENCH_POSTGRES (dropped afterwards) and a Redis prefix of the run's own, starts MULTI_INSTANCES
+# servers on them and splits every room across them, so that every vote crosses instances.
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+BENCH_REDIS ?= redis://127.0.0.1:6379/0
+MULTI_INSTANCES ?= 2
+MULTI_ROOMS ?= 1500
+MULTI_MEMBERS ?= 20
+MULTI_DURATION ?= 60s
+
+bench-multi: build build-load ## two instances on PostgreSQL + Redis: 1,500 rooms of 20 (30,000 connections) split across them, 60 s of votes, a storm
+	$(LOAD) --instances $(MULTI_INSTANCES) --postgres '$(BENCH_POSTGRES)' --redis '$(BENCH_REDIS)' \
+		--rooms $(MULTI_ROOMS) --members $(MULTI_MEMBERS) --duration $(MULTI_DURATION) $(LOAD_FLAGS)
+
+# One instance on PostgreSQL: 990 rooms of 10 (9,900 connections) at 3 votes per room per second
+# (about 3,000 durable votes/s), on a fresh database of the run's own; the issue's goal is 100 ms.
+bench-postgres: build build-load ## one instance on PostgreSQL: 9,900 connections, about 3,000 durable votes/s
+	$(LOAD) --postgres '$(BENCH_POSTGRES)' --rooms 990 --members 10 --vote-rate 3.04 --vote-p99 100ms --duration $(MULTI_DURATION) $(LOAD_FLAGS)
+
+# One core, as a t3.micro's one vCPU of sustained credit: the server pinned to CPU 0 with
+# GOMAXPROCS=1 and GOMEMLIMIT=900MiB, the generator on CPU 1; 19,000 connections voting once a second per room.
+ONECORE_ROOMS ?= 1900
+ONECORE_DURATION ?= 60s
+
+bench-1core: build build-load ## one core: 1,900 rooms of 10 (19,000 connections), server on CPU 0, GOMAXPROCS=1, GOMEMLIMIT=900MiB
+	taskset -c 1 $(LOAD) --serve-cpus 0 --serve-env GOMAXPROCS=1 --serve-env GOMEMLIMIT=900MiB --vote-p99 100ms \
+		--rooms $(ONECORE_ROOMS) --members 10 --duration $(ONECORE_DURATION) $(LOAD_FLAGS)
 
 bench-go: ## Go benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem ./session/... ./webui/...

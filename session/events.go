@@ -59,8 +59,24 @@ type Envelope struct {
 	To             string        `json:"t,omitempty"`
 	OrganizersOnly bool          `json:"o,omitempty"`
 	Change         *MemberChange `json:"c,omitempty"`
-	Msg            []byte        `json:"m,omitempty"`
+	// Forget names stored rows that changed, for the row caches of every instance: a Hub hands
+	// it to its ForgetFunc before it routes anything that follows in the stream.
+	Forget *Forget `json:"fg,omitempty"`
+	Msg    []byte  `json:"m,omitempty"`
 }
+
+// Forget names the rows of a session that a write changed (or, with All, every row), so that
+// every instance drops them from its cache. It travels on the Bus like a MemberChange, in the
+// room's order: an instance drops the rows before it delivers the event that announces the change,
+// so nothing it serves after that event is older than the change.
+type Forget struct {
+	Session      bool     `json:"s,omitempty"`
+	Participants []string `json:"p,omitempty"`
+	All          bool     `json:"a,omitempty"`
+}
+
+// ForgetFunc drops the rows a Forget names from a cache.
+type ForgetFunc func(sessionID string, f Forget)
 
 // MemberChange is who a participant is now, as the Hubs route by it: its role and admission, or
 // its removal from the session.

@@ -103,6 +103,7 @@ type Hub struct {
 	mu       sync.RWMutex
 	rooms    map[string]*room
 	presence PresenceFunc
+	forget   ForgetFunc
 
 	conns, drops, delivered atomic.Int64
 }
@@ -112,6 +113,10 @@ func NewHub() *Hub { return &Hub{rooms: map[string]*room{}} }
 
 // OnPresence registers the function told about presence changes; call it before serving.
 func (h *Hub) OnPresence(f PresenceFunc) { h.presence = f }
+
+// OnForget registers the function that drops changed rows from this instance's cache when a
+// Forget arrives (Envelope.Forget); call it before serving.
+func (h *Hub) OnForget(f ForgetFunc) { h.forget = f }
 
 // Join adds a member to a session's room and returns the function that removes it.
 func (h *Hub) Join(sessionID string, m *Member) (leave func()) {
@@ -196,6 +201,14 @@ func (h *Hub) Members(sessionID string, f func(*Member)) {
 // when the event arrives, as the changes before it left it. Members waiting for admission receive
 // only events addressed to them; removed members receive nothing.
 func (h *Hub) Deliver(env Envelope) {
+	if env.Forget != nil {
+		if h.forget != nil {
+			h.forget(env.SessionID, *env.Forget)
+		}
+		if env.Msg == nil && env.Change == nil {
+			return
+		}
+	}
 	h.mu.RLock()
 	r := h.rooms[env.SessionID]
 	h.mu.RUnlock()

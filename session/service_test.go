@@ -153,6 +153,15 @@ func (c *countingStore) CastVote(ctx context.Context, v *session.Vote) error {
 	return c.Store.CastVote(ctx, v)
 }
 
+// CastCurrentVote counts only a stored vote: a refused one changes nothing.
+func (c *countingStore) CastCurrentVote(ctx context.Context, sid string, v *session.Vote) error {
+	err := c.Store.CastCurrentVote(ctx, sid, v)
+	if err == nil {
+		c.w()
+	}
+	return err
+}
+
 func (c *countingStore) RetractVote(ctx context.Context, sid string, r int, pid string) error {
 	c.w()
 	return c.Store.RetractVote(ctx, sid, r, pid)

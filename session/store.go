@@ -66,6 +66,12 @@ type Store interface {
 	// CastVote stores or replaces a vote. It returns ErrRoundClosed when the round is not
 	// voting any more (revealed, or replaced by a re-vote).
 	CastVote(ctx context.Context, v *Vote) error
+	// CastCurrentVote stores or replaces a vote on the current round of story v.StoryID of
+	// session sessionID and sets v.Round to that round, without a read before it: the write itself
+	// checks, in the same transaction, that the story is in the session, that its round is voting
+	// and that the participant is an active voter or organizer. It returns ErrRoundClosed when any
+	// of that does not hold; the caller reads the story to say which.
+	CastCurrentVote(ctx context.Context, sessionID string, v *Vote) error
 	// RetractVote deletes a participant's vote in a round that is still voting.
 	RetractVote(ctx context.Context, storyID string, round int, participantID string) error
 	// Votes returns the votes of one round.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -31,9 +32,11 @@ const (
 	hardLimit    = 64 << 10
 	pingInterval = 25 * time.Second
 	// readTimeout closes a connection that has sent nothing, not even a pong, for this long.
-	readTimeout  = 60 * time.Second
-	writeTimeout = 10 * time.Second
+	readTimeout = 60 * time.Second
 )
+
+// writeTimeout bounds a blocking write of a flush; a variable so that a test can pass it.
+var writeTimeout = 10 * time.Second
 
 // Close codes gobwas/ws does not name (RFC 6455 section 7.4, IANA registry), and Pokor's own
 // from the range RFC 6455 leaves to applications (4000-4999).
@@ -53,9 +56,10 @@ const (
 //   - Reading: on Linux a shared epoll instance reports the connections with data, and a
 //     short-lived goroutine reads what arrived, handles the complete messages in order and
 //     goes away (ws_linux.go). Elsewhere a goroutine per connection blocks in Read.
-//   - Writing: Send queues the event and, when no flush is running, starts one: a short-lived
-//     goroutine that frames everything queued into one buffer, writes it with one system call,
-//     and ends when the queue is empty. The queue is bounded and a client that lets it fill is
+//   - Writing: Send queues the event and, when nothing is being written, frames what is queued
+//     into one buffer and writes it at once without waiting (sendLocked); when the socket cannot
+//     take it all, or something else is due (the snapshot, a ping), a short-lived flush goroutine
+//     writes everything queued with one system call per round and ends when the queue is empty. The queue is bounded and a client that lets it fill is
 //     cut loose (ARCHITECTURE.md); a blocked write holds up only its own flush, never the room.
 type conn struct {
 	srv   *Server
@@ -110,7 +114,105 @@ func (c *conn) Send(msg []byte) bool {
 		return true
 	}
 	c.queue = append(c.queue, msg)
-	return c.startFlushLocked()
+	return c.sendLocked()
+}
+
+// sendLocked writes what is queued at once, from the caller's goroutine, when nothing else is
+// being written and the socket takes all of it without waiting (a non-blocking write); whatever
+// remains goes to a flush goroutine as before. It unlocks c.mu.
+//
+// The Hub delivers an event to every member of a room from the publisher's goroutine; starting a
+// flush goroutine for each member and event cost a goroutine, and often a wake-up of an idle
+// thread (a futex call), per delivered event, on top of the write itself (docs/performance.md).
+// A socket whose buffer has room, which is nearly always, now costs one write(2) and nothing else.
+func (c *conn) sendLocked() bool {
+	if c.flushing || c.rc == nil || c.closing || c.first != nil || c.pingDue || c.pongDue != nil {
+		return c.startFlushLocked()
+	}
+	batch := c.queue
+	c.queue = nil
+	c.flushing = true
+	c.mu.Unlock()
+	b := flushBufs.Get().(*bytes.Buffer)
+	b.Reset()
+	for _, msg := range batch {
+		writeFrame(b, ws.OpText, msg)
+	}
+	n, err := c.writeNow(b.Bytes())
+	if err != nil {
+		flushBufs.Put(b)
+		c.writeFailed()
+		go c.finish(nil) // not here: finish leaves the room, whose lock the Hub may hold
+		return true
+	}
+	if n < b.Len() {
+		go c.flushRest(b, n) // the socket is full: a goroutine waits for it
+		return true
+	}
+	if b.Cap() <= 64<<10 {
+		flushBufs.Put(b)
+	}
+	c.mu.Lock()
+	if len(c.queue) == 0 && !c.closing && !c.pingDue && c.pongDue == nil {
+		c.flushing = false
+		c.mu.Unlock()
+		return true
+	}
+	c.mu.Unlock()
+	go c.flush() // more arrived meanwhile; flushing is still set
+	return true
+}
+
+// writeNow writes p without waiting for the socket: it returns how much the socket took (all of
+// it, part of it, or nothing when its buffer is full).
+func (c *conn) writeNow(p []byte) (int, error) {
+	var n int
+	var werr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), p)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, nil // a flush goroutine writes it, with a deadline of its own
+	}
+	if err != nil {
+		return 0, err
+	}
+	if werr == syscall.EAGAIN {
+		return 0, nil
+	}
+	if werr != nil {
+		return 0, werr
+	}
+	return n, nil
+}
+
+// flushRest writes what the socket did not take of b, from off, then goes on as flush.
+func (c *conn) flushRest(b *bytes.Buffer, off int) {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := c.nc.Write(b.Bytes()[off:])
+	_ = c.nc.SetWriteDeadline(time.Time{})
+	if b.Cap() <= 64<<10 {
+		flushBufs.Put(b)
+	}
+	if err != nil {
+		c.writeFailed()
+		c.finish(nil)
+		return
+	}
+	c.flush()
+}
+
+// writeFailed marks the connection closing after a failed write: nothing more is written to it.
+func (c *conn) writeFailed() {
+	c.mu.Lock()
+	c.closing, c.reason = true, "write failed"
+	c.queue = nil
+	c.mu.Unlock()
 }
 
 // MemberChanged implements session.MemberListener: the Hub has applied a change of who this
@@ -305,13 +407,13 @@ func (c *conn) flush() {
 		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if _, err := c.nc.Write(b.Bytes()); err != nil {
-			c.mu.Lock()
-			c.closing, c.reason = true, "write failed"
-			c.queue = nil
-			c.mu.Unlock()
+			c.writeFailed()
 			c.finish(nil)
 			return
 		}
+		// No deadline outside a blocking write: the non-blocking writes of sendLocked would
+		// otherwise fail once it has passed.
+		_ = c.nc.SetWriteDeadline(time.Time{})
 	}
 }
 

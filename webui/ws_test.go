@@ -334,3 +334,24 @@ func TestWebSocketOriginCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectWritesAfterTheWriteDeadline: an event written from the publisher's goroutine
+// (sendLocked) long after the last blocking write of the connection still goes out; the deadline
+// of that write once made every later direct write fail and closed the connection.
+func TestDirectWritesAfterTheWriteDeadline(t *testing.T) {
+	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
+	writeTimeout = 50 * time.Millisecond
+	ts := newTestServer(t, t.TempDir())
+	defer ts.close()
+	org := ts.newClient("Olga")
+	sid := org.create(map[string]any{"title": "Deadlines", "name": "Olga"})
+	org.connect(sid)
+	for i := range 3 {
+		time.Sleep(4 * writeTimeout)
+		ann := ts.newClient(fmt.Sprintf("Ann %d", i))
+		ann.join(sid, "voter")
+		if ev := org.expect("participant"); ev == nil {
+			t.Fatalf("event %d after the deadline did not arrive", i)
+		}
+	}
+}

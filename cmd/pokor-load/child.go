@@ -25,18 +25,21 @@ import (
 // childConfig is the share of the scenario one child process drives: whole rooms, so that the
 // members of a room share one clock and one process sees every delivery of a vote.
 type childConfig struct {
-	Index            int     `json:"index"`
-	URL              string  `json:"url"`
-	Run              string  `json:"run"`        // names this run's sessions
-	FirstRoom        int     `json:"first_room"` // global index of the child's first room
-	Rooms            int     `json:"rooms"`
-	TotalRooms       int     `json:"total_rooms"`
-	Members          int     `json:"members"`
-	Spectators       int     `json:"spectators"`
-	VoteRate         float64 `json:"vote_rate"` // votes per room per second
-	SourceIP         string  `json:"source_ip"` // local address to dial from; empty lets the kernel pick
-	DialConcurrency  int     `json:"dial_concurrency"`
-	SetupConcurrency int     `json:"setup_concurrency"`
+	Index int    `json:"index"`
+	URL   string `json:"url"`
+	// URLs are the instances of the deployment: member i of every room connects to (and joins
+	// through) URLs[i % len(URLs)], so that every room is split across them.
+	URLs             []string `json:"urls,omitempty"`
+	Run              string   `json:"run"`        // names this run's sessions
+	FirstRoom        int      `json:"first_room"` // global index of the child's first room
+	Rooms            int      `json:"rooms"`
+	TotalRooms       int      `json:"total_rooms"`
+	Members          int      `json:"members"`
+	Spectators       int      `json:"spectators"`
+	VoteRate         float64  `json:"vote_rate"` // votes per room per second
+	SourceIP         string   `json:"source_ip"` // local address to dial from; empty lets the kernel pick
+	DialConcurrency  int      `json:"dial_concurrency"`
+	SetupConcurrency int      `json:"setup_concurrency"`
 }
 
 // command is what the parent tells a child on its stdin, one JSON object a line.
@@ -169,6 +172,7 @@ type member struct {
 	pid    string
 	role   string
 	cookie string // "pokor_<session>=<token>"
+	inst   int    // the instance it joined and connects through (childConfig.URLs)
 
 	ws        *websocket.Conn
 	connected atomic.Bool
@@ -210,8 +214,22 @@ type expectation struct {
 // --- setup over the JSON API ---
 
 func (g *gen) post(ctx context.Context, path, cookie string, body any, out any) (string, error) {
+	return g.postTo(ctx, g.cfg.URL, path, cookie, body, out)
+}
+
+// instance returns the index of the instance member idx of a room uses, and its base URL.
+func (g *gen) instance(idx int) (int, string) {
+	if len(g.cfg.URLs) < 2 {
+		return 0, g.cfg.URL
+	}
+	i := idx % len(g.cfg.URLs)
+	return i, g.cfg.URLs[i]
+}
+
+// postTo is post to the instance at base.
+func (g *gen) postTo(ctx context.Context, base, path, cookie string, body any, out any) (string, error) {
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.cfg.URL+path, bytes.NewReader(b))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
@@ -274,7 +292,8 @@ func (g *gen) setupRoom(ctx context.Context, index int) (*room, error) {
 			role = "spectator"
 		}
 		var j joined
-		cookie, err := g.post(ctx, "/api/v1/sessions/"+r.id+"/participants", "", map[string]any{
+		_, joinVia := g.instance(i)
+		cookie, err := g.postTo(ctx, joinVia, "/api/v1/sessions/"+r.id+"/participants", "", map[string]any{
 			"name": fmt.Sprintf("%s %d", role, i), "role": role,
 		}, &j)
 		if err != nil {
@@ -287,6 +306,7 @@ func (g *gen) setupRoom(ctx context.Context, index int) (*room, error) {
 
 func (r *room) addMember(pid, role, cookie string) {
 	m := &member{r: r, idx: len(r.members), pid: pid, role: role, cookie: cookie, reqs: map[string]*request{}}
+	m.inst, _ = r.g.instance(m.idx)
 	r.members = append(r.members, m)
 	r.byPID[pid] = m.idx
 	if role == "voter" {
@@ -337,8 +357,6 @@ func (g *gen) setup() error {
 
 // connect opens every member's socket, with at most DialConcurrency dials in flight.
 func (g *gen) connect() error {
-	u := *g.base
-	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
 	sem := make(chan struct{}, g.cfg.DialConcurrency)
 	var wg sync.WaitGroup
 	for _, r := range g.rooms {
@@ -347,7 +365,8 @@ func (g *gen) connect() error {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				if err := m.dial(u.String() + "/s/" + r.id + "/ws"); err != nil {
+				_, base := g.instance(m.idx)
+				if err := m.dial(strings.Replace(base, "http", "ws", 1) + "/s/" + r.id + "/ws"); err != nil {
 					g.m.add(cConnectFailures, 1)
 					g.logf("connecting %s of room %d: %v", m.role, r.index, err)
 					return
@@ -495,6 +514,9 @@ func (r *room) arrive(k expKey, midx int, now time.Time) {
 	r.g.m.add(cDeliveries, 1)
 	if e.deliv != "" {
 		r.g.m.record(e.deliv, now.Sub(e.sched))
+		if len(r.g.cfg.URLs) > 1 {
+			r.g.m.record(fmt.Sprintf("%s@%d", e.deliv, r.members[midx].inst), now.Sub(e.sched))
+		}
 	}
 	if complete {
 		if e.whole != "" {
@@ -621,6 +643,9 @@ func (r *room) vote(v *member, sched time.Time, measure bool) *request {
 			g.m.add(cVotesOK, 1)
 			if measure {
 				g.m.record(hVoteAck, at.Sub(sched))
+				if len(g.cfg.URLs) > 1 {
+					g.m.record(fmt.Sprintf("%s@%d", hVoteAck, v.inst), at.Sub(sched))
+				}
 			}
 		} else {
 			g.m.add(cVotesFailed, 1)

@@ -33,6 +33,13 @@ import (
 
 type options struct {
 	url              string
+	urls             listFlag // --url given more than once: every room is split across them
+	instances        int
+	serveEnv         listFlag
+	serveCPUs        string
+	postgres         string
+	redis            string
+	voteP99          time.Duration
 	serve            string
 	serverLog        string
 	serverPID        int
@@ -64,8 +71,13 @@ func main() {
 	}
 	var o options
 	fs := flag.NewFlagSet("pokor-load", flag.ExitOnError)
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of a running Pokor (ignored with --serve)")
+	fs.Var(&o.urls, "url", "base URL of a running Pokor (default http://127.0.0.1:8080; ignored with --serve); repeat it for several instances of one deployment: every room's members are split across them, so that every vote crosses instances")
 	fs.StringVar(&o.serve, "serve", "", "start this pokor binary on a fresh SQLite database for each run, and stop it afterwards")
+	fs.IntVar(&o.instances, "instances", 1, "with --serve, start this many instances (more than one needs --postgres and --redis)")
+	fs.Var(&o.serveEnv, "serve-env", "with --serve, an environment variable for the servers, KEY=VALUE (repeatable), e.g. GOMAXPROCS=1")
+	fs.StringVar(&o.serveCPUs, "serve-cpus", "", "with --serve, pin the servers to these CPUs (taskset -c LIST), e.g. 0")
+	fs.StringVar(&o.postgres, "postgres", "", "with --serve, a PostgreSQL URL with the right to create databases: each run gets a fresh database there, dropped afterwards")
+	fs.StringVar(&o.redis, "redis", "", "with --serve, a Redis URL: the instances share events through it, under a prefix of this run's own")
 	fs.StringVar(&o.serverLog, "server-log", "", "with --serve, write the server's output to this file (default: a temporary file, removed)")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the server, for its memory and CPU (default: the process listening on --url's port)")
 	fs.IntVar(&o.rooms, "rooms", 1900, "rooms (sessions)")
@@ -74,6 +86,7 @@ func main() {
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "how long the connections are held while votes flow (0 skips the votes)")
 	fs.Float64Var(&o.voteRate, "vote-rate", 1, "votes per room per second, on an open-loop schedule")
 	fs.BoolVar(&o.storm, "storm", true, "end with a reveal in every room at the same instant")
+	fs.DurationVar(&o.voteP99, "vote-p99", 0, "the vote target: vote → whole room p99 at most this (default 50ms, 150ms with several instances; bench-1core uses 100ms)")
 	fs.DurationVar(&o.settle, "settle", 5*time.Second, "pause after connecting, before the idle memory is read")
 	fs.IntVar(&o.perProc, "per-proc", 9000, "connections per child process (each process may hold 20,000 open files)")
 	fs.IntVar(&o.dialConcurrency, "dial-concurrency", 500, "WebSocket dials in flight, over all processes (the server's accept backlog is 4,096)")
@@ -86,6 +99,10 @@ func main() {
 	fs.DurationVar(&o.slashDuration, "slash-duration", 20*time.Second, "how long to send slash commands (0 skips them)")
 	fs.StringVar(&o.slackSecret, "slack-signing-secret", os.Getenv("SLACK_SIGNING_SECRET"), "the server's SLACK_SIGNING_SECRET, for a server not started with --serve (default $SLACK_SIGNING_SECRET)")
 	_ = fs.Parse(os.Args[1:])
+	if len(o.urls) == 0 {
+		o.urls = listFlag{"http://127.0.0.1:8080"}
+	}
+	o.url = o.urls[0]
 	if *printPath != "" {
 		if err := printFile(*printPath, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "pokor-load:", err)
@@ -117,6 +134,12 @@ func (o options) validate() error {
 		return errors.New("--vote-rate must be positive")
 	case o.perProc < o.members:
 		return errors.New("--per-proc must hold at least one room")
+	case o.instances < 1:
+		return errors.New("--instances must be at least 1")
+	case o.serve != "" && o.instances > 1 && (o.postgres == "" || o.redis == ""):
+		return errors.New("--instances > 1 needs --postgres and --redis: instances share a database and an event bus")
+	case o.serve == "" && len(o.urls) > 1 && o.serverPID != 0:
+		return errors.New("--server-pid names one server; with several --url each is found by its port")
 	}
 	return nil
 }
@@ -134,11 +157,15 @@ type Report struct {
 	VoteRate    float64            `json:"vote_rate_per_room"`
 	Latency     map[string]Summary `json:"latency"`
 	Counts      map[string]int64   `json:"counts"`
-	Server      ServerReport       `json:"server"`
+	Server      ServerReport       `json:"server"` // with several instances, their sums
+	// Instances holds each instance's own figures when there are several.
+	Instances []InstanceReport `json:"instances,omitempty"`
 	// VotesPerSecond is the rate of acknowledged votes during play.
 	VotesPerSecond float64  `json:"votes_per_second"`
 	SlashRate      float64  `json:"slash_rate,omitempty"`
 	Targets        []Target `json:"targets"`
+	// VoteGoalMS is the p99 the votes target allows; 0 takes the default.
+	VoteGoalMS float64 `json:"vote_goal_ms,omitempty"`
 
 	all *metrics
 }
@@ -155,6 +182,21 @@ type ServerReport struct {
 	CPUPlay     float64      `json:"cpu_play_percent"`     // server CPU while votes flow, % of one core
 	GenCPUPlay  float64      `json:"gen_cpu_play_percent"` // the generator's
 }
+
+// InstanceReport is one instance of several: its server figures, the votes its members cast and
+// the deliveries to the members connected to it.
+type InstanceReport struct {
+	URL     string             `json:"url"`
+	PID     int                `json:"pid"`
+	Server  ServerReport       `json:"server"`
+	Latency map[string]Summary `json:"latency"`
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // Target is one line of the issue's targets with what this run measured.
 type Target struct {
@@ -276,41 +318,72 @@ func progress(format string, args ...any) {
 
 // runScenario runs one scenario against a server: set up, connect, idle, play, storm.
 func runScenario(ctx context.Context, o options) (*Report, error) {
-	base := o.url
-	pid := o.serverPID
+	bases, pids := append([]string(nil), o.urls...), []int{o.serverPID}
+	run := strconv.FormatInt(time.Now().Unix(), 36)
 	if o.serve != "" {
 		o.slackSecret = newSigningSecret()
-		srv, err := startServer(ctx, o.serve, o.serverLog, "SLACK_SIGNING_SECRET="+o.slackSecret)
+		env := append([]string{"SLACK_SIGNING_SECRET=" + o.slackSecret}, o.serveEnv...)
+		if o.postgres != "" {
+			dbURL, drop, err := freshDatabase(ctx, o.postgres, "pokorload_"+run)
+			if err != nil {
+				return nil, err
+			}
+			defer drop()
+			env = append(env, "POKOR_DATABASE_URL="+dbURL, "POKOR_SECRET_KEY="+newSigningSecret()+newSigningSecret())
+		}
+		if o.redis != "" {
+			env = append(env, "POKOR_REDIS_URL="+o.redis, "POKOR_REDIS_PREFIX=pokorload:"+run+":")
+		}
+		bases, pids = nil, nil
+		for i := range o.instances {
+			logPath := o.serverLog
+			if logPath != "" && o.instances > 1 {
+				logPath = fmt.Sprintf("%s.%d", logPath, i)
+			}
+			srv, err := startServer(ctx, o.serve, logPath, o.serveCPUs, env...)
+			if err != nil {
+				return nil, err
+			}
+			defer srv.stop()
+			bases, pids = append(bases, srv.url), append(pids, srv.pid())
+		}
+	}
+	for len(pids) < len(bases) {
+		pids = append(pids, 0)
+	}
+	base := bases[0]
+	var probes []*probe
+	for i, b := range bases {
+		u, err := url.Parse(b)
 		if err != nil {
 			return nil, err
 		}
-		defer srv.stop()
-		base, pid = srv.url, srv.pid()
+		if pids[i] == 0 {
+			if pids[i], err = findListener(u.Host); err != nil {
+				return nil, err
+			}
+		}
+		probes = append(probes, &probe{pid: pids[i], base: strings.TrimRight(b, "/"), hc: &http.Client{Timeout: 10 * time.Second}})
 	}
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, err
 	}
-	if pid == 0 {
-		if pid, err = findListener(u.Host); err != nil {
-			return nil, err
-		}
-	}
-	pr := &probe{pid: pid, base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 10 * time.Second}}
+	pr := multiProbe(probes)
+	pid := pids[0]
 	conns := o.rooms * o.members
 	nproc := (conns + o.perProc - 1) / o.perProc
 	rep := &Report{
 		Machine: machine(), Command: strings.Join(os.Args, " "),
 		Connections: conns, Rooms: o.rooms, Members: o.members, Spectators: o.spectators, Processes: nproc,
-		Duration: o.duration.String(), VoteRate: o.voteRate,
+		Duration: o.duration.String(), VoteRate: o.voteRate, VoteGoalMS: float64(o.voteP99.Milliseconds()),
 	}
-	progress("%d rooms × %d members = %d connections over %d processes; server pid %d at %s", o.rooms, o.members, conns, nproc, pid, base)
+	progress("%d rooms × %d members = %d connections over %d processes; servers %v at %v", o.rooms, o.members, conns, nproc, pids, bases)
 
 	loopback := false
 	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() || u.Hostname() == "localhost" {
 		loopback = true
 	}
-	run := strconv.FormatInt(time.Now().Unix(), 36)
 	var children []*childProc
 	defer func() {
 		for _, c := range children {
@@ -333,7 +406,7 @@ func runScenario(ctx context.Context, o options) (*Report, error) {
 			n++
 		}
 		cfg := childConfig{
-			Index: i, URL: strings.TrimRight(base, "/"), Run: run, FirstRoom: first, Rooms: n, TotalRooms: o.rooms,
+			Index: i, URL: strings.TrimRight(base, "/"), URLs: trimAll(bases), Run: run, FirstRoom: first, Rooms: n, TotalRooms: o.rooms,
 			Members: o.members, Spectators: o.spectators, VoteRate: o.voteRate,
 			DialConcurrency: max(1, o.dialConcurrency/nproc), SetupConcurrency: o.setupConcurrency,
 		}
@@ -408,12 +481,12 @@ func runScenario(ctx context.Context, o options) (*Report, error) {
 				}
 			}
 		}()
-		c0, _ := procCPU(pid)
+		c0 := pr.cpu()
 		g0 := childrenCPU(children)
 		start := time.Now()
 		err = f()
 		wall = time.Since(start)
-		c1, _ := procCPU(pid)
+		c1 := pr.cpu()
 		g1 := childrenCPU(children)
 		close(stop)
 		<-done
@@ -429,6 +502,9 @@ func runScenario(ctx context.Context, o options) (*Report, error) {
 			return nil, err
 		}
 		rep.Server.CPUPlay = math.Round(cpu / wall.Seconds() * 100)
+		for i, c := range pr.lastCPU {
+			pr.insts[i].Server.CPUPlay = math.Round(c / wall.Seconds() * 100)
+		}
 		rep.Server.GenCPUPlay = math.Round(gen / wall.Seconds() * 100)
 	}
 	if o.storm {
@@ -452,7 +528,7 @@ func runScenario(ctx context.Context, o options) (*Report, error) {
 		if rep.all == nil {
 			rep.all = newMetrics()
 		}
-		runSlash(ctx, pr.base, o.slackSecret, o.slashRate, o.slashDuration, rep.all)
+		runSlash(ctx, strings.TrimRight(base, "/"), o.slackSecret, o.slashRate, o.slashDuration, rep.all)
 		rep.SlashRate = o.slashRate
 	}
 	if err := phase(command{Cmd: "report"}, "report"); err != nil {
@@ -461,8 +537,29 @@ func runScenario(ctx context.Context, o options) (*Report, error) {
 	if o.duration > 0 {
 		rep.VotesPerSecond = math.Round(float64(rep.Latency[hVoteAck].Count) / o.duration.Seconds())
 	}
+	if len(bases) > 1 {
+		rep.Instances = pr.insts
+		for i := range rep.Instances {
+			rep.Instances[i].URL, rep.Instances[i].PID = bases[i], pids[i]
+			rep.Instances[i].Latency = map[string]Summary{}
+			for name, s := range rep.Latency {
+				if n, ok := strings.CutSuffix(name, fmt.Sprintf("@%d", i)); ok {
+					rep.Instances[i].Latency[n] = s
+				}
+			}
+		}
+	}
+	_ = pid
 	rep.finish()
 	return rep, nil
+}
+
+func trimAll(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		out[i] = strings.TrimRight(u, "/")
+	}
+	return out
 }
 
 // mergeWire adds a child's metrics to the report.

@@ -37,13 +37,22 @@ func (rep *Report) finish() {
 		mem.Skipped, mem.Measured = true, mem.Measured+fmt.Sprintf(" (checked from %d connections)", memoryCheckedFrom)
 	}
 	rep.Targets = append(rep.Targets, mem)
+	// Several instances: every room is split across them, so every vote crosses instances
+	// through the bus; the issue allows 150 ms there, and 2 s for the storm.
+	voteGoal, stormGoal, across := 50.0, 1000.0, ""
+	if len(rep.Instances) > 1 {
+		voteGoal, stormGoal, across = 150, 2000, fmt.Sprintf(" across %d instances", len(rep.Instances))
+	}
+	if rep.VoteGoalMS > 0 {
+		voteGoal = rep.VoteGoalMS
+	}
 	if v, ok := rep.Latency[hVoteRoom]; ok {
 		want := float64(rep.Rooms) * rep.VoteRate
 		rep.Targets = append(rep.Targets, Target{
 			Name:     "votes",
-			Goal:     fmt.Sprintf("vote → whole room p99 ≤ 50 ms at %.0f durable votes/s", want),
+			Goal:     fmt.Sprintf("vote → whole room%s p99 ≤ %.0f ms at %.0f durable votes/s", across, voteGoal, want),
 			Measured: fmt.Sprintf("p99 %.1f ms at %.0f votes/s", v.P99, rep.VotesPerSecond),
-			Pass:     v.P99 <= 50 && rep.VotesPerSecond >= 0.98*want && c[cVotesFailed] == 0 && c[cVotesUnanswered] == 0,
+			Pass:     v.P99 <= voteGoal && rep.VotesPerSecond >= 0.98*want && c[cVotesFailed] == 0 && c[cVotesUnanswered] == 0,
 		})
 	}
 	if v, ok := rep.Latency[hSlash]; ok {
@@ -57,9 +66,9 @@ func (rep *Report) finish() {
 	if v, ok := rep.Latency[hStormRoom]; ok {
 		rep.Targets = append(rep.Targets, Target{
 			Name:     "reveal storm",
-			Goal:     fmt.Sprintf("reveal in all %d rooms at once reaches the last member within 1 s", rep.Rooms),
+			Goal:     fmt.Sprintf("reveal in all %d rooms at once%s reaches the last member within %.0f s", rep.Rooms, across, stormGoal/1000),
 			Measured: fmt.Sprintf("last member after %.0f ms (room p50 %.0f ms, p99 %.0f ms)", v.Max, v.P50, v.P99),
-			Pass:     v.Max <= 1000 && v.Count == c[cRooms] && c[cLostRevealed] == 0,
+			Pass:     v.Max <= stormGoal && v.Count == c[cRooms] && c[cLostRevealed] == 0,
 		})
 	}
 }
@@ -110,6 +119,9 @@ func printReport(w io.Writer, rep *Report) {
 	tw.Flush()
 	fmt.Fprintf(w, "per connection: %.1f KB RSS (%.1f KB heap, %.1f KB stack), %.1f goroutines; CPU while voting: server %.0f%%, generator %.0f%% of one core\n\n",
 		s.RSSPerConn, s.HeapPerConn, s.StackPer, s.GorPerConn, s.CPUPlay, s.GenCPUPlay)
+	if len(rep.Instances) > 1 {
+		printInstances(w, rep)
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "target\tgoal\tmeasured\t")
 	for _, t := range rep.Targets {
@@ -145,4 +157,19 @@ func printGrowth(w io.Writer, reps []*Report) {
 			c[cConnectFailures]+c[cDisconnects]+c[cVotesFailed]+c[cVotesUnanswered])
 	}
 	tw.Flush()
+}
+
+// printInstances prints each instance's share: its process, the votes its members cast (ack)
+// and the deliveries to the members connected to it, which came from every instance.
+func printInstances(w io.Writer, rep *Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "instance\tRSS idle\tRSS peak\tconnections\tCPU voting\tvote → ack p50\tp99\tdelivery here p50\tp99\t")
+	for i, in := range rep.Instances {
+		ack, del := in.Latency[hVoteAck], in.Latency[hVoteDelivery]
+		fmt.Fprintf(tw, "%d %s\t%s\t%s\t%d\t%.0f%%\t%.1f ms\t%.1f ms\t%.1f ms\t%.1f ms\t\n", i, in.URL, mib(in.Server.Idle.RSS), mib(in.Server.Peak.RSS),
+			in.Server.Idle.Connections, in.Server.CPUPlay, ack.P50, ack.P99, del.P50, del.P99)
+	}
+	fmt.Fprintf(tw, "total\t%s\t%s\t%d\t%.0f%%\t\t\t\t\t\n", mib(rep.Server.Idle.RSS), mib(rep.Server.Peak.RSS), rep.Server.Idle.Connections, rep.Server.CPUPlay)
+	tw.Flush()
+	fmt.Fprintln(w)
 }

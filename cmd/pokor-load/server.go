@@ -197,7 +197,8 @@ type localServer struct {
 
 // startServer runs `bin serve` on 127.0.0.1 and a free port with a database in a new
 // temporary directory, and waits until it is ready.
-func startServer(ctx context.Context, bin, logPath string, env ...string) (*localServer, error) {
+// With cpus set, the server is pinned to those CPUs (taskset -c cpus).
+func startServer(ctx context.Context, bin, logPath, cpus string, env ...string) (*localServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -217,6 +218,9 @@ func startServer(ctx context.Context, bin, logPath string, env ...string) (*loca
 	}
 	s := &localServer{dir: dir, url: "http://" + addr, log: logf, done: make(chan error, 1)}
 	s.cmd = exec.Command(bin, "serve")
+	if cpus != "" {
+		s.cmd = exec.Command("taskset", "-c", cpus, bin, "serve")
+	}
 	// Request logging is turned down: one log line per setup request would cost the server
 	// more than the request itself.
 	s.cmd.Env = append(os.Environ(),

@@ -67,6 +67,7 @@ var coreSettings = []setting{
 	{Env: "POKOR_WEBHOOK_ALLOWED_HOSTS", Help: "comma-separated hosts an organizer's session webhook may name although they are on a private network"},
 	{Env: "POKOR_LOG_FORMAT", Default: "text", Help: "text or json"},
 	{Env: "POKOR_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
+	{Env: "POKOR_PPROF_ADDR", Help: "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); off when unset"},
 }
 
 // Config is the parsed configuration.
@@ -123,6 +124,9 @@ func (c Config) validate() error {
 	}
 	if !strings.HasPrefix(c.Get("POKOR_BASE_URL"), "http://") && !strings.HasPrefix(c.Get("POKOR_BASE_URL"), "https://") {
 		errs = append(errs, "POKOR_BASE_URL must start with http:// or https://")
+	}
+	if a := c.Get("POKOR_PPROF_ADDR"); a != "" && !loopback(a) {
+		errs = append(errs, "POKOR_PPROF_ADDR must be a loopback address such as 127.0.0.1:6060: profiles show the server's internals")
 	}
 	if k := c.Get("POKOR_SECRET_KEY"); k != "" && len(k) < 32 {
 		errs = append(errs, "POKOR_SECRET_KEY must be at least 32 characters (try: openssl rand -base64 48)")

@@ -170,13 +170,15 @@ type Main struct {
 	// leases, presence entries): the host name and a random suffix.
 	Instance string
 
-	ln       net.Listener
-	server   *http.Server
-	closers  []func() error
-	starters []func(ctx context.Context)
-	drainers []func()
-	checks   []func(ctx context.Context) error
-	wraps    []func(next session.PresenceFunc) session.PresenceFunc
+	ln net.Listener
+	// pprofAddr is where net/http/pprof listens (POKOR_PPROF_ADDR); empty when off.
+	pprofAddr string
+	server    *http.Server
+	closers   []func() error
+	starters  []func(ctx context.Context)
+	drainers  []func()
+	checks    []func(ctx context.Context) error
+	wraps     []func(next session.PresenceFunc) session.PresenceFunc
 	// draining is set when shutdown begins: connections closing from then on are clients moving
 	// to another instance, not people leaving the room.
 	draining atomic.Bool
@@ -250,6 +252,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.ln, err = net.Listen("tcp", m.Config.Get("POKOR_ADDR"))
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", m.Config.Get("POKOR_ADDR"), err)
+	}
+	if err := m.openPprof(); err != nil {
+		return err
 	}
 	m.server = &http.Server{Handler: m.Web.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	return nil

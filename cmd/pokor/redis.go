@@ -20,6 +20,12 @@ func (m *Main) openRedis(cfg *session.Config) error {
 		return err
 	}
 	cfg.Bus, cfg.Presence = bus, bus
+	// The instances cache sessions and participants; each write is announced on the bus, and
+	// every instance drops the rows before it delivers what follows (sqlstore.Store.ShareCache).
+	m.Store.ShareCache(func(sessionID string, f session.Forget) {
+		_ = bus.Publish(context.Background(), session.Envelope{SessionID: sessionID, Forget: &f})
+	}, func() bool { return !bus.Degraded() })
+	m.Hub.OnForget(m.Store.Forget)
 	cfg.Approvals = redisbus.NewApprovals(bus.Client(), prefix)
 	m.WrapPresence(bus.TrackPresence)
 	m.OnReady(func(context.Context) error { return bus.Ready() })

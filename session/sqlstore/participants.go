@@ -64,7 +64,7 @@ func (s *Store) ParticipantByChatID(ctx context.Context, sessionID, chatID strin
 
 // Participant returns one participant of a session.
 func (s *Store) Participant(ctx context.Context, sessionID, id string) (*session.Participant, error) {
-	if s.cache == nil {
+	if !s.cached() {
 		return s.loadParticipant(ctx, sessionID, id)
 	}
 	if p, ok := s.cache.participant(sessionID, id); ok {
@@ -104,9 +104,7 @@ func (s *Store) Participants(ctx context.Context, sessionID string) ([]*session.
 func (s *Store) UpdateParticipant(ctx context.Context, p *session.Participant) error {
 	res, err := s.exec(ctx, `UPDATE participants SET name = ?, role = ?, status = ? WHERE id = ? AND session_id = ?`,
 		p.Name, string(p.Role), string(p.Status), p.ID, p.SessionID)
-	if s.cache != nil {
-		s.cache.forgetParticipant(p.SessionID, p.ID)
-	}
+	s.changed(p.SessionID, session.Forget{Participants: []string{p.ID}})
 	if err != nil {
 		return err
 	}
@@ -118,9 +116,7 @@ func (s *Store) UpdateParticipant(ctx context.Context, p *session.Participant) e
 
 // RemoveParticipant marks a participant removed, forgets its tokens and its open votes.
 func (s *Store) RemoveParticipant(ctx context.Context, sessionID, id string) error {
-	if s.cache != nil {
-		defer s.cache.forgetParticipant(sessionID, id)
-	}
+	defer s.changed(sessionID, session.Forget{Participants: []string{id}})
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := s.txExec(ctx, tx, `UPDATE participants SET status = 'removed' WHERE id = ? AND session_id = ?`, id, sessionID)
 		if err != nil {

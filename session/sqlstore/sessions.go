@@ -54,7 +54,7 @@ func (s *Store) encodeSession(sess *session.Session) (deck, settings, origin str
 
 // Session returns a session by id.
 func (s *Store) Session(ctx context.Context, id string) (*session.Session, error) {
-	if s.cache == nil {
+	if !s.cached() {
 		return s.loadSession(ctx, id)
 	}
 	if sess, ok := s.cache.session(id); ok {
@@ -154,12 +154,8 @@ func (s *Store) CloseSession(ctx context.Context, sessionID string, at time.Time
 	})
 }
 
-// forgetSession drops a session from the row cache after a write to it.
-func (s *Store) forgetSession(id string) {
-	if s.cache != nil {
-		s.cache.forgetSession(id)
-	}
-}
+// forgetSession drops a session from the row caches after a write to it.
+func (s *Store) forgetSession(id string) { s.changed(id, session.Forget{Session: true}) }
 
 // affected turns an UPDATE that matched no row into ErrNotFound.
 func affected(res sql.Result, err error) error {
@@ -175,9 +171,7 @@ func affected(res sql.Result, err error) error {
 // DeleteIdleSessions deletes sessions not updated since before; cascades remove their contents.
 func (s *Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int, error) {
 	res, err := s.exec(ctx, `DELETE FROM sessions WHERE updated_at < ?`, ms(before))
-	if s.cache != nil {
-		s.cache.forgetAll()
-	}
+	s.changed("", session.Forget{All: true})
 	if err != nil {
 		return 0, err
 	}

@@ -16,11 +16,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/pokor/pokor/session"
 )
@@ -55,8 +57,16 @@ type Store struct {
 	// and again cost a fifth of the server's CPU (docs/performance.md). PostgreSQL's driver
 	// caches statements itself.
 	rstmts, wstmts sync.Map // string → *sql.Stmt
-	// cache holds recently read sessions and participants on SQLite; nil on PostgreSQL.
+	// cache holds recently read sessions and participants (cache.go).
 	cache *rowCache
+	// announce tells the other instances which rows a write changed, and live reports whether
+	// their announcements reach this one (ShareCache); both nil while this process is the only
+	// writer. down records that live was false, so that the cache is emptied when it returns.
+	announce func(sessionID string, f session.Forget)
+	live     func() bool
+	down     atomic.Bool
+	// commits counts committed write transactions (Commits), reads the queries read (Reads).
+	commits, reads atomic.Int64
 	// serverHooks are the server-wide webhook URLs every event is queued for.
 	serverHooks []string
 }
@@ -101,13 +111,17 @@ func Open(ctx context.Context, url string, sealer Sealer) (*Store, error) {
 		r.SetMaxIdleConns(8)
 		s.dialect, s.w, s.r, s.cache = sqlite, w, r, newRowCache()
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		db, err := sql.Open("pgx", url)
+		cfg, err := pgx.ParseConfig(url)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("POKOR_DATABASE_URL: %w", err)
 		}
+		// A vote is acknowledged only once durable (ARCHITECTURE.md): whatever the server's or
+		// the role's default, each commit waits for its WAL to reach the disk.
+		cfg.RuntimeParams["synchronous_commit"] = "on"
+		db := stdlib.OpenDB(*cfg)
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
-		s.dialect, s.w, s.r = postgres, db, db
+		s.dialect, s.w, s.r, s.cache = postgres, db, db, newRowCache()
 	default:
 		return nil, fmt.Errorf("POKOR_DATABASE_URL must start with sqlite: or postgres:// (got %q)", redact(url))
 	}
@@ -184,6 +198,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s.reads.Add(1)
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -195,6 +210,7 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 // query to watch the context, which under load cost more scheduling than the lookup itself.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
+	s.reads.Add(1)
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -258,8 +274,20 @@ func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.commits.Add(1)
+	return nil
 }
+
+// Commits returns how many write transactions the store has committed, for benchmarks: group
+// commit shows as fewer commits than operations.
+func (s *Store) Commits() int64 { return s.commits.Load() }
+
+// Reads returns how many read queries the store has sent to the database, for benchmarks: rows
+// the cache answers are not among them.
+func (s *Store) Reads() int64 { return s.reads.Load() }
 
 // txExec runs a statement in tx, through its prepared statement when the writer has one.
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
@@ -267,6 +295,14 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...an
 		return tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, s.q(query), args...)
+}
+
+// txQueryRow runs a statement that returns one row in tx, prepared like txExec.
+func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st, ok := s.wstmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, s.q(query), args...)
 }
 
 // migrateLock is the PostgreSQL advisory lock key that serialises migrations.

@@ -65,6 +65,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"ReorderStories", testReorderStories},
 		{"DeleteStoryCascades", testDeleteStoryCascades},
 		{"Votes", testVotes},
+		{"CurrentVote", testCurrentVote},
 		{"ConcurrentVotes", testConcurrentVotes},
 		{"VotesRacingReveal", testVotesRacingReveal},
 		{"NoVoteAfterReveal", testNoVoteAfterReveal},

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +32,23 @@ func insertVoteSQL(lock string) string {
 			card = excluded.card, confidence = excluded.confidence, rationale = excluded.rationale, cast_at = excluded.cast_at`
 }
 
+// insertCurrentVoteSQL stores a vote on the current round of its story, read in the same
+// statement, and returns that round: the writer answers what the service would otherwise have
+// read before every vote (the story's round and its state). It also checks, in the same
+// transaction, that the story is in the voter's session and that the voter may still vote, so
+// that a role read from a cache that another instance has not yet invalidated can never let a
+// vote in. No row comes back when the round is not voting or the voter may not vote.
+func insertCurrentVoteSQL(lock string) string {
+	return `INSERT INTO votes (` + voteCols + `)
+		SELECT s.id, s.round, ?, ?, ?, ?, ? FROM stories s
+		WHERE s.id = ? AND s.session_id = ? AND s.round_state = 'voting' AND s.status <> 'estimated'
+			AND EXISTS (SELECT 1 FROM participants p WHERE p.id = ? AND p.session_id = s.session_id
+				AND p.status = 'active' AND p.role <> 'spectator')` + lock + `
+		ON CONFLICT (story_id, round, participant_id) DO UPDATE SET
+			card = excluded.card, confidence = excluded.confidence, rationale = excluded.rationale, cast_at = excluded.cast_at
+		RETURNING round`
+}
+
 const (
 	revealRoundSQL = `UPDATE rounds SET state = 'revealed', revealed_at = ?, anonymous = ? WHERE story_id = ? AND number = ? AND state = 'voting'`
 	revealStorySQL = `UPDATE stories SET round_state = 'revealed' WHERE id = ? AND round = ? AND round_state = 'voting'`
@@ -38,7 +57,7 @@ const (
 	openRoundSQL   = `INSERT INTO rounds (story_id, number, state, started_at) VALUES (?, ?, 'voting', ?)`
 )
 
-var roundStatements = []string{insertVoteSQL(""), revealRoundSQL, revealStorySQL, nextRoundSQL, closeRoundSQL, openRoundSQL}
+var roundStatements = []string{insertVoteSQL(""), insertCurrentVoteSQL(""), revealRoundSQL, revealStorySQL, nextRoundSQL, closeRoundSQL, openRoundSQL}
 
 // insertVote stores a vote only while its round is voting; it reports whether it did.
 func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *session.Vote) (bool, error) {
@@ -51,9 +70,35 @@ func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *session.Vote) (bo
 	return n > 0, err
 }
 
+// insertCurrentVote stores v on its story's current round and sets v.Round; see
+// insertCurrentVoteSQL.
+func (s *Store) insertCurrentVote(ctx context.Context, tx *sql.Tx, v *session.Vote, sessionID string) (bool, error) {
+	var round int
+	err := s.txQueryRow(ctx, tx, insertCurrentVoteSQL(s.forShare()),
+		v.ParticipantID, v.Card, string(v.Confidence), v.Rationale, ms(v.CastAt), v.StoryID, sessionID, v.ParticipantID).Scan(&round)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	v.Round = round
+	return true, nil
+}
+
 // CastVote stores a vote durably, batched with concurrent round operations into one commit.
 func (s *Store) CastVote(ctx context.Context, v *session.Vote) error {
 	ok, err := s.rounds.do(ctx, roundOp{kind: opVote, vote: v})
+	if err == nil && !ok {
+		err = session.ErrRoundClosed
+	}
+	return err
+}
+
+// CastCurrentVote stores a vote durably on the current round of its story, batched like
+// CastVote, and sets v.Round to that round.
+func (s *Store) CastCurrentVote(ctx context.Context, sessionID string, v *session.Vote) error {
+	ok, err := s.rounds.do(ctx, roundOp{kind: opCurrentVote, vote: v, sessionID: sessionID})
 	if err == nil && !ok {
 		err = session.ErrRoundClosed
 	}
@@ -241,9 +286,11 @@ func (s *Store) Accept(ctx context.Context, storyID string, round int, value str
 // commit that holds its operation. The order keeps the rules: a vote queued after a reveal of its
 // round finds the round closed, exactly as with one transaction each.
 //
-// On PostgreSQL only votes are batched. Its writers commit in parallel and flush their WAL
-// together anyway, and a batch that held a vote's share lock on one round while revealing
-// another could deadlock with another instance's batch doing the opposite.
+// On PostgreSQL the batch is the same, votes, reveals and new rounds together: one BEGIN, one
+// COMMIT and one WAL flush for a burst instead of one each. Instances write the same rows, so a
+// batch that held one story's lock (a vote) while waiting for another's (a reveal) could deadlock
+// with another instance's batch doing the opposite; each batch therefore first locks every story
+// it touches, in the order of their ids, and no two batches can wait for each other.
 type roundWriter struct {
 	s    *Store
 	reqs chan roundOp
@@ -262,6 +309,7 @@ const (
 	opVote opKind = iota
 	opReveal
 	opStartRound
+	opCurrentVote
 )
 
 // roundOp is one operation for the round writer. It reports ok: the vote stored, the reveal or
@@ -270,8 +318,10 @@ type roundOp struct {
 	kind    opKind
 	vote    *session.Vote
 	storyID string
-	round   int
-	at      time.Time
+	// sessionID scopes an opCurrentVote: the story must be in it, and the voter a member.
+	sessionID string
+	round     int
+	at        time.Time
 	// anonymous is the anonymity a reveal fixes for its round.
 	anonymous bool
 	res       chan opResult
@@ -303,9 +353,6 @@ func newRoundWriter(s *Store) *roundWriter {
 
 // do queues op and waits for the commit that holds it.
 func (w *roundWriter) do(ctx context.Context, op roundOp) (bool, error) {
-	if op.kind != opVote && w.s.dialect != sqlite {
-		return w.alone(ctx, op)
-	}
 	op.res = make(chan opResult, 1)
 	w.mu.RLock()
 	if w.closed {
@@ -324,21 +371,14 @@ func (w *roundWriter) do(ctx context.Context, op roundOp) (bool, error) {
 	return r.ok, r.err
 }
 
-// alone runs one operation in its own transaction.
-func (w *roundWriter) alone(ctx context.Context, op roundOp) (ok bool, err error) {
-	err = w.s.tx(ctx, func(tx *sql.Tx) error {
-		ok, err = w.apply(ctx, tx, op)
-		return err
-	})
-	return ok, err
-}
-
 func (w *roundWriter) apply(ctx context.Context, tx *sql.Tx, op roundOp) (bool, error) {
 	switch op.kind {
 	case opReveal:
 		return w.s.reveal(ctx, tx, op.storyID, op.round, op.at, op.anonymous)
 	case opStartRound:
 		return w.s.startRound(ctx, tx, op.storyID, op.round, op.at)
+	case opCurrentVote:
+		return w.s.insertCurrentVote(ctx, tx, op.vote, op.sessionID)
 	default:
 		return w.s.insertVote(ctx, tx, op.vote)
 	}
@@ -393,6 +433,11 @@ func (w *roundWriter) write(batch []roundOp) {
 	results := make([]bool, len(batch))
 	err := w.s.tx(ctx, func(tx *sql.Tx) error {
 		clear(results) // a retried transaction starts from scratch
+		if w.s.dialect == postgres {
+			if err := w.lockStories(ctx, tx, batch); err != nil {
+				return err
+			}
+		}
 		for i, op := range batch {
 			ok, err := w.apply(ctx, tx, op)
 			if err != nil {
@@ -406,6 +451,25 @@ func (w *roundWriter) write(batch []roundOp) {
 	for i, op := range batch {
 		op.res <- opResult{ok: results[i] && err == nil, err: err}
 	}
+}
+
+// lockStories locks the stories a batch touches, in the order of their ids (see roundWriter).
+func (w *roundWriter) lockStories(ctx context.Context, tx *sql.Tx, batch []roundOp) error {
+	ids := make([]string, 0, len(batch))
+	for _, op := range batch {
+		if op.vote != nil {
+			ids = append(ids, op.vote.StoryID)
+		} else {
+			ids = append(ids, op.storyID)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM stories WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return err
+	}
+	return errors.Join(rows.Close(), rows.Err())
 }
 
 // close refuses new operations, writes those already queued and waits until they are
