@@ -11,12 +11,13 @@ type Code string
 
 // The error codes of the domain.
 const (
-	CodeInvalid     Code = "invalid"     // the input is wrong; the message says what to change
-	CodeNotFound    Code = "not_found"   // the session, story or participant does not exist
-	CodeForbidden   Code = "forbidden"   // the caller may not do this
-	CodeConflict    Code = "conflict"    // the state changed under the caller (round already revealed)
-	CodeUnavailable Code = "unavailable" // a dependency is down; try again
-	CodeInternal    Code = "internal"    // a bug or an unexpected failure; details are logged, not shown
+	CodeInvalid     Code = "invalid"      // the input is wrong; the message says what to change
+	CodeNotFound    Code = "not_found"    // the session, story or participant does not exist
+	CodeForbidden   Code = "forbidden"    // the caller may not do this
+	CodeConflict    Code = "conflict"     // the state changed under the caller (round already revealed)
+	CodeUnavailable Code = "unavailable"  // a dependency is down; try again
+	CodeRateLimited Code = "rate_limited" // the caller sent too much too fast; try again later
+	CodeInternal    Code = "internal"     // a bug or an unexpected failure; details are logged, not shown
 )
 
 // Error is the domain's error: a code and a message that is safe to show to a user.

@@ -67,6 +67,9 @@ type Config struct {
 	// TimerPoll is how often RunTimers looks for timers whose deadline passed; zero means every
 	// second.
 	TimerPoll time.Duration
+
+	// Webhooks delivers events to webhooks; its zero value sends none.
+	Webhooks WebhookConfig
 }
 
 // Service is the one way to read or change sessions; it enforces who may do what.
@@ -90,6 +93,9 @@ func NewService(cfg Config) *Service {
 	}
 	if s.cfg.Wake == nil {
 		s.cfg.Wake = make(chan struct{}, 1)
+	}
+	if s.cfg.Webhooks.Wake == nil {
+		s.cfg.Webhooks.Wake = make(chan struct{}, 1)
 	}
 	s.approvals = cfg.Approvals
 	if s.approvals == nil {
@@ -167,6 +173,7 @@ func (s *Service) CreateSession(ctx context.Context, in CreateInput) (*Session, 
 	if err := s.cfg.Store.CreateSession(ctx, sess, org, HashToken(token)); err != nil {
 		return nil, nil, "", internal("creating the session", err)
 	}
+	s.wakeWebhooks()
 	s.log.Info("session created", "session", sess.ID, "deck", deck.Kind, "origin", in.Origin.Platform)
 	return sess, org, token, nil
 }
@@ -520,6 +527,7 @@ func (s *Service) CloseSession(ctx context.Context, a Actor) (*Session, error) {
 	if err := s.cfg.Store.CloseSession(ctx, sess.ID, now); err != nil {
 		return nil, internal("ending the session", err)
 	}
+	s.wakeWebhooks()
 	s.publish(ctx, Event{Type: EvClosed, SessionID: sess.ID, Data: sess})
 	s.clearApprovals(ctx, sess.ID)
 	if stories, err := s.cfg.Store.Stories(ctx, sess.ID); err == nil {

@@ -13,6 +13,8 @@ type Store interface {
 	OutcomeStore
 
 	// CreateSession stores a new session with its first organizer and the organizer's token hash.
+	// It, CloseSession and Accept also write the webhook deliveries of their events
+	// (session.created, session.ended, estimate.accepted) in the same transaction.
 	CreateSession(ctx context.Context, s *Session, organizer *Participant, tokenHash string) error
 	// Session returns a session by id.
 	Session(ctx context.Context, id string) (*Session, error)

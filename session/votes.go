@@ -322,6 +322,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, storyID, value string) (*
 	if wb != nil {
 		s.wake()
 	}
+	s.wakeWebhooks()
 	if st, err = s.cfg.Store.Story(ctx, sess.ID, storyID); err != nil {
 		return nil, lookupErr("story", err)
 	}

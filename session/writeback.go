@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"math/rand/v2"
-	"sync"
 	"time"
 )
 
@@ -47,8 +46,66 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 	if len(s.trackers.queryable()) == 0 {
 		return
 	}
-	if err := s.cfg.Store.ReleaseOutbox(ctx, owner); err != nil && ctx.Err() == nil {
-		s.log.Warn("taking back this instance's write-back claims", "owner", owner, "err", err)
+	// notBefore holds, per tracker, the end of a rate-limit pause: one 429 pauses every entry
+	// for that tracker, not only the one that got it. Only this worker's goroutine touches it.
+	notBefore := map[string]time.Time{}
+	// queued is when the outcome checks were last queued: every outcomeQueueEvery, and at once
+	// when an estimate was accepted (its story may be one to follow).
+	var queued time.Time
+	runWorker(s, ctx, outboxWorker[*Outbox]{
+		name: "write-back", poll: s.cfg.WriteBackPoll, wake: s.cfg.Wake,
+		before: func(ctx context.Context, woken bool) {
+			if now := s.now(); woken || now.Sub(queued) >= outcomeQueueEvery {
+				s.queueOutcomes(ctx)
+				queued = now
+			}
+		},
+		release: func(ctx context.Context) error { return s.cfg.Store.ReleaseOutbox(ctx, owner) },
+		claim: func(ctx context.Context) ([]*Outbox, error) {
+			return s.cfg.Store.ClaimOutbox(ctx, owner, 16, s.now().UTC(), leaseTime)
+		},
+		handle: func(ctx, work context.Context, o *Outbox) {
+			if wait := notBefore[o.Source].Sub(s.now()); wait > 0 {
+				o.NextAttempt = notBefore[o.Source]
+				if err := s.cfg.Store.FinishOutbox(work, o); err != nil && ctx.Err() == nil {
+					s.log.Warn("rescheduling write-back", "err", err)
+				}
+				return
+			}
+			if after := s.deliver(work, o); after > 0 {
+				notBefore[o.Source] = s.now().Add(after)
+			}
+		},
+	})
+}
+
+// outboxWorker is what differs between the outboxes' workers (write-back, webhooks): how to
+// claim due entries, deliver one, and give back the leases.
+type outboxWorker[T any] struct {
+	name    string
+	poll    time.Duration // zero: pollEvery
+	wake    <-chan struct{}
+	release func(ctx context.Context) error
+	claim   func(ctx context.Context) ([]T, error)
+	// handle delivers one entry: ctx ends at shutdown, work drainTime later, so that a delivery
+	// in flight can finish and record its outcome.
+	handle func(ctx, work context.Context, entry T)
+	// before, when set, runs before each round of claims; woken says the worker was woken (an
+	// entry was just queued) rather than by the poll.
+	before func(ctx context.Context, woken bool)
+	// idle, when set, runs after each round of claims.
+	idle func(ctx context.Context)
+}
+
+// runWorker runs an outbox worker until ctx ends: it takes back the leases its owner still holds
+// (a process killed in the middle of a delivery), then claims and delivers due entries whenever
+// woken and every poll. At shutdown it starts no new delivery, lets the one in flight finish
+// (for up to drainTime: abandoned half-way, it may have been delivered and would be sent twice),
+// and gives back the entries it still holds so that another instance, or the next start,
+// delivers them.
+func runWorker[T any](s *Service, ctx context.Context, w outboxWorker[T]) {
+	if err := w.release(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("taking back this instance's "+w.name+" claims", "err", err)
 	}
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -56,68 +113,51 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := s.cfg.Store.ReleaseOutbox(rctx, owner); err != nil {
-			s.log.Warn("releasing write-back claims", "err", err)
+		if err := w.release(rctx); err != nil {
+			s.log.Warn("releasing "+w.name+" claims", "err", err)
 		}
 	}()
-	// notBefore holds, per tracker, the end of a rate-limit pause: one 429 pauses every entry
-	// for that tracker, not only the one that got it.
-	notBefore := map[string]time.Time{}
-	var mu sync.Mutex
-	poll := s.cfg.WriteBackPoll
+	poll := w.poll
 	if poll <= 0 {
 		poll = pollEvery
 	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
-	var queued time.Time
+	woken := false
 	for {
-		if now := s.now(); now.Sub(queued) >= outcomeQueueEvery {
-			s.queueOutcomes(ctx)
-			queued = now
+		if w.before != nil {
+			w.before(ctx, woken)
 		}
 		for {
-			batch, err := s.cfg.Store.ClaimOutbox(ctx, owner, 16, s.now().UTC(), leaseTime)
+			batch, err := w.claim(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
-					s.log.Warn("claiming write-backs", "err", err)
+					s.log.Warn("claiming "+w.name+" entries", "err", err)
 				}
 				break
 			}
 			if len(batch) == 0 {
 				break
 			}
-			for _, o := range batch {
+			for _, e := range batch {
 				if ctx.Err() != nil {
 					return // the rest of the batch is given back
 				}
-				mu.Lock()
-				pause := notBefore[o.Source]
-				mu.Unlock()
-				if wait := pause.Sub(s.now()); wait > 0 {
-					o.NextAttempt = pause
-					if err := s.cfg.Store.FinishOutbox(work, o); err != nil && ctx.Err() == nil {
-						s.log.Warn("rescheduling write-back", "err", err)
-					}
-					continue
-				}
-				if after := s.deliver(work, o); after > 0 {
-					mu.Lock()
-					notBefore[o.Source] = s.now().Add(after)
-					mu.Unlock()
-				}
+				w.handle(ctx, work, e)
 			}
-			if ctx.Err() != nil {
-				return
-			}
+		}
+		if w.idle != nil && ctx.Err() == nil {
+			w.idle(ctx)
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.cfg.Wake:
-			queued = time.Time{} // an estimate was accepted: its story may be one to follow
+		case <-w.wake:
+			woken = true
+			continue
 		case <-t.C:
 		}
+		woken = false
 	}
 }
 

@@ -35,9 +35,10 @@ func (r request) decode(v any) error {
 
 type actionFunc func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error)
 
-// actions is the table of everything a participant can do in a room: the room's own actions
-// and the tracker actions (trackers.go), so the WebSocket and the JSON API run the same code.
-var actions = joinActions(roomActions, trackerActions, teamActions)
+// actions is the table of everything a participant can do in a room: the room's own actions,
+// the tracker actions (trackers.go), the team actions (teams.go) and the webhook actions
+// (webhooks.go), so the WebSocket and the JSON API run the same code.
+var actions = joinActions(roomActions, trackerActions, teamActions, webhookActions)
 
 // joinActions merges action tables.
 func joinActions(tables ...map[string]actionFunc) map[string]actionFunc {
@@ -227,6 +228,10 @@ func (s *Server) actAs(name string, status int) gin.HandlerFunc {
 		actor, err := s.actor(c)
 		if err != nil {
 			writeError(c, err)
+			return
+		}
+		if err, retry := s.guard.message(actor); err != nil {
+			writeRateLimited(c, err, retry)
 			return
 		}
 		var raw json.RawMessage

@@ -23,6 +23,7 @@ import (
 	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
+	"github.com/pokor/pokor/webui/openapitest"
 )
 
 // testServer is a real Pokor web server on a real SQLite file.
@@ -53,6 +54,14 @@ type serverOptions struct {
 	addr string
 	// service changes the service's configuration (a chat nudger) before it is built.
 	service func(*session.Config)
+	// web changes the web server's configuration (limits, sign-in).
+	web func(*Config)
+}
+
+// newTestServerWith is newTestServer with a change to the web server's configuration.
+func newTestServerWith(t *testing.T, dir string, mod func(*Config)) *testServer {
+	t.Helper()
+	return startTestServer(t, dir, serverOptions{web: mod})
 }
 
 // startTestServer starts a server on the database in dir (a new temp dir when empty); the
@@ -90,11 +99,15 @@ func startTestServer(t *testing.T, dir string, opts serverOptions) *testServer {
 	}
 	ts.svc = session.NewService(cfg)
 	hub.OnPresence(ts.svc.PresenceChanged)
-	ts.web, err = New(Config{Service: ts.svc, Hub: hub, BaseURL: base, Logger: log, Ready: store.Ping})
+	webCfg := Config{Service: ts.svc, Hub: hub, BaseURL: base, Logger: log, Ready: store.Ping}
+	if opts.web != nil {
+		opts.web(&webCfg)
+	}
+	ts.web, err = New(webCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.http.Config.Handler = ts.web.Handler()
+	ts.http.Config.Handler = openapitest.Wrap(t, openapiJSON, ts.web.Handler())
 	ts.http.Start()
 	timers, stopTimers := context.WithCancel(context.Background())
 	go ts.svc.RunTimers(timers)

@@ -107,6 +107,7 @@ var httpStatus = map[session.Code]int{
 	session.CodeForbidden:   http.StatusForbidden,
 	session.CodeConflict:    http.StatusConflict,
 	session.CodeUnavailable: http.StatusServiceUnavailable,
+	session.CodeRateLimited: http.StatusTooManyRequests,
 	session.CodeInternal:    http.StatusInternalServerError,
 }
 

@@ -3,6 +3,8 @@ package webui
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,6 +19,9 @@ type pageData struct {
 	SessionID string
 	Session   *session.Session
 	Decks     []deckOption
+	// SignIn is set on the landing page when organizers must sign in (OIDC); Organizer is who is.
+	SignIn    bool
+	Organizer *Organizer
 	Emojis    []string
 	// Trackers are the descriptors the room's import dialog is built from; TrackersJSON is the
 	// same list for its script.
@@ -65,7 +70,8 @@ func (s *Server) landing(c *gin.Context) {
 		}
 		decks = append(decks, opt)
 	}
-	s.page(c, "landing.html", pageData{Title: "Pokor", Decks: decks})
+	org, _ := s.signedIn(c)
+	s.page(c, "landing.html", pageData{Title: "Pokor", Decks: decks, SignIn: s.auth != nil, Organizer: org})
 }
 
 // room renders the room shell; the script fills it from the snapshot sent on the WebSocket.
@@ -87,6 +93,13 @@ func (s *Server) room(c *gin.Context) {
 // URL, so the token leaves the address bar and the browser history.
 func (s *Server) enter(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	if ok, retry := s.guard.joins.allow(c.ClientIP(), time.Now()); !ok {
+		s.guard.refused.WithLabelValues("joins").Inc()
+		c.Header("Retry-After", strconv.Itoa(retrySeconds(retry)))
+		c.Status(http.StatusTooManyRequests)
+		s.page(c, "error.html", pageData{Title: "Too many joins", Message: session.ErrorMessage(rateLimited("joins", retry))})
+		return
+	}
 	p, token, err := s.svc.JoinWithLink(c.Request.Context(), c.Query("t"))
 	switch {
 	case err == session.ErrLinkExpired:

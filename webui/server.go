@@ -5,6 +5,7 @@ package webui
 import (
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -41,6 +42,10 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Version is shown on /healthz.
 	Version string
+	// Limits are the abuse limits; the zero value limits nothing.
+	Limits Limits
+	// OIDC, when not nil, requires organizers to sign in before they create a session on the web.
+	OIDC *OIDC
 }
 
 // Server is the HTTP side of Pokor.
@@ -53,6 +58,8 @@ type Server struct {
 	tmpl    *template.Template
 	secure  bool
 	metrics *metrics
+	guard   *guard
+	auth    *auth // nil without OIDC
 	// extra holds routes other packages mount (Slack, Discord).
 	mu sync.Mutex
 	// draining makes /readyz answer 503 so that load balancers stop sending new clients here;
@@ -83,8 +90,19 @@ func New(cfg Config) (*Server, error) {
 		shutdown: make(chan struct{}),
 	}
 	s.metrics = newMetrics(cfg.Registry, cfg.Hub)
+	s.guard = newGuard(cfg.Limits, cfg.Registry)
 	s.engine = gin.New()
+	// c.ClientIP() is the peer address unless the peer is a trusted proxy; gin would otherwise
+	// believe any client's X-Forwarded-For.
+	if err := s.engine.SetTrustedProxies(cfg.Limits.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("POKOR_TRUSTED_PROXIES: %w", err)
+	}
+	s.engine.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	s.engine.Use(s.recover, s.logRequests, securityHeaders)
+	if cfg.OIDC != nil {
+		s.auth = &auth{cfg: *cfg.OIDC, srv: s}
+		s.auth.routes(s.engine)
+	}
 	s.routes()
 	return s, nil
 }
@@ -108,6 +126,7 @@ func (s *Server) routes() {
 	r.GET("/s/:id/ws", s.websocket)
 
 	api := r.Group("/api/v1", s.csrf, limitBody(1<<20))
+	api.GET("/openapi.json", s.openapi)
 	api.POST("/sessions", s.createSession)
 	api.GET("/sessions/:id", s.act("snapshot"))
 	api.PATCH("/sessions/:id", s.act("update_session"))
@@ -138,6 +157,7 @@ func (s *Server) routes() {
 	api.POST("/sessions/:id/participants/:pid/nudge", s.act("nudge"))
 	s.trackerRoutes(api)
 	s.teamRoutes(r, api)
+	s.webhookRoutes(api)
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			writeError(c, session.Errorf(session.CodeNotFound, "no such endpoint: %s %s (see docs/api.md)", c.Request.Method, c.Request.URL.Path))

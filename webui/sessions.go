@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -62,11 +63,22 @@ type joinedResponse struct {
 // createSession creates a session; the caller becomes its organizer. Settings left out of a
 // partial "settings" object take their defaults.
 func (s *Server) createSession(c *gin.Context) {
+	if !s.guard.check(c, s.guard.sessions, c.ClientIP(), "new sessions") {
+		return
+	}
+	signedIn, ok := s.signedIn(c)
+	if !ok {
+		writeError(c, session.Errorf(session.CodeForbidden, "creating a session on this server requires signing in: open %s/auth/login (joining a room does not)", strings.TrimRight(s.cfg.BaseURL, "/")))
+		return
+	}
 	settings := session.DefaultSettings
 	in := createRequest{Settings: &settings} // decoding fills in only the keys the body has
 	if err := decodeJSON(c, &in); err != nil {
 		writeError(c, err)
 		return
+	}
+	if in.Name == "" && signedIn != nil {
+		in.Name = signedIn.Name
 	}
 	sess, org, token, err := s.svc.CreateSession(c.Request.Context(), session.CreateInput{
 		Title: in.Title, Deck: in.Deck, Cards: in.Cards, Settings: in.Settings, Organizer: in.Name, Origin: session.Origin{},
@@ -91,6 +103,9 @@ type joinRequest struct {
 
 // join adds the caller to a session through the room link.
 func (s *Server) join(c *gin.Context) {
+	if !s.guard.check(c, s.guard.joins, c.ClientIP(), "joins") {
+		return
+	}
 	var in joinRequest
 	if err := decodeJSON(c, &in); err != nil {
 		writeError(c, err)

@@ -618,6 +618,11 @@ func (s *Server) websocket(c *gin.Context) {
 		writeError(c, session.Errorf(session.CodeForbidden, "cross-site WebSocket refused: Origin %s is not this server", origin))
 		return
 	}
+	release, err := s.guard.connect(c.ClientIP(), actor.SessionID)
+	if err != nil {
+		writeRateLimited(c, err, 30*time.Second)
+		return
+	}
 	// HTTPUpgrader hijacks the connection and answers the handshake (or its error) itself. The
 	// bufio.ReadWriter it returns is net/http's and is dropped here: the connection reads and
 	// writes the socket directly, with pooled buffers, so nothing stays allocated while idle.
@@ -628,6 +633,7 @@ func (s *Server) websocket(c *gin.Context) {
 		if nc != nil {
 			nc.Close()
 		}
+		release()
 		return
 	}
 	cn := &conn{srv: s, nc: nc, actor: actor, flushing: true}
@@ -637,7 +643,8 @@ func (s *Server) websocket(c *gin.Context) {
 	// Join before the snapshot is read, so that no event falls between the two; events queued
 	// meanwhile may repeat what the snapshot holds, which the client applies idempotently. They
 	// wait (flushing is set) until the snapshot is ready to go first.
-	cn.leave = s.hub.Join(actor.SessionID, member)
+	leave := s.hub.Join(actor.SessionID, member)
+	cn.leave = func() { leave(); release() }
 	snap, err := s.joinSnapshot(c.Request.Context(), cn, member)
 	if err != nil {
 		cn.leave()
@@ -726,6 +733,10 @@ func (s *Server) request(c *conn, body []byte) {
 		s.reply(c, m.ID, nil, &session.Error{Code: session.CodeInvalid, Field: "type", Message: "unknown message type " + quote(m.Type) + " (see docs/api.md)"})
 		return
 	}
+	if err, retry := s.guard.message(c.actor); err != nil {
+		s.replyLimited(c, m.ID, err, retry)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	res, err := s.run(ctx, m.Type, run, c.actor, request{StoryID: m.StoryID, ParticipantID: m.ParticipantID, Data: m.Data})
 	cancel()
@@ -740,6 +751,16 @@ type ackData struct {
 type errData struct {
 	ID string `json:"id"`
 	errorBody
+	// RetryAfter is, for a rate_limited error, the seconds to wait (as HTTP's Retry-After).
+	RetryAfter int `json:"retry_after,omitempty"`
+}
+
+// replyLimited answers a message refused by the rate limit with an error naming when to retry.
+func (s *Server) replyLimited(c *conn, id string, err error, retry time.Duration) {
+	msg, _ := session.Event{Type: session.EvError, Data: errData{ID: id, errorBody: toErrorBody(err), RetryAfter: retrySeconds(retry)}}.Encode()
+	if !c.Send(msg) {
+		c.Kick("too slow: the send queue is full")
+	}
 }
 
 // reply queues the answer to a request; it is for this connection only.

@@ -73,3 +73,31 @@ func TestLocalURL(t *testing.T) {
 		t.Error("localURL accepted an address without a port")
 	}
 }
+
+func TestLimitSettings(t *testing.T) {
+	cfg, err := loadConfig(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := cfg.Limits()
+	if err != nil || l.Sessions.N != 1000 || l.Joins.N != 10000 || l.Messages.N != 20 || l.MaxConnections != 10000 || l.MaxRooms != 1000 || l.TrustedProxies != nil {
+		t.Errorf("default limits = %+v, %v", l, err)
+	}
+	for env, bad := range map[string]string{
+		"POKOR_RATE_SESSIONS": "20", "POKOR_RATE_JOINS": "5/day", "POKOR_RATE_MESSAGES": "x/s",
+		"POKOR_MAX_CONNECTIONS_PER_CLIENT": "-1", "POKOR_MAX_ROOMS_PER_CLIENT": "many", "POKOR_TRUSTED_PROXIES": "10.0.0.0/8,proxy",
+	} {
+		if _, err := loadConfig(nil, func(k string) string {
+			if k == env {
+				return bad
+			}
+			return ""
+		}); err == nil || !strings.Contains(err.Error(), env) {
+			t.Errorf("%s=%s: %v, want an error naming it", env, bad, err)
+		}
+	}
+	cfg, err = loadConfig([]string{"--rate-sessions", "off", "--trusted-proxies", "10.0.0.0/8, 127.0.0.1"}, func(string) string { return "" })
+	if l, _ := cfg.Limits(); err != nil || l.Sessions.N != 0 || len(l.TrustedProxies) != 2 {
+		t.Errorf("limits from flags = %+v, %v", l, err)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/pokor/pokor/integrations/gitlab"
 	"github.com/pokor/pokor/integrations/jira"
 	"github.com/pokor/pokor/integrations/notion"
+	"github.com/pokor/pokor/integrations/webhook"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui"
@@ -58,6 +59,9 @@ Commands:
                    import the stories a query selects (` + strings.Join(queryTrackers(), ", ") + `)
   check NAME       test a connection: ` + strings.Join(checkNames(), ", ") + ` (--json)
   discord register bulk-overwrite the /pokor command from manifests/discord/commands.json
+  backup FILE      copy the running SQLite database (and its generated key) to FILE
+  restore FILE     replace the SQLite database with a backup (stop the server first)
+  webhooks         list, add or remove a team's webhooks (pokor webhooks add --team slack:T0123 URL)
   healthcheck      exit 0 if the local server answers /healthz (--ready: /readyz)
   version          print the version
 
@@ -100,6 +104,9 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"check":       checkCmd,
 	"discord":     discordCmd,
 	"healthcheck": healthcheck,
+	"backup":      backupCmd,
+	"restore":     restoreCmd,
+	"webhooks":    webhooksCmd,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -211,6 +218,7 @@ func (m *Main) Open(ctx context.Context) error {
 		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Chats,
 		Trackers: trackers(m.Config.Get),
 		Nudger:   m.Chats,
+		Webhooks: m.webhooks(),
 	}
 	if err := m.openRedis(&svcCfg); err != nil {
 		return err
@@ -228,7 +236,10 @@ func (m *Main) Open(ctx context.Context) error {
 	m.OnStart(m.Service.RunApprovals)
 	m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, m.writeBackOwner()) })
 	m.OnStart(m.Service.RunTimers)
+	m.OnStart(func(ctx context.Context) { m.Service.RunWebhooks(ctx, m.writeBackOwner()) })
+	limits, _ := m.Config.Limits() // validated by loadConfig
 	m.Web, err = webui.New(webui.Config{
+		Limits: limits, OIDC: m.Config.OIDC(m.Keys),
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
 		Ready: m.ready,
 	})
@@ -247,6 +258,16 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.server = &http.Server{Handler: m.Web.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	return nil
+}
+
+// webhooks wires the outbound webhooks: the server-wide URLs are queued by the store with every
+// event; sessions' and teams' webhooks are in the database.
+func (m *Main) webhooks() session.WebhookConfig {
+	m.Store.SetServerWebhooks(list(m.Config.Get("POKOR_WEBHOOK_URLS")))
+	return session.WebhookConfig{
+		Store: m.Store, Secret: m.Config.Get("POKOR_WEBHOOK_SECRET"),
+		Sender: webhook.New(list(m.Config.Get("POKOR_WEBHOOK_ALLOWED_HOSTS")), version),
+	}
 }
 
 // writeBackOwner names this instance in the outbox leases: the host name and the address it
@@ -397,8 +418,7 @@ func (m *Main) secretKey() (string, error) {
 	if k := m.Config.Get("POKOR_SECRET_KEY"); k != "" {
 		return k, nil
 	}
-	db := m.Config.Get("POKOR_DATABASE_URL")
-	path := filepath.Join(filepath.Dir(strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//")), "secret.key")
+	path := keyPath(m.Config.Get("POKOR_DATABASE_URL"))
 	if b, err := os.ReadFile(path); err == nil {
 		return strings.TrimSpace(string(b)), nil
 	}

@@ -2,14 +2,12 @@ package httpx
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pokor/pokor/session"
@@ -49,17 +47,7 @@ func PublicSite(provider, site string, allowed []string, allowedVar string) (*ht
 			return nil, deny()
 		}
 	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		ap, err := netip.ParseAddrPort(address)
-		if err != nil || !public(ap.Addr()) {
-			return fmt.Errorf("refusing to connect to %s: not a public address", address)
-		}
-		return nil
-	}}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil // a proxy would hide the address actually reached
-	tr.DialContext = dialer.DialContext
-	return &http.Client{Transport: tr, Timeout: 60 * time.Second}, nil
+	return &http.Client{Transport: publicTransport(), Timeout: 60 * time.Second}, nil
 }
 
 // cgnat is the shared address space of carrier-grade NAT (RFC 6598), private in practice.

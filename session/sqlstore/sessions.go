@@ -22,7 +22,10 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session, org *s
 			sess.ID, sess.Title, deck, settings, sess.CurrentStoryID, origin, ms(sess.CreatedAt), ms(sess.UpdatedAt), nullMS(sess.ClosedAt), sess.LinkEpoch, sess.TeamID); err != nil {
 			return err
 		}
-		return s.addParticipant(ctx, tx, org, tokenHash)
+		if err := s.addParticipant(ctx, tx, org, tokenHash); err != nil {
+			return err
+		}
+		return s.enqueueHooks(ctx, tx, hookEvent{event: session.HookSessionCreated, sessionID: sess.ID, team: teamKey(sess.Origin)})
 	})
 }
 
@@ -143,7 +146,16 @@ func (s *Store) RotateOrganizerLinks(ctx context.Context, sessionID string) (int
 // CloseSession marks a session ended.
 func (s *Store) CloseSession(ctx context.Context, sessionID string, at time.Time) error {
 	defer s.forgetSession(sessionID)
-	return affected(s.exec(ctx, `UPDATE sessions SET closed_at = ?, updated_at = ? WHERE id = ?`, ms(at), ms(at), sessionID))
+	team := ""
+	if sess, err := s.Session(ctx, sessionID); err == nil {
+		team = teamKey(sess.Origin)
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := affected(s.txExec(ctx, tx, `UPDATE sessions SET closed_at = ?, updated_at = ? WHERE id = ?`, ms(at), ms(at), sessionID)); err != nil {
+			return err
+		}
+		return s.enqueueHooks(ctx, tx, hookEvent{event: session.HookSessionEnded, sessionID: sessionID, team: team})
+	})
 }
 
 // forgetSession drops a session from the row caches after a write to it.

@@ -67,6 +67,8 @@ type Store struct {
 	down     atomic.Bool
 	// commits counts committed write transactions (Commits), reads the queries read (Reads).
 	commits, reads atomic.Int64
+	// serverHooks are the server-wide webhook URLs every event is queued for.
+	serverHooks []string
 }
 
 var _ session.Store = (*Store)(nil)

@@ -85,6 +85,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"TeamHistory", testTeamHistory},
 		{"Outcomes", testOutcomes},
 		{"Timers", testTimers},
+		{"Webhooks", testWebhooks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -256,6 +256,18 @@ func (s *Store) Accept(ctx context.Context, storyID string, round int, value str
 			return nil
 		}
 		won = true
+		var sessionID string
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT session_id FROM stories WHERE id = ?`), storyID).Scan(&sessionID); err != nil {
+			return err
+		}
+		team := ""
+		if sess, err := s.Session(ctx, sessionID); err == nil {
+			team = teamKey(sess.Origin)
+		}
+		if err := s.enqueueHooks(ctx, tx, hookEvent{event: session.HookEstimateAccepted, sessionID: sessionID, storyID: storyID,
+			value: value, round: round, team: team}); err != nil {
+			return err
+		}
 		if wb == nil {
 			return nil
 		}

@@ -2,6 +2,7 @@
 "use strict";
 (function () {
   const form = document.getElementById("create");
+  if (!form) return; // sign-in required first
   const custom = document.getElementById("custom-cards");
   const errorBox = document.getElementById("create-error");
   form.addEventListener("change", () => { custom.hidden = form.deck.value !== "custom"; });

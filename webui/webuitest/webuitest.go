@@ -15,6 +15,7 @@ import (
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui"
+	"github.com/pokor/pokor/webui/openapitest"
 )
 
 // DefaultSecret is the POKOR_SECRET_KEY of a test server unless Options.Secret says otherwise.
@@ -79,7 +80,8 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.Mount != nil {
 		opts.Mount(s)
 	}
-	s.HTTP.Config.Handler = s.Web.Handler()
+	// Every API response of the tests is checked against the OpenAPI description.
+	s.HTTP.Config.Handler = openapitest.Wrap(t, webui.OpenAPI(), s.Web.Handler())
 	s.HTTP.Start()
 	timers, stopTimers := context.WithCancel(context.Background())
 	go s.Service.RunTimers(timers)
