@@ -90,7 +90,7 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 					}
 					continue
 				}
-				if after := s.deliver(work, o); after > 0 {
+				if after := s.deliverTraced(work, o); after > 0 {
 					mu.Lock()
 					notBefore[o.Source] = s.now().Add(after)
 					mu.Unlock()

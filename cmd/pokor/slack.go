@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
+	"time"
 
 	slackbot "github.com/pokor/pokor/bots/slack"
 	"github.com/pokor/pokor/integrations"
@@ -30,6 +32,7 @@ func mountSlack(_ context.Context, m *Main) error {
 		Service:       m.Service,
 		Installations: m.Store,
 		Logger:        m.Log,
+		HTTPClient:    tracedClient(&http.Client{Timeout: 10 * time.Second}, m.Tracing),
 	})
 	if err != nil {
 		return err

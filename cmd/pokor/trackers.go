@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pokor/pokor/integrations"
 	"github.com/pokor/pokor/integrations/github"
@@ -21,7 +23,11 @@ import (
 
 func init() {
 	serviceHooks = append(serviceHooks, func(_ context.Context, m *Main, cfg *session.Config) error {
-		cfg.Trackers = trackers.New(trackerDefaults(m.Config))
+		d := trackerDefaults(m.Config)
+		// The adapters' own default: 30 s per exchange.
+		hc := tracedClient(&http.Client{Timeout: 30 * time.Second}, m.Tracing)
+		d.GitHub.HTTPClient, d.Jira.HTTPClient, d.Notion.HTTPClient = hc, hc, hc
+		cfg.Trackers = trackers.New(d)
 		owner := writeBackOwner()
 		m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, owner) })
 		return nil

@@ -20,7 +20,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"go.opentelemetry.io/otel/trace"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/pokor/pokor/session"
 )
@@ -57,6 +58,8 @@ type Store struct {
 	rstmts, wstmts sync.Map // string → *sql.Stmt
 	// cache holds recently read sessions and participants on SQLite; nil on PostgreSQL.
 	cache *rowCache
+	// tracer records spans when tracing is on (Trace); nil otherwise.
+	tracer trace.Tracer
 }
 
 var _ session.Store = (*Store)(nil)
@@ -177,11 +180,17 @@ func (s *Store) q(query string) string {
 	return b.String()
 }
 
-func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (s *Store) exec(ctx context.Context, query string, args ...any) (_ sql.Result, err error) {
+	if s.tracer != nil {
+		defer s.trace(&ctx, "", query)(&err)
+	}
 	return s.w.ExecContext(ctx, s.q(query), args...)
 }
 
-func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (s *Store) query(ctx context.Context, query string, args ...any) (_ *sql.Rows, err error) {
+	if s.tracer != nil {
+		defer s.trace(&ctx, "", query)(&err)
+	}
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -193,6 +202,9 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 // query to watch the context, which under load cost more scheduling than the lookup itself.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
+	if s.tracer != nil {
+		defer s.trace(&ctx, "", query)(nil)
+	}
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -247,7 +259,10 @@ func (s *Store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	}
 }
 
-func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) error {
+func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) (err error) {
+	if s.tracer != nil {
+		defer s.trace(&ctx, "transaction", "")(&err)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -260,7 +275,10 @@ func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) error {
 }
 
 // txExec runs a statement in tx, through its prepared statement when the writer has one.
-func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (_ sql.Result, err error) {
+	if s.tracer != nil {
+		defer s.trace(&ctx, "", query)(&err)
+	}
 	if st, ok := s.wstmts.Load(query); ok {
 		return tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
 	}

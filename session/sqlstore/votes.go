@@ -290,7 +290,10 @@ func newRoundWriter(s *Store) *roundWriter {
 }
 
 // do queues op and waits for the commit that holds it.
-func (w *roundWriter) do(ctx context.Context, op roundOp) (bool, error) {
+func (w *roundWriter) do(ctx context.Context, op roundOp) (_ bool, err error) {
+	if w.s.tracer != nil {
+		defer w.s.trace(&ctx, "round write", "")(&err)
+	}
 	if op.kind != opVote && w.s.dialect != sqlite {
 		return w.alone(ctx, op)
 	}
