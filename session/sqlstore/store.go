@@ -182,14 +182,18 @@ func (s *Store) q(query string) string {
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (_ sql.Result, err error) {
 	if s.tracer != nil {
-		defer s.trace(&ctx, "", query)(&err)
+		var end func(error)
+		ctx, end = s.trace(ctx, "", query)
+		defer func() { end(err) }()
 	}
 	return s.w.ExecContext(ctx, s.q(query), args...)
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (_ *sql.Rows, err error) {
 	if s.tracer != nil {
-		defer s.trace(&ctx, "", query)(&err)
+		var end func(error)
+		ctx, end = s.trace(ctx, "", query)
+		defer func() { end(err) }()
 	}
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -203,7 +207,9 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (_ *sql.Ro
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
 	if s.tracer != nil {
-		defer s.trace(&ctx, "", query)(nil)
+		var end func(error)
+		ctx, end = s.trace(ctx, "", query)
+		defer end(nil)
 	}
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -261,7 +267,9 @@ func (s *Store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
 
 func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) (err error) {
 	if s.tracer != nil {
-		defer s.trace(&ctx, "transaction", "")(&err)
+		var end func(error)
+		ctx, end = s.trace(ctx, "transaction", "")
+		defer func() { end(err) }()
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -277,7 +285,9 @@ func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) (err error) {
 // txExec runs a statement in tx, through its prepared statement when the writer has one.
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (_ sql.Result, err error) {
 	if s.tracer != nil {
-		defer s.trace(&ctx, "", query)(&err)
+		var end func(error)
+		ctx, end = s.trace(ctx, "", query)
+		defer func() { end(err) }()
 	}
 	if st, ok := s.wstmts.Load(query); ok {
 		return tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)

@@ -17,13 +17,17 @@ func (s *Store) Trace(tp trace.TracerProvider) {
 }
 
 // trace starts the span of one statement (or of "transaction" and round writes: name given, no
-// query), replaces *ctx with its context, and returns the function that ends it with the error
-// the call returned:
+// query) and returns its context and the function that ends it with the call's error:
 //
 //	if s.tracer != nil {
-//		defer s.trace(&ctx, "", query)(&err)
+//		var end func(error)
+//		ctx, end = s.trace(ctx, "", query)
+//		defer func() { end(err) }()
 //	}
-func (s *Store) trace(ctx *context.Context, name, query string) func(*error) {
+//
+// Written so that nothing escapes to the heap when tracing is off (no &ctx, no &err): a vote
+// costs the same allocations as without tracing.
+func (s *Store) trace(ctx context.Context, name, query string) (context.Context, func(error)) {
 	system := "sqlite"
 	if s.dialect == postgres {
 		system = "postgresql"
@@ -39,12 +43,11 @@ func (s *Store) trace(ctx *context.Context, name, query string) func(*error) {
 		// The text holds placeholders, never the values.
 		attrs = append(attrs, attribute.String("db.operation.name", op), attribute.String("db.query.text", query))
 	}
-	var span trace.Span
-	*ctx, span = s.tracer.Start(*ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	return func(err *error) {
-		if err != nil && *err != nil {
-			span.RecordError(*err)
-			span.SetStatus(codes.Error, (*err).Error())
+	ctx, span := s.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	return ctx, func(err error) {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
 		}
 		span.End()
 	}

@@ -292,7 +292,9 @@ func newRoundWriter(s *Store) *roundWriter {
 // do queues op and waits for the commit that holds it.
 func (w *roundWriter) do(ctx context.Context, op roundOp) (_ bool, err error) {
 	if w.s.tracer != nil {
-		defer w.s.trace(&ctx, "round write", "")(&err)
+		var end func(error)
+		ctx, end = w.s.trace(ctx, "round write", "")
+		defer func() { end(err) }()
 	}
 	if op.kind != opVote && w.s.dialect != sqlite {
 		return w.alone(ctx, op)
