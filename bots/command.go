@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-)
 
-// Sources are the trackers /pokor can import from.
-var Sources = []string{"github", "jira", "notion"}
+	"github.com/pokor/pokor/session"
+)
 
 // MaxTitle is the longest session title, as in the session package.
 const MaxTitle = 200
@@ -25,15 +24,51 @@ type Command struct {
 	Query  string
 }
 
-// Grammar is the help text shown for "/pokor help" and for text that does not parse.
-const Grammar = "*Start a planning-poker session*\n" +
-	"`/pokor` new session with a default title\n" +
-	"`/pokor Sprint 42` new session \"Sprint 42\"\n" +
-	"`/pokor Sprint 42 from github acme/api label:ready milestone:\"v2\"` import GitHub issues\n" +
-	"`/pokor Sprint 42 from jira project = API AND sprint in openSprints()` import by JQL (or a project key, or `board:42`)\n" +
-	"`/pokor Sprint 42 from notion <database id or URL>` import a Notion database\n" +
-	"`/pokor help` this help\n" +
-	"You get a private *Join as organizer* link, and a button to invite the channel."
+// Grammar reads /pokor text for the trackers of a server and writes its help; the tracker part
+// (the words after "from", their examples) comes from the trackers' descriptors.
+type Grammar struct {
+	trackers []session.Tracker
+}
+
+// NewGrammar returns the grammar for the trackers that import by query (CSV files do not).
+func NewGrammar(trackers []session.Tracker) Grammar {
+	var g Grammar
+	for _, t := range trackers {
+		if t.Open != nil {
+			g.trackers = append(g.trackers, t)
+		}
+	}
+	return g
+}
+
+// Help is the text shown for "/pokor help" and for text that does not parse.
+func (g Grammar) Help() string {
+	var b strings.Builder
+	b.WriteString("*Start a planning-poker session*\n" +
+		"`/pokor` new session with a default title\n" +
+		"`/pokor Sprint 42` new session \"Sprint 42\"\n")
+	for _, t := range g.trackers {
+		fmt.Fprintf(&b, "`/pokor Sprint 42 from %s %s` %s\n", t.Name, t.Query.Example, t.Query.Summary)
+	}
+	b.WriteString("`/pokor help` this help\n" +
+		"You get a private *Join as organizer* link, and a button to invite the channel.")
+	return b.String()
+}
+
+// Names lists the tracker names for a sentence: "github, jira or notion".
+func (g Grammar) Names() string {
+	names := make([]string, len(g.trackers))
+	for i, t := range g.trackers {
+		names[i] = t.Name
+	}
+	switch len(names) {
+	case 0:
+		return "no tracker (none is set up)"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // ParseError is a /pokor text that cannot be understood; its message says what to change.
 type ParseError struct{ Msg string }
@@ -41,7 +76,7 @@ type ParseError struct{ Msg string }
 func (e *ParseError) Error() string { return e.Msg }
 
 // Parse reads the text typed after /pokor.
-func Parse(text string) (Command, error) {
+func (g Grammar) Parse(text string) (Command, error) {
 	text = strings.TrimSpace(strings.Join(strings.Fields(text), " "))
 	low := strings.ToLower(text)
 	if low == "help" || low == "?" || low == "-h" || low == "--help" {
@@ -51,57 +86,49 @@ func Parse(text string) (Command, error) {
 	// The last " from <source>" splits title and import, so a title may itself contain "from".
 	words := strings.Split(text, " ")
 	for i := len(words) - 2; i >= 0; i-- {
-		if strings.EqualFold(words[i], "from") && isSource(words[i+1]) {
+		if strings.EqualFold(words[i], "from") && g.tracker(words[i+1]) != nil {
 			title = strings.Join(words[:i], " ")
 			source = strings.ToLower(words[i+1])
 			query = strings.Join(words[i+2:], " ")
 			break
 		}
 	}
-	return build(title, source, query)
+	return g.build(title, source, query)
 }
 
 // FromOptions builds a command from Discord's options (title, source, query).
-func FromOptions(title, source, query string) (Command, error) {
+func (g Grammar) FromOptions(title, source, query string) (Command, error) {
 	title = strings.TrimSpace(title)
 	if strings.EqualFold(title, "help") && source == "" && query == "" {
 		return Command{Help: true}, nil
 	}
 	source = strings.ToLower(strings.TrimSpace(source))
-	if source != "" && !isSource(source) {
-		return Command{}, &ParseError{Msg: fmt.Sprintf("unknown source %q: use %s", source, strings.Join(Sources, ", "))}
+	if source != "" && g.tracker(source) == nil {
+		return Command{}, &ParseError{Msg: fmt.Sprintf("unknown source %q: use %s", source, g.Names())}
 	}
 	if source == "" && strings.TrimSpace(query) != "" {
-		return Command{}, &ParseError{Msg: "a query needs a source: pick github, jira or notion"}
+		return Command{}, &ParseError{Msg: "a query needs a source: pick " + g.Names()}
 	}
-	return build(title, source, strings.TrimSpace(query))
+	return g.build(title, source, strings.TrimSpace(query))
 }
 
-func build(title, source, query string) (Command, error) {
+func (g Grammar) build(title, source, query string) (Command, error) {
 	if utf8.RuneCountInString(title) > MaxTitle {
 		return Command{}, &ParseError{Msg: fmt.Sprintf("the title is %d characters long; the limit is %d", utf8.RuneCountInString(title), MaxTitle)}
 	}
 	if source != "" && query == "" {
-		return Command{}, &ParseError{Msg: fmt.Sprintf("say what to import from %s, for example: %s", source, example(source))}
+		t := g.tracker(source)
+		return Command{}, &ParseError{Msg: fmt.Sprintf("say what to import from %s, for example: `/pokor Sprint 42 from %s %s`", source, t.Name, t.Query.Example)}
 	}
 	return Command{Title: title, Source: source, Query: query}, nil
 }
 
-func example(source string) string {
-	switch source {
-	case "github":
-		return "`/pokor Sprint 42 from github acme/api label:ready`"
-	case "jira":
-		return "`/pokor Sprint 42 from jira project = API AND sprint in openSprints()`"
-	}
-	return "`/pokor Sprint 42 from notion https://www.notion.so/acme/Backlog-0123456789abcdef0123456789abcdef`"
-}
-
-func isSource(w string) bool {
-	for _, s := range Sources {
-		if strings.EqualFold(w, s) {
-			return true
+// tracker returns the tracker named name (in any case), nil when there is none.
+func (g Grammar) tracker(name string) *session.Tracker {
+	for i := range g.trackers {
+		if strings.EqualFold(g.trackers[i].Name, name) {
+			return &g.trackers[i]
 		}
 	}
-	return false
+	return nil
 }

@@ -4,7 +4,31 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/pokor/pokor/session"
 )
+
+// grammar is the grammar of three trackers as their descriptors describe them.
+var grammar = NewGrammar([]session.Tracker{
+	{Name: "github", Query: session.QueryGrammar{Example: "acme/api label:ready"}, Open: open},
+	{Name: "jira", Query: session.QueryGrammar{Example: "project = API"}, Open: open},
+	{Name: "notion", Query: session.QueryGrammar{Example: "Backlog"}, Open: open},
+	{Name: "csv"},
+})
+
+func open(session.Credentials) (session.TrackerClient, error) { return nil, nil }
+
+func TestHelpListsTheTrackers(t *testing.T) {
+	help := grammar.Help()
+	for _, want := range []string{"from github acme/api label:ready", "from jira project = API", "from notion Backlog"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("the help lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "csv") {
+		t.Error("the help offers CSV, which is imported from a file, not by /pokor")
+	}
+}
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -27,7 +51,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
-			got, err := Parse(tt.text)
+			got, err := grammar.Parse(tt.text)
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", tt.text, err)
 			}
@@ -46,7 +70,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			_, err := Parse(tt.text)
+			_, err := grammar.Parse(tt.text)
 			var pe *ParseError
 			if !errors.As(err, &pe) || !strings.Contains(pe.Msg, tt.want) {
 				t.Fatalf("Parse(%q) error = %v, want one containing %q", tt.text, err, tt.want)
@@ -56,15 +80,15 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestFromOptions(t *testing.T) {
-	got, err := FromOptions("Sprint 42", "GitHub", "acme/api label:ready")
+	got, err := grammar.FromOptions("Sprint 42", "GitHub", "acme/api label:ready")
 	if err != nil || got != (Command{Title: "Sprint 42", Source: "github", Query: "acme/api label:ready"}) {
 		t.Fatalf("FromOptions = %+v, %v", got, err)
 	}
-	if got, _ := FromOptions("help", "", ""); !got.Help {
+	if got, _ := grammar.FromOptions("help", "", ""); !got.Help {
 		t.Fatalf("help not recognised")
 	}
-	for _, c := range [][3]string{{"x", "gitlab", "q"}, {"x", "", "orphan query"}, {"x", "jira", ""}} {
-		if _, err := FromOptions(c[0], c[1], c[2]); err == nil {
+	for _, c := range [][3]string{{"x", "trello", "q"}, {"x", "", "orphan query"}, {"x", "jira", ""}} {
+		if _, err := grammar.FromOptions(c[0], c[1], c[2]); err == nil {
 			t.Errorf("FromOptions%v: want an error", c)
 		}
 	}

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error so each adapter (HTTP, WebSocket, Slack, Discord) can map it once.
@@ -24,7 +25,12 @@ type Error struct {
 	Message string
 	// Field names the input at fault, when there is one ("name", "card").
 	Field string
-	Err   error
+	// RetryAfter is how long a dependency (a tracker) asked to wait before the next attempt; it
+	// is set on CodeUnavailable errors only, which are the retryable ones (see Retryable).
+	RetryAfter time.Duration
+	// Choices lists what an organizer may pick from, on a CodeConflict that asks for a choice.
+	Choices []Choice
+	Err     error
 }
 
 func (e *Error) Error() string {

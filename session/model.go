@@ -165,8 +165,14 @@ type Story struct {
 	SyncState   SyncState `json:"sync_state,omitempty"`
 	SyncError   string    `json:"sync_error,omitempty"`
 	// SyncedValue is the last estimate the tracker confirmed.
-	SyncedValue string    `json:"synced_value,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
+	SyncedValue string `json:"synced_value,omitempty"`
+	// ImportedEstimate is the estimate the tracker or file held when the story was imported:
+	// shown beside the story, never written back (only an accepted Estimate is).
+	ImportedEstimate string `json:"imported_estimate,omitempty"`
+	// Target is what decides where the estimate is written back (see WriteTarget); it stays on
+	// the server.
+	Target    WriteTarget `json:"-"`
+	CreatedAt time.Time   `json:"created_at"`
 }
 
 // Confidence is how sure a voter is of a vote.

@@ -44,8 +44,9 @@ type Config struct {
 	Keys        *Keys
 	// BaseURL is the public URL of the server, for links ("https://poker.example.com").
 	BaseURL string
-	// Trackers reaches issue trackers for imports and write-back; nil disables both.
-	Trackers Trackers
+	// Trackers are the issue trackers stories are imported from and estimates written back to,
+	// as their adapters describe them; none disables both.
+	Trackers []Tracker
 	// Wake is signalled (without blocking) when a write-back is queued; nil makes one.
 	Wake     chan struct{}
 	Notifier Notifier
@@ -65,11 +66,12 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	approvals Approvals
+	trackers  *trackerSet
 }
 
 // NewService returns a service over cfg.
 func NewService(cfg Config) *Service {
-	s := &Service{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	s := &Service{cfg: cfg, log: cfg.Logger, now: cfg.Now, trackers: newTrackerSet(cfg.Trackers)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

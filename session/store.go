@@ -91,9 +91,11 @@ type Store interface {
 
 	// ClaimOutbox claims up to n due write-back entries for owner until the lease ends.
 	ClaimOutbox(ctx context.Context, owner string, n int, now time.Time, lease time.Duration) ([]*Outbox, error)
-	// FinishOutbox records the outcome of an attempt: delivered, failed for good, or retry at next.
+	// FinishOutbox records the outcome of an attempt: delivered, failed for good, or retry at
+	// next; a delivered entry's Target, when set, becomes the story's.
 	FinishOutbox(ctx context.Context, o *Outbox) error
-	// ReleaseOutbox gives back the unfinished claims of owner (on shutdown).
+	// ReleaseOutbox gives back the unfinished claims of owner: on shutdown, and on start, when a
+	// restarted instance (the same owner) takes back at once what it held when it stopped.
 	ReleaseOutbox(ctx context.Context, owner string) error
 	// RequeueOutbox makes a failed entry of a story due again now; false when there is none.
 	RequeueOutbox(ctx context.Context, sessionID, storyID string, now time.Time) (bool, error)
@@ -140,4 +142,7 @@ type Outbox struct {
 	LastError   string      `json:"last_error,omitempty"`
 	Result      string      `json:"result,omitempty"`
 	CreatedAt   time.Time   `json:"created_at"`
+	// Target is what decided a delivered write (WriteResult.Target); FinishOutbox stores it with
+	// the story when not empty.
+	Target WriteTarget `json:"-"`
 }

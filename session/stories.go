@@ -13,7 +13,20 @@ type StoryInput struct {
 	// Source and Key identify an imported story; importing the same key again updates it.
 	Source string `json:"source,omitempty"`
 	Key    string `json:"key,omitempty"`
+	// Estimate is the estimate the tracker or file already held (the story's imported
+	// estimate): shown in the room, never written back.
+	Estimate string `json:"estimate,omitempty"`
+	// Target is what the tracker needs to write the estimate back to the right place (the
+	// preview's story target, e.g. Jira's board); see WriteTarget.
+	Target WriteTarget `json:"target,omitempty"`
 }
+
+// Limits on a story's write target, which comes from a tracker or a preview.
+const (
+	maxTargetKeys     = 8
+	maxTargetKeyLen   = 32
+	maxTargetValueLen = 200
+)
 
 func (in StoryInput) story(sessionID string) (*Story, error) {
 	title, err := cleanName("title", strings.ReplaceAll(in.Title, "\n", " "), MaxTitleLen)
@@ -29,7 +42,7 @@ func (in StoryInput) story(sessionID string) (*Story, error) {
 		return nil, err
 	}
 	if in.Key != "" && in.Source == "" {
-		return nil, invalid("source", "a story with a key needs its source (github, jira, notion, csv)")
+		return nil, invalid("source", "a story with a key needs its source: the tracker it was imported from")
 	}
 	if len(in.Key) > MaxKeyLen {
 		return nil, invalid("key", "key is %d bytes long; the limit is %d", len(in.Key), MaxKeyLen)
@@ -37,7 +50,23 @@ func (in StoryInput) story(sessionID string) (*Story, error) {
 	if len(in.Source) > MaxSourceLen {
 		return nil, invalid("source", "source is %d bytes long; the limit is %d", len(in.Source), MaxSourceLen)
 	}
-	return &Story{SessionID: sessionID, Title: title, Description: desc, URL: u, Source: in.Source, ExternalKey: in.Key}, nil
+	est, err := cleanText("estimate", in.Estimate, MaxCardLen, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Target) > maxTargetKeys {
+		return nil, invalid("target", "the target has more than %d entries", maxTargetKeys)
+	}
+	for k, v := range in.Target {
+		if len(k) > maxTargetKeyLen || len(v) > maxTargetValueLen {
+			return nil, invalid("target", "the target entry %q is too long", k)
+		}
+	}
+	if in.Key == "" && len(in.Target) > 0 {
+		return nil, invalid("target", "only an imported story (with a source and key) has a write target")
+	}
+	return &Story{SessionID: sessionID, Title: title, Description: desc, URL: u, Source: in.Source, ExternalKey: in.Key,
+		ImportedEstimate: est, Target: in.Target}, nil
 }
 
 // AddStories appends stories (or updates imported ones already there, matched by source and key).

@@ -3,59 +3,12 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
-
-// ExternalStory is a story as a tracker lists it.
-type ExternalStory struct {
-	Key         string `json:"key"`
-	Title       string `json:"title"`
-	Description string `json:"description,omitempty"`
-	URL         string `json:"url,omitempty"`
-	Type        string `json:"type,omitempty"`
-	Estimate    string `json:"estimate,omitempty"`
-}
-
-// ExternalPage is one page of a tracker's answer to a query.
-type ExternalPage struct {
-	Stories []ExternalStory `json:"stories"`
-	// Next is the cursor of the next page, empty on the last one.
-	Next string `json:"next,omitempty"`
-	// Total is the number of matching stories when the tracker says, else -1.
-	Total int `json:"total"`
-}
-
-// Credentials are the settings of a connection to a tracker ("token", "base_url", "email"...).
-// They are stored sealed and never leave the server.
-type Credentials map[string]string
-
-// WriteBack is an accepted estimate on its way to a tracker.
-type WriteBack struct {
-	Value        string
-	Deck         []string
-	SessionTitle string
-	SessionURL   string
-	// Options are the session's write-back options for the tracker (label prefix, field...).
-	Options map[string]string
-}
-
-// Trackers reaches the issue trackers; package integrations implements it over the adapters.
-// Errors it returns are *Error with a message safe to show an organizer.
-type Trackers interface {
-	// Has reports whether a tracker of this name exists (its credentials may still be missing).
-	Has(source string) bool
-	// List returns the page after cursor of the stories matching query. creds is the session's
-	// connection to the tracker, or nil for the server's default credentials.
-	List(ctx context.Context, source string, creds Credentials, query, cursor string) (ExternalPage, error)
-	// Write writes an accepted estimate to one item and says what it wrote.
-	Write(ctx context.Context, source string, creds Credentials, key string, wb WriteBack) (string, error)
-	// Retry tells whether a failed Write is worth another attempt, and the least wait the
-	// tracker asked for.
-	Retry(err error) (bool, time.Duration)
-}
 
 // Connection is a session's own connection to a tracker, entered by an organizer.
 type Connection struct {
@@ -70,11 +23,65 @@ type Connection struct {
 	Fields []string `json:"fields"`
 }
 
-func (s *Service) trackers(source string) error {
-	if s.cfg.Trackers == nil || !s.cfg.Trackers.Has(source) {
-		return invalid("source", "unknown source %q: use github, jira or notion", source)
+// tracker returns the tracker named source that imports by query, or an invalid-input error
+// that lists the ones there are.
+func (s *Service) tracker(source string) (Tracker, error) {
+	t, ok := s.trackers.get(source)
+	if !ok {
+		names := s.trackers.queryable()
+		if len(names) == 0 {
+			return Tracker{}, invalid("source", "no tracker is set up on this server")
+		}
+		return Tracker{}, invalid("source", "unknown source %q: use %s", source, strings.Join(names, ", "))
 	}
-	return nil
+	return t, nil
+}
+
+// open returns the client of a tracker for a session: its own connection over the server's
+// defaults, and the connection's options.
+func (s *Service) open(ctx context.Context, sessionID string, t Tracker) (TrackerClient, map[string]string, error) {
+	creds, options, err := s.connection(ctx, sessionID, t.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.trackers.client(t, creds, s.now())
+	if err != nil {
+		return nil, nil, trackerErr(t.Name, err)
+	}
+	return c, options, nil
+}
+
+// trackerErr makes sure an adapter's failure reaches the room as an *Error: anything else is a
+// failure on the way (a cancelled context, a reset connection), worth another try.
+func trackerErr(name string, err error) error {
+	var e *Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return &Error{Code: CodeUnavailable, Message: name + ": the tracker did not answer; try again", Err: err}
+}
+
+// list asks a tracker for one page and cleans its stories as an import stores them, so that a
+// preview can be added as it is.
+func (s *Service) list(ctx context.Context, c TrackerClient, source, query, cursor string) (ExternalPage, error) {
+	page, err := c.List(ctx, query, cursor)
+	if err != nil {
+		err = trackerErr(source, err)
+		var e *Error
+		if errors.As(err, &e) && e.Code == CodeInvalid && e.Field == "" {
+			e.Field = "query"
+		}
+		return ExternalPage{}, err
+	}
+	if page.Stories == nil {
+		page.Stories = []ExternalStory{}
+	}
+	for i, es := range page.Stories {
+		in := es.Input(source)
+		page.Stories[i].Title, page.Stories[i].Description, page.Stories[i].URL = in.Title, in.Description, in.URL
+		page.Stories[i].Estimate, page.Stories[i].Target = in.Estimate, in.Target
+	}
+	return page, nil
 }
 
 // SetConnection stores the session's credentials and options for a tracker, encrypted. Only
@@ -85,7 +92,7 @@ func (s *Service) SetConnection(ctx context.Context, a Actor, tracker string, cr
 	if err != nil {
 		return nil, err
 	}
-	if err := s.trackers(tracker); err != nil {
+	if _, err := s.tracker(tracker); err != nil {
 		return nil, err
 	}
 	for k, v := range options {
@@ -209,14 +216,15 @@ func (s *Service) PreviewImport(ctx context.Context, a Actor, source, query stri
 	if err != nil {
 		return ExternalPage{}, err
 	}
-	if err := s.trackers(source); err != nil {
-		return ExternalPage{}, err
-	}
-	creds, _, err := s.connection(ctx, sess.ID, source)
+	t, err := s.tracker(source)
 	if err != nil {
 		return ExternalPage{}, err
 	}
-	return s.cfg.Trackers.List(ctx, source, creds, strings.TrimSpace(query), "")
+	c, _, err := s.open(ctx, sess.ID, t)
+	if err != nil {
+		return ExternalPage{}, err
+	}
+	return s.list(ctx, c, source, strings.TrimSpace(query), "")
 }
 
 // ImportResult says what an import did.
@@ -251,14 +259,15 @@ func (s *Service) Import(ctx context.Context, a Actor, source, query string) (Im
 	if err != nil {
 		return ImportResult{}, err
 	}
-	if err := s.trackers(source); err != nil {
+	t, err := s.tracker(source)
+	if err != nil {
 		return ImportResult{}, err
 	}
 	query = strings.TrimSpace(query)
 	if query == "" {
-		return ImportResult{}, invalid("query", "say what to import from %s", source)
+		return ImportResult{}, invalid("query", "say what to import from %s, for example: %s", t.Label, t.Query.Example)
 	}
-	creds, _, err := s.connection(ctx, sess.ID, source)
+	c, _, err := s.open(ctx, sess.ID, t)
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -271,7 +280,7 @@ func (s *Service) Import(ctx context.Context, a Actor, source, query string) (Im
 	known := s.importedKeys(ctx, sess.ID, source)
 	cursor := ""
 	for {
-		page, err := s.cfg.Trackers.List(ctx, source, creds, query, cursor)
+		page, err := s.list(ctx, c, source, query, cursor)
 		if err != nil {
 			report("failed", ErrorMessage(err))
 			return res, err
@@ -306,11 +315,12 @@ func (s *Service) StartImport(ctx context.Context, a Actor, source, query string
 	if _, _, err := s.organizer(ctx, a, "import stories"); err != nil {
 		return err
 	}
-	if err := s.trackers(source); err != nil {
+	t, err := s.tracker(source)
+	if err != nil {
 		return err
 	}
 	if strings.TrimSpace(query) == "" {
-		return invalid("query", "say what to import from %s", source)
+		return invalid("query", "say what to import from %s, for example: %s", t.Label, t.Query.Example)
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -334,6 +344,12 @@ func (e ExternalStory) Input(source string) StoryInput {
 		Title:       clip(title, MaxTitleLen),
 		Description: clip(strings.TrimSpace(printable(e.Description)), MaxDescriptionLen),
 		Key:         strings.TrimSpace(e.Key),
+		Target:      e.Target,
+	}
+	// An estimate that could not be a card (too long, several lines) is left out, not refused:
+	// the story is worth importing without it.
+	if est := strings.TrimSpace(printable(e.Estimate)); utf8.RuneCountInString(est) <= MaxCardLen && !strings.ContainsAny(est, "\n\t") {
+		in.Estimate = est
 	}
 	if u, err := cleanURL(e.URL); err == nil {
 		in.URL = u
@@ -423,33 +439,70 @@ func (s *Service) ImportStories(ctx context.Context, a Actor, source string, sto
 	return res, nil
 }
 
-// TrackerChecker is implemented by Trackers that can test a connection, for the room's "Test
-// connection" button.
-type TrackerChecker interface {
-	// Check tests the connection to a tracker with creds merged over the server's defaults,
-	// against target (a repository, database, issue or project; empty for the credentials
-	// alone). The report is JSON-encodable and holds no credential; the error, an *Error, is set
-	// when the tracker could not be asked at all.
-	Check(ctx context.Context, source string, creds Credentials, target string) (any, error)
-}
-
 // CheckConnection tests the session's connection to a tracker (or the server's defaults when
-// the session has none) and returns what the tracker reported. Only organizers may.
-func (s *Service) CheckConnection(ctx context.Context, a Actor, tracker, target string) (any, error) {
+// the session has none) against target and returns what the tracker reported. Only organizers
+// may.
+func (s *Service) CheckConnection(ctx context.Context, a Actor, tracker, target string) (CheckReport, error) {
 	sess, _, err := s.organizer(ctx, a, "test tracker connections")
 	if err != nil {
-		return nil, err
+		return CheckReport{}, err
 	}
-	if err := s.trackers(tracker); err != nil {
-		return nil, err
-	}
-	ch, ok := s.cfg.Trackers.(TrackerChecker)
-	if !ok {
-		return nil, Errorf(CodeInvalid, "%s connections cannot be tested on this server", tracker)
+	t, err := s.tracker(tracker)
+	if err != nil {
+		return CheckReport{}, err
 	}
 	creds, _, err := s.connection(ctx, sess.ID, tracker)
 	if err != nil {
-		return nil, err
+		return CheckReport{}, err
 	}
-	return ch.Check(ctx, tracker, creds, strings.TrimSpace(target))
+	c, err := s.trackers.client(t, creds, s.now())
+	if err != nil {
+		err = trackerErr(t.Name, err)
+		return CheckReport{Provider: t.Name, Facts: []Fact{{Name: "credentials", Text: factText(t.Name, err)}}}, nil
+	}
+	return CheckWith(ctx, t.Name, c, strings.TrimSpace(target)), nil
+}
+
+// CheckTracker tests a tracker with creds over the server's defaults (nil: the defaults
+// alone), as `pokor check` does. The report holds every failure as a fact; the error is set
+// when the tracker could not be asked at all.
+func CheckTracker(ctx context.Context, t Tracker, creds Credentials, target string) (CheckReport, error) {
+	if t.Open == nil {
+		return CheckReport{}, Errorf(CodeInvalid, "%s has no connection to check", t.Label)
+	}
+	c, err := t.Open(creds)
+	if err != nil {
+		err = trackerErr(t.Name, err)
+		return CheckReport{Provider: t.Name, Facts: []Fact{{Name: "credentials", Text: factText(t.Name, err)}}}, err
+	}
+	r, err := c.Check(ctx, strings.TrimSpace(target))
+	return fillReport(t.Name, r, err), trackerErr(t.Name, err)
+}
+
+// CheckWith runs a client's check and keeps its failure as a fact of the report.
+func CheckWith(ctx context.Context, name string, c ConnectionChecker, target string) CheckReport {
+	r, err := c.Check(ctx, target)
+	return fillReport(name, r, trackerErr(name, err))
+}
+
+func fillReport(name string, r CheckReport, err error) CheckReport {
+	if r.Provider == "" {
+		r.Provider = name
+	}
+	if r.Facts == nil {
+		r.Facts = []Fact{}
+	}
+	if err != nil {
+		if len(r.Facts) == 0 || r.Facts[len(r.Facts)-1].OK {
+			r.Facts = append(r.Facts, Fact{Name: "connection", Text: factText(name, err)})
+		}
+		r.OK = false
+	}
+	return r
+}
+
+// factText is an error as a fact of a report about name: its message without the "name: "
+// the report already says.
+func factText(name string, err error) string {
+	return strings.TrimPrefix(ErrorMessage(err), name+": ")
 }

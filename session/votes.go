@@ -291,7 +291,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, storyID, value string) (*
 		return nil, invalid("value", "%q is not an estimate: use a card of the deck or a number", value)
 	}
 	var wb *Outbox
-	if st.Source != "" && st.ExternalKey != "" && s.cfg.Trackers != nil && s.cfg.Trackers.Has(st.Source) {
+	if st.Source != "" && st.ExternalKey != "" && s.writesBack(st.Source) {
 		now := s.now().UTC()
 		wb = &Outbox{ID: newID(), SessionID: sess.ID, StoryID: st.ID, Source: st.Source, ExternalKey: st.ExternalKey,
 			Value: value, State: OutboxPending, NextAttempt: now, CreatedAt: now}

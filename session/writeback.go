@@ -39,10 +39,16 @@ func (s *Service) wake() {
 // delivery, lets the one in flight finish and record its outcome (for up to drainTime: abandoned
 // half-way, it may have reached the tracker and would be made twice), and gives back the entries
 // it still holds so another instance (or the next start) delivers them. owner names this
-// instance in the outbox leases; it must differ between instances sharing a database.
+// instance in the outbox leases; it must differ between instances running at the same time on
+// one database, and should stay the same across restarts of one instance: the worker starts by
+// taking back the leases its owner still holds (a process killed in the middle of a delivery),
+// instead of waiting for them to run out.
 func (s *Service) RunWriteBack(ctx context.Context, owner string) {
-	if s.cfg.Trackers == nil {
+	if len(s.trackers.queryable()) == 0 {
 		return
+	}
+	if err := s.cfg.Store.ReleaseOutbox(ctx, owner); err != nil && ctx.Err() == nil {
+		s.log.Warn("taking back this instance's write-back claims", "owner", owner, "err", err)
 	}
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -116,13 +122,26 @@ func (s *Service) deliver(ctx context.Context, o *Outbox) time.Duration {
 	if err != nil {
 		return 0 // the session was deleted; its outbox rows went with it
 	}
-	creds, options, err := s.connection(ctx, o.SessionID, o.Source)
-	var result string
+	var (
+		result  WriteResult
+		c       TrackerClient
+		options map[string]string
+		target  WriteTarget
+	)
+	t, err := s.tracker(o.Source)
+	if err == nil {
+		c, options, err = s.open(ctx, o.SessionID, t)
+	}
+	if st, serr := s.cfg.Store.Story(ctx, o.SessionID, o.StoryID); serr == nil {
+		target = st.Target
+	}
 	if err == nil {
 		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		result, err = s.cfg.Trackers.Write(wctx, o.Source, creds, o.ExternalKey, WriteBack{
+		result, err = c.WriteEstimate(wctx, o.ExternalKey, WriteBack{
 			Value: o.Value, Deck: sess.Deck.Cards, SessionTitle: sess.Title, SessionURL: s.RoomURL(sess.ID), Options: options,
+			Target: target,
 		})
+		err = trackerErr(o.Source, err)
 		cancel()
 	}
 	if ctx.Err() != nil {
@@ -132,10 +151,10 @@ func (s *Service) deliver(ctx context.Context, o *Outbox) time.Duration {
 	var pause time.Duration
 	switch {
 	case err == nil:
-		o.State, o.Result, o.LastError = OutboxDelivered, result, ""
+		o.State, o.Result, o.LastError, o.Target = OutboxDelivered, result.Detail, "", result.Target
 		s.log.Info("estimate written back", "session", o.SessionID, "source", o.Source, "key", o.ExternalKey, "value", o.Value)
 	default:
-		retry, after := s.cfg.Trackers.Retry(err)
+		retry, after := Retryable(err)
 		o.LastError = ErrorMessage(err)
 		if retry && o.Attempts < maxAttempts {
 			o.State = OutboxPending

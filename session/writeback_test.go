@@ -24,26 +24,32 @@ func newGatedTrackers() *gatedTrackers {
 	return &gatedTrackers{writes: map[string]int{}, started: make(chan string, 16), gate: make(chan struct{})}
 }
 
-func (g *gatedTrackers) Has(source string) bool { return source == "github" }
+// trackers describes g as the tracker "github".
+func (g *gatedTrackers) trackers() []session.Tracker {
+	return []session.Tracker{{Name: "github", WritesBack: true,
+		Open: func(session.Credentials) (session.TrackerClient, error) { return g, nil }}}
+}
 
-func (g *gatedTrackers) List(context.Context, string, session.Credentials, string, string) (session.ExternalPage, error) {
+func (g *gatedTrackers) List(context.Context, string, string) (session.ExternalPage, error) {
 	return session.ExternalPage{}, nil
 }
 
-func (g *gatedTrackers) Write(ctx context.Context, _ string, _ session.Credentials, key string, wb session.WriteBack) (string, error) {
+func (g *gatedTrackers) Check(context.Context, string) (session.CheckReport, error) {
+	return session.CheckReport{}, nil
+}
+
+func (g *gatedTrackers) WriteEstimate(ctx context.Context, key string, wb session.WriteBack) (session.WriteResult, error) {
 	g.started <- key
 	select {
 	case <-g.gate:
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return session.WriteResult{}, ctx.Err()
 	}
 	g.mu.Lock()
 	g.writes[key]++
 	g.mu.Unlock()
-	return "story points of " + key + " set to " + wb.Value, nil
+	return session.WriteResult{Detail: "story points of " + key + " set to " + wb.Value}, nil
 }
-
-func (g *gatedTrackers) Retry(error) (bool, time.Duration) { return true, 0 }
 
 // TestWriteBackShutdown stops the worker while it writes an estimate: the write finishes and is
 // recorded once, and the entries it had claimed but not started are given back at once.
@@ -51,7 +57,7 @@ func TestWriteBackShutdown(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	tr := newGatedTrackers()
-	svc := session.NewService(session.Config{Store: e.store, Bus: session.LocalBus{Hub: e.hub}, Keys: e.keys, Trackers: tr,
+	svc := session.NewService(session.Config{Store: e.store, Bus: session.LocalBus{Hub: e.hub}, Keys: e.keys, Trackers: tr.trackers(),
 		Logger: slog.New(slog.DiscardHandler)})
 	sess, _ := e.create(t, session.CreateInput{})
 	voter := e.join(t, sess.ID, "Ann", "")

@@ -35,8 +35,23 @@ func (r request) decode(v any) error {
 
 type actionFunc func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error)
 
-// actions is the table of everything a participant can do in a room.
-var actions = map[string]actionFunc{
+// actions is the table of everything a participant can do in a room: the room's own actions
+// and the tracker actions (trackers.go), so the WebSocket and the JSON API run the same code.
+var actions = joinActions(roomActions, trackerActions)
+
+// joinActions merges action tables.
+func joinActions(tables ...map[string]actionFunc) map[string]actionFunc {
+	out := map[string]actionFunc{}
+	for _, t := range tables {
+		for name, f := range t {
+			out[name] = f
+		}
+	}
+	return out
+}
+
+// roomActions are the actions of the room itself.
+var roomActions = map[string]actionFunc{
 	"snapshot": func(ctx context.Context, svc *session.Service, a session.Actor, _ request) (any, error) {
 		return svc.Snapshot(ctx, a)
 	},

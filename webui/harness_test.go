@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 )
@@ -56,7 +57,8 @@ func newTestServer(t *testing.T, dir string) *testServer {
 	ts := &testServer{t: t, dir: dir, keys: keys, store: store, hub: hub}
 	ts.http = httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.http.Listener.Addr().String()
-	ts.svc = session.NewService(session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log})
+	ts.svc = session.NewService(session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log,
+		Trackers: []session.Tracker{csv.Tracker()}})
 	hub.OnPresence(ts.svc.PresenceChanged)
 	ts.web, err = New(Config{Service: ts.svc, Hub: hub, BaseURL: base, Logger: log, Ready: store.Ping})
 	if err != nil {

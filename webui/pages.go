@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +18,10 @@ type pageData struct {
 	Session   *session.Session
 	Decks     []deckOption
 	Emojis    []string
+	// Trackers are the descriptors the room's import dialog is built from; TrackersJSON is the
+	// same list for its script.
+	Trackers     []session.Tracker
+	TrackersJSON string
 }
 
 type deckOption struct {
@@ -66,7 +71,10 @@ func (s *Server) room(c *gin.Context) {
 		s.page(c, "error.html", pageData{Title: "Session not found", Message: "This session does not exist, or it was deleted after a long time without use.", Hint: "Ask the organizer for a new link, or start a new session."})
 		return
 	}
-	s.page(c, "room.html", pageData{Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis})
+	trackers := s.svc.Trackers()
+	js, _ := json.Marshal(trackers)
+	s.page(c, "room.html", pageData{Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis,
+		Trackers: trackers, TrackersJSON: string(js)})
 }
 
 // enter redeems a pre-signed link: it sets the participant cookie and redirects to the clean room

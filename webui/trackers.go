@@ -2,25 +2,13 @@ package webui
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/pokor/pokor/integrations"
-	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/session"
 )
-
-// The tracker actions join the room's action table, so the WebSocket and the JSON API run the
-// same code for imports, connections and write-back retries.
-func init() {
-	for name, f := range trackerActions {
-		actions[name] = f
-	}
-}
 
 // importInput names what to import: a tracker and a query in its grammar.
 type importInput struct {
@@ -68,7 +56,7 @@ var trackerActions = map[string]actionFunc{
 		if err := r.decode(&in); err != nil {
 			return nil, err
 		}
-		return ImportCSV(ctx, svc, a, strings.NewReader(in.CSV))
+		return svc.ImportFile(ctx, a, "csv", strings.NewReader(in.CSV))
 	},
 	"connections": func(ctx context.Context, svc *session.Service, a session.Actor, _ request) (any, error) {
 		return svc.Connections(ctx, a)
@@ -103,30 +91,6 @@ var trackerActions = map[string]actionFunc{
 	},
 }
 
-// ImportCSV adds the stories of a CSV file to the session as the actor: rows with a key update
-// the story imported with that key before. A file that cannot be read is refused as invalid
-// with the line to fix. The command line's `pokor import` uses it too.
-func ImportCSV(ctx context.Context, svc *session.Service, a session.Actor, r io.Reader) (session.ImportResult, error) {
-	items, err := csv.Parse(r)
-	if err != nil {
-		// Who may import comes before what is wrong with the file: with no stories the service
-		// checks only the actor, and answers invalid when the actor may import.
-		if _, aerr := svc.ImportStories(ctx, a, "csv", nil); session.ErrorCode(aerr) != session.CodeInvalid {
-			return session.ImportResult{}, aerr
-		}
-		var ie *integrations.Error
-		if errors.As(err, &ie) {
-			return session.ImportResult{}, &session.Error{Code: session.CodeInvalid, Field: "csv", Message: ie.Error(), Err: err}
-		}
-		return session.ImportResult{}, &session.Error{Code: session.CodeInvalid, Field: "csv", Message: "the file cannot be read as CSV", Err: err}
-	}
-	stories := make([]session.ExternalStory, 0, len(items))
-	for _, it := range items {
-		stories = append(stories, session.ExternalStory{Key: it.Key, Title: it.Title, Description: it.Description, URL: it.URL, Type: it.Type, Estimate: it.Estimate})
-	}
-	return svc.ImportStories(ctx, a, "csv", stories)
-}
-
 // trackerRoutes mounts the import, connection and write-back endpoints (docs/api.md).
 func (s *Server) trackerRoutes(api gin.IRouter) {
 	api.POST("/sessions/:id/import", s.actAs("import", http.StatusAccepted))
@@ -137,4 +101,11 @@ func (s *Server) trackerRoutes(api gin.IRouter) {
 	api.DELETE("/sessions/:id/connections/:tracker", s.actAs("delete_connection", http.StatusOK))
 	api.POST("/sessions/:id/connections/:tracker/check", s.actAs("check_connection", http.StatusOK))
 	api.POST("/sessions/:id/stories/:sid/retry-sync", s.actAs("retry_sync", http.StatusOK))
+	api.GET("/trackers", s.trackers)
+}
+
+// trackers lists the trackers of this server as their descriptors say: name, label, query
+// grammar, connection fields and options. The room's import dialog is built from the same list.
+func (s *Server) trackers(c *gin.Context) {
+	c.JSON(http.StatusOK, map[string]any{"trackers": s.svc.Trackers()})
 }

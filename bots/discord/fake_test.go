@@ -215,9 +215,23 @@ func (f *fakeDiscord) waitFor(t *testing.T, what string, match func(apiRequest) 
 // fakeTrackers lists two GitHub issues for "acme/api label:ready" and knows no other tracker.
 type fakeTrackers struct{}
 
-func (fakeTrackers) Has(source string) bool { return source == "github" }
+// trackers describes the fake as the tracker "github".
+func (f fakeTrackers) trackers() []session.Tracker {
+	return []session.Tracker{{Name: "github", Label: "GitHub", WritesBack: true,
+		Query: session.QueryGrammar{Example: "acme/api label:ready", Summary: "import GitHub issues"},
+		Open:  func(session.Credentials) (session.TrackerClient, error) { return f, nil }},
+		unconfigured("jira", "Jira", "project = API"), unconfigured("notion", "Notion", "Backlog")}
+}
 
-func (fakeTrackers) List(_ context.Context, source string, _ session.Credentials, query, _ string) (session.ExternalPage, error) {
+// unconfigured is a tracker this server has no credentials for.
+func unconfigured(name, label, example string) session.Tracker {
+	return session.Tracker{Name: name, Label: label, WritesBack: true, Query: session.QueryGrammar{Example: example},
+		Open: func(session.Credentials) (session.TrackerClient, error) {
+			return nil, &session.Error{Code: session.CodeForbidden, Message: name + ": no " + label + " credentials: set them on the server"}
+		}}
+}
+
+func (fakeTrackers) List(_ context.Context, query, _ string) (session.ExternalPage, error) {
 	if query != "acme/api label:ready" {
 		return session.ExternalPage{}, &session.Error{Code: session.CodeNotFound, Message: "github: repository acme/missing not found, or the token cannot see it"}
 	}
@@ -227,11 +241,13 @@ func (fakeTrackers) List(_ context.Context, source string, _ session.Credentials
 	}}, nil
 }
 
-func (fakeTrackers) Write(context.Context, string, session.Credentials, string, session.WriteBack) (string, error) {
-	return "label estimate: set", nil
+func (fakeTrackers) WriteEstimate(context.Context, string, session.WriteBack) (session.WriteResult, error) {
+	return session.WriteResult{Detail: "label estimate: set"}, nil
 }
 
-func (fakeTrackers) Retry(error) (bool, time.Duration) { return false, 0 }
+func (fakeTrackers) Check(context.Context, string) (session.CheckReport, error) {
+	return session.CheckReport{Provider: "github", OK: true}, nil
+}
 
 // countingStore counts the sessions created, to prove that refused requests create nothing.
 type countingStore struct {
@@ -271,7 +287,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		Logger: log,
 		Service: func(c *session.Config) {
 			e.store = &countingStore{Store: c.Store.(*sqlstore.Store)}
-			c.Store, c.Trackers, c.Notifier = e.store, fakeTrackers{}, notifiers
+			c.Store, c.Trackers, c.Notifier = e.store, fakeTrackers{}.trackers(), notifiers
 		},
 		Mount: func(s *webuitest.Server) {
 			var err error

@@ -64,20 +64,20 @@ func (b *Bot) interactions(c *gin.Context) {
 func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 	data := in.ApplicationCommandData()
 	if data.Name != commandName {
-		c.JSON(http.StatusOK, ephemeral(help()))
+		c.JSON(http.StatusOK, ephemeral(b.help()))
 		return
 	}
-	cmd, err := bots.FromOptions(option(data, "title"), option(data, "source"), option(data, "query"))
+	cmd, err := bots.NewGrammar(b.svc.Trackers()).FromOptions(option(data, "title"), option(data, "source"), option(data, "query"))
 	var perr *bots.ParseError
 	switch {
 	case errors.As(err, &perr):
-		c.JSON(http.StatusOK, ephemeral(discordMarkdown(perr.Msg)+"\n\n"+help()))
+		c.JSON(http.StatusOK, ephemeral(discordMarkdown(perr.Msg)+"\n\n"+b.help()))
 		return
 	case err != nil:
 		c.JSON(http.StatusOK, ephemeral(session.ErrorMessage(err)))
 		return
 	case cmd.Help:
-		c.JSON(http.StatusOK, ephemeral(help()))
+		c.JSON(http.StatusOK, ephemeral(b.help()))
 		return
 	}
 	user := invoker(in)
@@ -319,9 +319,10 @@ func option(d discordgo.ApplicationCommandInteractionData, name string) string {
 }
 
 // help is the shared grammar, introduced for Discord's options.
-func help() string {
-	return "In Discord, fill in the options of `/pokor`: `title`, `source` (github, jira or notion) and `query`. " +
-		"They mean the same as the words of the text form:\n\n" + discordMarkdown(bots.Grammar)
+func (b *Bot) help() string {
+	g := bots.NewGrammar(b.svc.Trackers())
+	return "In Discord, fill in the options of `/pokor`: `title`, `source` (" + g.Names() + ") and `query`. " +
+		"They mean the same as the words of the text form:\n\n" + discordMarkdown(g.Help())
 }
 
 var slackBold = regexp.MustCompile(`\*([^*\n]+)\*`)

@@ -306,7 +306,7 @@ func TestDeferredImport(t *testing.T) {
 	}{
 		{"imported", "github", "acme/api label:ready", "Imported 2 stories from github.", 2},
 		{"tracker error", "github", "acme/missing", "Could not import from github: github: repository acme/missing not found", 0},
-		{"tracker not configured", "notion", "0123456789abcdef0123456789abcdef", `unknown source "notion"`, 0},
+		{"tracker not configured", "notion", "0123456789abcdef0123456789abcdef", `no Notion credentials`, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

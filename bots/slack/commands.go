@@ -92,15 +92,15 @@ func commandKey(sc slackgo.SlashCommand, body []byte) string {
 
 // answer runs a parsed command and returns the message to show its author.
 func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.WebhookMessage {
-	cmd, err := bots.Parse(sc.Text)
+	cmd, err := bots.NewGrammar(b.svc.Trackers()).Parse(sc.Text)
 	var pe *bots.ParseError
 	switch {
 	case errors.As(err, &pe):
-		return help(pe.Msg)
+		return b.help(pe.Msg)
 	case err != nil:
-		return help("")
+		return b.help("")
 	case cmd.Help:
-		return help("")
+		return b.help("")
 	}
 	now := b.now()
 	name := displayName(sc.UserName)
@@ -187,8 +187,8 @@ func ephemeral(text string, blocks ...slackgo.Block) *slackgo.WebhookMessage {
 }
 
 // help shows the /pokor grammar, after what was wrong when there is something.
-func help(problem string) *slackgo.WebhookMessage {
-	text := bots.Grammar
+func (b *Bot) help(problem string) *slackgo.WebhookMessage {
+	text := bots.NewGrammar(b.svc.Trackers()).Help()
 	if problem != "" {
 		text = ":warning: " + problem + "\n\n" + text
 	}

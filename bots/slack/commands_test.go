@@ -258,7 +258,7 @@ func TestSlashCommandHelp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			m := e.command(e.commandForm(tt.text))
-			if m.ResponseType != "ephemeral" || !strings.Contains(m.Text, tt.says) || !strings.Contains(m.Text, bots.Grammar) {
+			if m.ResponseType != "ephemeral" || !strings.Contains(m.Text, tt.says) || !strings.Contains(m.Text, bots.NewGrammar(e.trackers.trackers()).Help()) {
 				t.Fatalf("answer %+v, want the grammar and %q", m, tt.says)
 			}
 			if len(m.Blocks) != 1 || m.Blocks[0].Text == nil || m.Blocks[0].Text.Type != "mrkdwn" {

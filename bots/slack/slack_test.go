@@ -342,9 +342,23 @@ type fakeTrackers struct {
 	gate chan struct{}
 }
 
-func (f *fakeTrackers) Has(source string) bool { return source == "github" }
+// trackers describes the fake as the tracker "github".
+func (f *fakeTrackers) trackers() []session.Tracker {
+	return []session.Tracker{{Name: "github", Label: "GitHub", WritesBack: true,
+		Query: session.QueryGrammar{Example: "acme/api label:ready", Summary: "import GitHub issues"},
+		Open:  func(session.Credentials) (session.TrackerClient, error) { return f, nil }},
+		unconfigured("jira", "Jira", "project = API"), unconfigured("notion", "Notion", "Backlog")}
+}
 
-func (f *fakeTrackers) List(ctx context.Context, source string, _ session.Credentials, query, _ string) (session.ExternalPage, error) {
+// unconfigured is a tracker this server has no credentials for.
+func unconfigured(name, label, example string) session.Tracker {
+	return session.Tracker{Name: name, Label: label, WritesBack: true, Query: session.QueryGrammar{Example: example},
+		Open: func(session.Credentials) (session.TrackerClient, error) {
+			return nil, &session.Error{Code: session.CodeForbidden, Message: name + ": no " + label + " credentials: set them on the server"}
+		}}
+}
+
+func (f *fakeTrackers) List(ctx context.Context, query, _ string) (session.ExternalPage, error) {
 	if f.gate != nil {
 		select {
 		case <-f.gate:
@@ -365,11 +379,13 @@ func (f *fakeTrackers) List(ctx context.Context, source string, _ session.Creden
 	return session.ExternalPage{Total: 0}, nil
 }
 
-func (f *fakeTrackers) Write(context.Context, string, session.Credentials, string, session.WriteBack) (string, error) {
-	return "written", nil
+func (f *fakeTrackers) WriteEstimate(context.Context, string, session.WriteBack) (session.WriteResult, error) {
+	return session.WriteResult{Detail: "written"}, nil
 }
 
-func (f *fakeTrackers) Retry(error) (bool, time.Duration) { return false, 0 }
+func (f *fakeTrackers) Check(context.Context, string) (session.CheckReport, error) {
+	return session.CheckReport{Provider: "github", OK: true}, nil
+}
 
 // env is a Pokor server built from its real parts (SQLite store, hub, service, web server) with
 // the Slack app mounted on its router, and a fake Slack beside it.
@@ -404,7 +420,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Logger: log,
 		Service: func(c *session.Config) {
 			e.store = &countingStore{Store: c.Store.(*sqlstore.Store)}
-			c.Store, c.Trackers, c.Notifier, c.Now = e.store, e.trackers, notifiers, e.clock.Now
+			c.Store, c.Trackers, c.Notifier, c.Now = e.store, e.trackers.trackers(), notifiers, e.clock.Now
 		},
 		Mount: func(s *webuitest.Server) {
 			e.slack.base = s.URL

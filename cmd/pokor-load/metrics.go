@@ -32,7 +32,7 @@ const (
 	hStormRoom     = "storm_room"     // storm instant until every member of the room has it
 )
 
-var histOrder = []string{hConnect, hVoteAck, hVoteDelivery, hVoteRoom, hRevealRoom, hStormAck, hStormDelivery, hStormRoom, hSetup}
+var histOrder = []string{hConnect, hVoteAck, hVoteDelivery, hVoteRoom, hRevealRoom, hStormAck, hStormDelivery, hStormRoom, hSetup, hSlash}
 
 var histTitles = map[string]string{
 	hSetup:         "setup request (HTTP)",
@@ -44,6 +44,7 @@ var histTitles = map[string]string{
 	hStormAck:      "reveal storm → ack",
 	hStormDelivery: "reveal storm → delivery",
 	hStormRoom:     "reveal storm → whole room",
+	hSlash:         "/pokor slash command",
 }
 
 // The counters.

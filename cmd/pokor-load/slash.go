@@ -23,11 +23,6 @@ const (
 	cSlashFailed = "slash_failed" // commands not answered with the organizer's link
 )
 
-func init() {
-	histOrder = append(histOrder, hSlash)
-	histTitles[hSlash] = "/pokor slash command"
-}
-
 // newSigningSecret returns a Slack signing secret for a server the generator starts.
 func newSigningSecret() string {
 	b := make([]byte, 16)

@@ -19,9 +19,24 @@ type setting struct {
 	Secret  bool
 }
 
-// settings is the whole configuration of Pokor, read in one place. docs/configuration.md
-// documents the same table.
-var settings = []setting{
+// settings is the whole configuration of Pokor, read in one place: the core settings and
+// those of every tracker (each descriptor lists its own). docs/configuration.md documents the
+// same table.
+var settings = append(coreSettings, trackerSettings()...)
+
+// trackerSettings are the server-wide settings the trackers' descriptors declare.
+func trackerSettings() []setting {
+	var out []setting
+	for _, t := range trackers(func(string) string { return "" }) {
+		for _, s := range t.Settings {
+			out = append(out, setting{Env: s.Env, Help: s.Help, Secret: s.Secret})
+		}
+	}
+	return out
+}
+
+// coreSettings are the settings of Pokor itself and of its chat platforms.
+var coreSettings = []setting{
 	{Env: "POKOR_ADDR", Default: ":8080", Help: "listen address"},
 	{Env: "POKOR_BASE_URL", Default: "http://localhost:8080", Help: "public URL used in links"},
 	{Env: "POKOR_DATABASE_URL", Default: "sqlite:./data/pokor.db", Help: "sqlite:PATH or postgres://…"},
@@ -41,14 +56,6 @@ var settings = []setting{
 	{Env: "DISCORD_APPLICATION_ID", Help: "Discord application id"},
 	{Env: "DISCORD_BOT_TOKEN", Help: "Discord bot token", Secret: true},
 	{Env: "DISCORD_API_URL", Help: "Discord API base URL (tests, proxies)"},
-	{Env: "GITHUB_TOKEN", Help: "default GitHub credentials", Secret: true},
-	{Env: "GITHUB_API_URL", Help: "GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3/)"},
-	{Env: "JIRA_BASE_URL", Help: "default Jira site, e.g. https://acme.atlassian.net"},
-	{Env: "JIRA_EMAIL", Help: "Jira Cloud account email (with JIRA_API_TOKEN)"},
-	{Env: "JIRA_API_TOKEN", Help: "Jira Cloud API token, or a Data Center personal access token when JIRA_EMAIL is unset", Secret: true},
-	{Env: "JIRA_ALLOWED_HOSTS", Help: "comma-separated Jira hosts a session may name although they are on a private network (an intranet Jira)"},
-	{Env: "NOTION_TOKEN", Help: "default Notion integration token", Secret: true},
-	{Env: "NOTION_API_URL", Help: "Notion API base URL (tests, proxies)"},
 }
 
 // Config is the parsed configuration.

@@ -10,15 +10,8 @@ import (
 	"strings"
 
 	"github.com/pokor/pokor/bots/discord"
-	"github.com/pokor/pokor/integrations"
 	"github.com/pokor/pokor/session"
 )
-
-func init() {
-	webHooks = append(webHooks, mountDiscord)
-	commands["discord"] = discordCmd
-	checkers["discord"] = checkDiscord
-}
 
 // defaultCommandsFile is where `pokor discord register` reads the command definitions.
 const defaultCommandsFile = "manifests/discord/commands.json"
@@ -37,7 +30,7 @@ func newDiscordBot(cfg Config, svc *session.Service, log *slog.Logger) (*discord
 
 // mountDiscord serves POST /discord/interactions and reports Discord sessions back to their
 // channel, when DISCORD_PUBLIC_KEY is set.
-func mountDiscord(_ context.Context, m *Main) error {
+func (m *Main) mountDiscord() error {
 	if m.Config.Get("DISCORD_PUBLIC_KEY") == "" {
 		return nil
 	}
@@ -107,27 +100,24 @@ func discordCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // checkDiscord tests the bot token and the application: the bot user, the application it
 // belongs to, and whether DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY, the Interactions Endpoint
 // URL and the /pokor command match it.
-func checkDiscord(ctx context.Context, cfg Config, _ []string) (integrations.Check, error) {
-	check := integrations.Check{Provider: "discord", Site: "discord.com", Facts: []integrations.Fact{}}
+func checkDiscord(ctx context.Context, cfg Config, _ []string) (session.CheckReport, error) {
+	check := session.CheckReport{Provider: "discord", Site: "discord.com", Facts: []session.Fact{}}
 	if u := cfg.Get("DISCORD_API_URL"); u != "" {
 		check.Site = u
 	}
-	add := func(name, value string, ok bool) {
-		check.Facts = append(check.Facts, integrations.Fact{Name: name, Value: value, OK: ok})
-	}
+	add := func(name, text string, ok bool, value any) { check.Add(name, ok, text, value) }
 	bot, err := newDiscordBot(cfg, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
-		add("configuration", err.Error(), false)
+		add("configuration", err.Error(), false, nil)
 		return check, err
 	}
 	id, err := bot.Identity(ctx)
-	check.Detail = id
 	if err != nil {
-		add("bot token", err.Error(), false)
+		add("bot token", err.Error(), false, map[string]any{"valid": false})
 		return check, err
 	}
 	check.Identity = id.BotName
-	add("bot token", fmt.Sprintf("valid: bot %q (id %s)", id.BotName, id.BotID), true)
+	add("bot token", fmt.Sprintf("valid: bot %q (id %s)", id.BotName, id.BotID), true, map[string]any{"valid": true, "name": id.BotName, "id": id.BotID})
 
 	appOK := true
 	app := fmt.Sprintf("%q (id %s)", id.ApplicationName, id.ApplicationID)
@@ -138,16 +128,18 @@ func checkDiscord(ctx context.Context, cfg Config, _ []string) (integrations.Che
 		app += "; but DISCORD_APPLICATION_ID is " + want
 		appOK = false
 	}
-	add("application", app, appOK)
+	add("application", app, appOK, map[string]any{"name": id.ApplicationName, "id": id.ApplicationID, "matches": appOK})
 
 	keyOK := strings.EqualFold(strings.TrimSpace(cfg.Get("DISCORD_PUBLIC_KEY")), id.VerifyKey)
 	switch {
 	case cfg.Get("DISCORD_PUBLIC_KEY") == "":
-		add("public key", "DISCORD_PUBLIC_KEY is not set, so /discord/interactions is off; set it to "+id.VerifyKey, false)
+		add("public key", "DISCORD_PUBLIC_KEY is not set, so /discord/interactions is off; set it to "+id.VerifyKey, false,
+			map[string]any{"set": false, "matches": false, "key": id.VerifyKey})
 	case !keyOK:
-		add("public key", "DISCORD_PUBLIC_KEY is not this application's public key ("+id.VerifyKey+")", false)
+		add("public key", "DISCORD_PUBLIC_KEY is not this application's public key ("+id.VerifyKey+")", false,
+			map[string]any{"set": true, "matches": false, "key": id.VerifyKey})
 	default:
-		add("public key", "matches the application", true)
+		add("public key", "matches the application", true, map[string]any{"set": true, "matches": true, "key": id.VerifyKey})
 	}
 
 	// The endpoint and the command are advice: the bot works through a proxy at another URL,
@@ -155,20 +147,20 @@ func checkDiscord(ctx context.Context, cfg Config, _ []string) (integrations.Che
 	want := bot.InteractionsURL()
 	switch id.InteractionsURL {
 	case want:
-		add("interactions endpoint", want, true)
+		add("interactions endpoint", want, true, map[string]any{"url": id.InteractionsURL, "expected": want})
 	case "":
-		add("interactions endpoint", "not set; enter "+want+" in the Developer Portal (General Information)", false)
+		add("interactions endpoint", "not set; enter "+want+" in the Developer Portal (General Information)", false, map[string]any{"url": nil, "expected": want})
 	default:
-		add("interactions endpoint", id.InteractionsURL+" (POKOR_BASE_URL gives "+want+")", false)
+		add("interactions endpoint", id.InteractionsURL+" (POKOR_BASE_URL gives "+want+")", false, map[string]any{"url": id.InteractionsURL, "expected": want})
 	}
 	registered := false
 	for _, name := range id.Commands {
 		registered = registered || name == "pokor"
 	}
 	if registered {
-		add("global /pokor command", "registered", true)
+		add("global /pokor command", "registered", true, true)
 	} else {
-		add("global /pokor command", "not registered globally; run pokor discord register (or --guild ID for one server)", false)
+		add("global /pokor command", "not registered globally; run pokor discord register (or --guild ID for one server)", false, false)
 	}
 	check.OK = appOK && keyOK
 	return check, nil

@@ -208,8 +208,12 @@ func TestDiscordCheck(t *testing.T) {
 					t.Errorf("facts %s do not mention %q", facts, w)
 				}
 			}
-			if got := res["detail"].(map[string]any)["application_id"]; got != discordAppID {
-				t.Errorf("detail.application_id = %v", got)
+			for _, f := range res["facts"].([]any) {
+				if f := f.(map[string]any); f["name"] == "application" {
+					if got := f["value"].(map[string]any)["id"]; got != discordAppID {
+						t.Errorf("the application fact's id = %v", got)
+					}
+				}
 			}
 		})
 	}

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/pokor/pokor/webui"
+	"github.com/pokor/pokor/integrations/csv"
 )
-
-func init() { commands["export"] = exportCmd }
 
 // exportCmd prints a session from the database, for operators and backups.
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,7 +36,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		enc.SetIndent("", "  ")
 		return enc.Encode(ex)
 	case "csv":
-		return webui.WriteCSV(stdout, ex)
+		return csv.WriteSession(stdout, ex)
 	}
 	return fmt.Errorf("--format must be csv or json")
 }

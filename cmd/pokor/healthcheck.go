@@ -68,5 +68,3 @@ func localURL(addr string) (string, error) {
 	}
 	return "http://" + net.JoinHostPort(host, port), nil
 }
-
-func init() { commands["healthcheck"] = healthcheck }

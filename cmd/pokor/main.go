@@ -22,6 +22,10 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/integrations/csv"
+	"github.com/pokor/pokor/integrations/github"
+	"github.com/pokor/pokor/integrations/jira"
+	"github.com/pokor/pokor/integrations/notion"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui"
@@ -39,19 +43,52 @@ func main() {
 	}
 }
 
-const usage = `Usage: pokor [command] [flags]
+// usage lists the commands; the trackers and chat platforms come from the wiring below.
+func usage() string {
+	return `Usage: pokor [command] [flags]
 
 Commands:
   serve            run the server (default)
   export ID        print a session as CSV or JSON (--format csv|json)
   import ID FILE   add the stories of a CSV file to a session
-  check TRACKER    test a connection: github, jira, notion, slack or discord (--json)
+  import ID --from TRACKER QUERY
+                   import the stories a query selects (` + strings.Join(queryTrackers(), ", ") + `)
+  check NAME       test a connection: ` + strings.Join(checkNames(), ", ") + ` (--json)
   discord register bulk-overwrite the /pokor command from manifests/discord/commands.json
   healthcheck      exit 0 if the local server answers /healthz (--ready: /readyz)
   version          print the version
 
 Every setting is an environment variable; see docs/configuration.md or 'pokor serve --help'.
 `
+}
+
+// trackers lists the issue trackers of this binary, in the order the room's import dialog, the
+// /pokor help and the docs show them. get reads the configuration when a tracker connects.
+// Adding a tracker is its package, its docs page and one line here (docs/trackers.md).
+func trackers(get func(string) string) []session.Tracker {
+	return []session.Tracker{
+		github.Tracker(get),
+		jira.Tracker(get),
+		notion.Tracker(get),
+		csv.Tracker(),
+	}
+}
+
+// chatChecks are the chat platforms `pokor check` tests, beside the trackers.
+var chatChecks = map[string]func(ctx context.Context, cfg Config, args []string) (session.CheckReport, error){
+	"slack":   checkSlack,
+	"discord": checkDiscord,
+}
+
+// commands maps sub-commands to their functions.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"serve":       serve,
+	"export":      exportCmd,
+	"import":      importCmd,
+	"check":       checkCmd,
+	"discord":     discordCmd,
+	"healthcheck": healthcheck,
+}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
@@ -66,16 +103,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "pokor", version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
+	fmt.Fprint(stderr, usage())
 	return fmt.Errorf("unknown command %q", cmd)
-}
-
-// commands maps sub-commands to their functions; integration files add theirs in init.
-var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"serve": serve,
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -112,8 +144,7 @@ type Main struct {
 	Hub     *session.Hub
 	Service *session.Service
 	Web     *webui.Server
-	// Notifiers holds the chat bots that report back to the channel a session came from; bot
-	// files register themselves in a web hook.
+	// Notifiers holds the chat bots that report back to the channel a session came from.
 	Notifiers bots.Notifiers
 
 	// Tracing exports OpenTelemetry traces; nil when OTEL_EXPORTER_OTLP_ENDPOINT is unset
@@ -183,11 +214,10 @@ func (m *Main) Open(ctx context.Context) error {
 	svcCfg := session.Config{
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
 		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
+		Trackers: trackers(m.Config.Get),
 	}
-	for _, hook := range serviceHooks {
-		if err := hook(ctx, m, &svcCfg); err != nil {
-			return err
-		}
+	if err := m.openRedis(&svcCfg); err != nil {
+		return err
 	}
 	m.Service = session.NewService(svcCfg)
 	onPresence := session.PresenceFunc(m.Service.PresenceChanged)
@@ -200,6 +230,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	})
 	m.OnStart(m.Service.RunApprovals)
+	m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, m.writeBackOwner()) })
 	m.Web, err = webui.New(webui.Config{
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
 		Ready: m.ready,
@@ -207,10 +238,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, hook := range webHooks {
-		if err := hook(ctx, m); err != nil {
-			return err
-		}
+	if err := m.mountSlack(); err != nil {
+		return err
+	}
+	if err := m.mountDiscord(); err != nil {
+		return err
 	}
 	m.ln, err = net.Listen("tcp", m.Config.Get("POKOR_ADDR"))
 	if err != nil {
@@ -224,13 +256,17 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
-// serviceHooks and webHooks let integration files (bots, trackers, Redis) add their parts to
-// the service configuration and the router without main.go knowing each of them.
-var (
-	serviceHooks []func(ctx context.Context, m *Main, cfg *session.Config) error
-	webHooks     []func(ctx context.Context, m *Main) error
-	readyChecks  []func(ctx context.Context, m *Main) error
-)
+// writeBackOwner names this instance in the outbox leases: the host name and the address it
+// listens on. Two instances running at once never share it (they cannot listen on the same
+// address of one host), and a restarted instance gets the same one back, so its write-back
+// worker takes back at once the deliveries the previous process held when it was killed.
+func (m *Main) writeBackOwner() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "pokor"
+	}
+	return host + "@" + m.Addr()
+}
 
 func (m *Main) openStore(ctx context.Context) error {
 	var err error
@@ -241,11 +277,6 @@ func (m *Main) openStore(ctx context.Context) error {
 func (m *Main) ready(ctx context.Context) error {
 	if err := m.Store.Ping(ctx); err != nil {
 		return errors.New("database unreachable")
-	}
-	for _, check := range readyChecks {
-		if err := check(ctx, m); err != nil {
-			return err
-		}
 	}
 	for _, check := range m.checks {
 		if err := check(ctx); err != nil {
@@ -268,7 +299,7 @@ func (m *Main) OnClose(f func() error) { m.closers = append(m.closers, f) }
 func (m *Main) OnReady(check func(ctx context.Context) error) { m.checks = append(m.checks, check) }
 
 // WrapPresence wraps what the Hub tells of connections coming and going before the Service hears
-// it; call it from a service hook.
+// it; call it before the Service is built.
 func (m *Main) WrapPresence(wrap func(next session.PresenceFunc) session.PresenceFunc) {
 	m.wraps = append(m.wraps, wrap)
 }
@@ -392,5 +423,6 @@ func (m *Main) secretKey() (string, error) {
 var newKeys = session.NewKeys
 
 func newOfflineService(m *Main) *session.Service {
-	return session.NewService(session.Config{Store: m.Store, Keys: m.Keys, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log})
+	return session.NewService(session.Config{Store: m.Store, Keys: m.Keys, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log,
+		Trackers: trackers(m.Config.Get)})
 }

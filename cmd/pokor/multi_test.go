@@ -428,25 +428,31 @@ type countingTrackers struct {
 	writes map[string]int
 }
 
-func (c *countingTrackers) Has(source string) bool { return source == "github" }
+// trackers describes c as the tracker "github".
+func (c *countingTrackers) trackers() []session.Tracker {
+	return []session.Tracker{{Name: "github", WritesBack: true,
+		Open: func(session.Credentials) (session.TrackerClient, error) { return c, nil }}}
+}
 
-func (c *countingTrackers) List(context.Context, string, session.Credentials, string, string) (session.ExternalPage, error) {
+func (c *countingTrackers) List(context.Context, string, string) (session.ExternalPage, error) {
 	return session.ExternalPage{}, nil
 }
 
-func (c *countingTrackers) Write(ctx context.Context, _ string, _ session.Credentials, key string, wb session.WriteBack) (string, error) {
+func (c *countingTrackers) Check(context.Context, string) (session.CheckReport, error) {
+	return session.CheckReport{}, nil
+}
+
+func (c *countingTrackers) WriteEstimate(ctx context.Context, key string, wb session.WriteBack) (session.WriteResult, error) {
 	select {
 	case <-time.After(15 * time.Millisecond): // a tracker takes its time
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return session.WriteResult{}, ctx.Err()
 	}
 	c.mu.Lock()
 	c.writes[key]++
 	c.mu.Unlock()
-	return "story points set to " + wb.Value, nil
+	return session.WriteResult{Detail: "story points set to " + wb.Value}, nil
 }
-
-func (c *countingTrackers) Retry(error) (bool, time.Duration) { return true, 0 }
 
 // TestOutboxExactlyOnce runs the write-back workers of two instances on one PostgreSQL database,
 // with many entries, and stops one of them half-way: every queued estimate reaches the tracker
@@ -472,7 +478,7 @@ func TestOutboxExactlyOnce(t *testing.T) {
 		}
 		t.Cleanup(func() { st.Close() })
 		in := &instance{store: st, done: make(chan struct{})}
-		in.svc = session.NewService(session.Config{Store: st, Keys: keys, Trackers: tracker, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		in.svc = session.NewService(session.Config{Store: st, Keys: keys, Trackers: tracker.trackers(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		ctx, cancel := context.WithCancel(context.Background())
 		in.stop = cancel
 		go func() { defer close(in.done); in.svc.RunWriteBack(ctx, owner) }()
@@ -486,7 +492,7 @@ func TestOutboxExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer seed.Close()
-	svc := session.NewService(session.Config{Store: seed, Keys: keys, Trackers: tracker})
+	svc := session.NewService(session.Config{Store: seed, Keys: keys, Trackers: tracker.trackers()})
 	sess, org, _, err := svc.CreateSession(t.Context(), session.CreateInput{Organizer: "Olga"})
 	if err != nil {
 		t.Fatal(err)

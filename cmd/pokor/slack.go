@@ -8,17 +8,12 @@ import (
 	"time"
 
 	slackbot "github.com/pokor/pokor/bots/slack"
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
-
-func init() {
-	webHooks = append(webHooks, mountSlack)
-	checkers["slack"] = checkSlack
-}
 
 // mountSlack serves the Slack app when SLACK_SIGNING_SECRET is set, and makes it the notifier of
 // sessions started from Slack.
-func mountSlack(_ context.Context, m *Main) error {
+func (m *Main) mountSlack() error {
 	if m.Config.Get("SLACK_SIGNING_SECRET") == "" {
 		return nil
 	}
@@ -54,37 +49,31 @@ func mountSlack(_ context.Context, m *Main) error {
 }
 
 // checkSlack calls auth.test with SLACK_BOT_TOKEN and reports the workspace and the bot user.
-func checkSlack(ctx context.Context, cfg Config, _ []string) (integrations.Check, error) {
-	ch := integrations.Check{Provider: "slack", Facts: []integrations.Fact{}}
-	add := func(name, value string, ok bool) {
-		ch.Facts = append(ch.Facts, integrations.Fact{Name: name, Value: value, OK: ok})
-	}
+func checkSlack(ctx context.Context, cfg Config, _ []string) (session.CheckReport, error) {
+	ch := session.CheckReport{Provider: "slack", Facts: []session.Fact{}}
 	if cfg.Get("SLACK_SIGNING_SECRET") != "" {
-		add("signing secret", "set", true)
+		ch.Add("signing secret", true, "set", map[string]any{"set": true})
 	} else {
-		add("signing secret", "not set: /pokor is refused until SLACK_SIGNING_SECRET is set", false)
+		ch.Add("signing secret", false, "not set: /pokor is refused until SLACK_SIGNING_SECRET is set", map[string]any{"set": false})
 	}
 	if cfg.Get("SLACK_CLIENT_ID") != "" && cfg.Get("SLACK_CLIENT_SECRET") != "" {
-		add("install flow", "enabled at "+strings.TrimRight(cfg.Get("POKOR_BASE_URL"), "/")+"/slack/install", true)
+		u := strings.TrimRight(cfg.Get("POKOR_BASE_URL"), "/") + "/slack/install"
+		ch.Add("install flow", true, "enabled at "+u, map[string]any{"enabled": true, "url": u})
 	}
 	token := cfg.Get("SLACK_BOT_TOKEN")
 	if token == "" {
-		add("bot token", "not set: SLACK_BOT_TOKEN is needed to check the workspace (installed workspaces keep their own tokens)", false)
+		ch.Add("bot token", false, "not set: SLACK_BOT_TOKEN is needed to check the workspace (installed workspaces keep their own tokens)", map[string]any{"set": false})
 		return ch, errors.New("slack: set SLACK_BOT_TOKEN to check a workspace")
 	}
 	id, err := slackbot.CheckToken(ctx, token, cfg.Get("SLACK_API_URL"), nil)
 	if err != nil {
-		add("bot token", strings.TrimPrefix(err.Error(), "slack: "), false)
+		ch.Add("bot token", false, strings.TrimPrefix(err.Error(), "slack: "), map[string]any{"set": true, "valid": false})
 		return ch, err
 	}
 	ch.Identity = id.BotUser
 	ch.Site = id.WorkspaceURL
-	add("workspace", id.Workspace+" ("+id.TeamID+")", true)
-	add("bot user", id.BotUser+" ("+id.BotUserID+")", true)
-	ch.OK = true
-	for _, f := range ch.Facts {
-		ch.OK = ch.OK && f.OK
-	}
-	ch.Detail = id
+	ch.Add("workspace", true, id.Workspace+" ("+id.TeamID+")", map[string]any{"name": id.Workspace, "id": id.TeamID, "url": id.WorkspaceURL})
+	ch.Add("bot user", true, id.BotUser+" ("+id.BotUserID+")", map[string]any{"name": id.BotUser, "id": id.BotUserID})
+	ch.Settle()
 	return ch, nil
 }

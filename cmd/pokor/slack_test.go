@@ -179,11 +179,20 @@ func TestCheckSlackCommand(t *testing.T) {
 		Provider string `json:"provider"`
 		OK       bool   `json:"ok"`
 		Site     string `json:"site"`
-		Detail   struct {
-			Workspace string `json:"workspace"`
-		} `json:"detail"`
+		Facts    []struct {
+			Name  string         `json:"name"`
+			Text  string         `json:"text"`
+			Value map[string]any `json:"value"`
+		} `json:"facts"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || !got.OK || got.Site != "https://subarachnoid.slack.com/" || got.Detail.Workspace != "Subarachnoid Workspace" {
+	workspace := map[string]any{}
+	err := json.Unmarshal(stdout.Bytes(), &got)
+	for _, f := range got.Facts {
+		if f.Name == "workspace" {
+			workspace = f.Value
+		}
+	}
+	if err != nil || !got.OK || got.Site != "https://subarachnoid.slack.com/" || workspace["name"] != "Subarachnoid Workspace" {
 		t.Fatalf("--json printed %s (%v)", stdout.String(), err)
 	}
 }

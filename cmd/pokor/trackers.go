@@ -3,125 +3,41 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/pokor/pokor/integrations"
-	"github.com/pokor/pokor/integrations/github"
-	"github.com/pokor/pokor/integrations/jira"
-	"github.com/pokor/pokor/integrations/notion"
-	"github.com/pokor/pokor/integrations/trackers"
 	"github.com/pokor/pokor/session"
-	"github.com/pokor/pokor/webui"
 )
 
-func init() {
-	serviceHooks = append(serviceHooks, func(_ context.Context, m *Main, cfg *session.Config) error {
-		d := trackerDefaults(m.Config)
-		// The adapters' own default: 30 s per exchange.
-		hc := tracedClient(&http.Client{Timeout: 30 * time.Second}, m.Tracing)
-		d.GitHub.HTTPClient, d.Jira.HTTPClient, d.Notion.HTTPClient = hc, hc, hc
-		cfg.Trackers = trackers.New(d)
-		owner := writeBackOwner()
-		m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, owner) })
-		return nil
-	})
-	checkers["github"] = checkGitHub
-	checkers["notion"] = checkNotion
-	checkers["jira"] = checkJira
-	commands["import"] = importCmd
-}
+const importUsage = "usage: pokor import SESSION_ID FILE.csv (FILE may be - for standard input)\n" +
+	"   or: pokor import SESSION_ID --from TRACKER QUERY..."
 
-// trackerDefaults reads the server-wide tracker credentials from the configuration table.
-func trackerDefaults(cfg Config) trackers.Defaults {
-	return trackers.Defaults{
-		GitHub:           github.Config{Token: cfg.Get("GITHUB_TOKEN"), BaseURL: cfg.Get("GITHUB_API_URL")},
-		Notion:           notion.Config{Token: cfg.Get("NOTION_TOKEN"), BaseURL: cfg.Get("NOTION_API_URL")},
-		Jira:             jira.Config{BaseURL: cfg.Get("JIRA_BASE_URL"), Email: cfg.Get("JIRA_EMAIL"), APIToken: cfg.Get("JIRA_API_TOKEN")},
-		JiraAllowedHosts: strings.FieldsFunc(cfg.Get("JIRA_ALLOWED_HOSTS"), func(r rune) bool { return r == ',' || r == ' ' }),
-	}
-}
-
-// writeBackOwner names this instance in the outbox leases: host, process and a random part, so
-// that two instances on one host, or a restarted process with a recycled pid, never share one.
-func writeBackOwner() string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "pokor"
-	}
-	return host + ":" + strconv.Itoa(os.Getpid()) + ":" + session.NewToken()[:8]
-}
-
-// checkGitHub is `pokor check github [--repo OWNER/REPO]`.
-func checkGitHub(ctx context.Context, cfg Config, args []string) (integrations.Check, error) {
-	return checkTracker(ctx, cfg, "github", "repo", "OWNER/REPO whose issues Pokor should read and write", args)
-}
-
-// checkNotion is `pokor check notion [--database ID, URL or title]`.
-func checkNotion(ctx context.Context, cfg Config, args []string) (integrations.Check, error) {
-	return checkTracker(ctx, cfg, "notion", "database", "database (ID, URL or title) to import from", args)
-}
-
-// checkJira is `pokor check jira [--issue KEY | --project KEY]`: with an issue or a project it
-// also says which story-points field Pokor would write and why.
-func checkJira(ctx context.Context, cfg Config, args []string) (integrations.Check, error) {
-	fs := flag.NewFlagSet("pokor check jira", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	issue := fs.String("issue", "", "issue key, e.g. API-12")
-	project := fs.String("project", "", "project key, e.g. API")
-	usage := errors.New("usage: pokor check jira [--json] [--issue KEY | --project KEY]")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 1 || *issue != "" && *project != "" {
-		return integrations.Check{}, usage
-	}
-	target := *issue + *project
-	if target == "" {
-		target = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return integrations.Check{}, usage
-	}
-	return trackers.New(trackerDefaults(cfg)).CheckTracker(ctx, "jira", nil, target)
-}
-
-// checkTracker tests a tracker with the server's default credentials against the target named by
-// the flag (or the one argument), through the same registry the server uses.
-func checkTracker(ctx context.Context, cfg Config, name, flagName, help string, args []string) (integrations.Check, error) {
-	fs := flag.NewFlagSet("pokor check "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	target := fs.String(flagName, "", help)
-	if err := fs.Parse(args); err != nil {
-		return integrations.Check{}, fmt.Errorf("usage: pokor check %s [--json] [--%s VALUE]: %w", name, flagName, err)
-	}
-	if *target == "" && fs.NArg() == 1 {
-		*target = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return integrations.Check{}, fmt.Errorf("usage: pokor check %s [--json] [--%s VALUE]", name, flagName)
-	}
-	return trackers.New(trackerDefaults(cfg)).CheckTracker(ctx, name, nil, *target)
-}
-
-// importCmd is `pokor import SESSION_ID FILE.csv`: it adds the stories of a CSV file to a
-// session as the session's first organizer, updating stories imported from the same keys
-// before. FILE may be "-" for standard input. Rooms open meanwhile see the stories on their
-// next reconnect: this process has no connection to the server's rooms.
+// importCmd is `pokor import SESSION_ID FILE.csv` or `pokor import SESSION_ID --from TRACKER
+// QUERY`: it adds the stories of a CSV file, or those a tracker query selects (with the
+// server's default credentials, or the session's connection), to a session as the session's
+// first organizer, updating stories imported from the same keys before. Rooms open meanwhile
+// see the stories on their next reconnect: this process has no connection to the server's rooms.
 func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) != 2 {
-		return errors.New("usage: pokor import SESSION_ID FILE.csv (FILE may be - for standard input)")
+	switch {
+	case len(args) == 2 && !strings.HasPrefix(args[1], "-"):
+	case len(args) >= 4 && (args[1] == "--from" || args[1] == "-from"):
+	default:
+		return errors.New(importUsage)
 	}
-	id, path := args[0], args[1]
-	in := io.Reader(os.Stdin)
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
+	id := args[0]
+	var in io.Reader
+	if len(args) == 2 {
+		in = os.Stdin
+		if path := args[1]; path != "-" {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			in = f
 		}
-		defer f.Close()
-		in = f
 	}
 	m, err := openOffline(ctx)
 	if err != nil {
@@ -132,9 +48,21 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	res, err := webui.ImportCSV(ctx, m.Service, session.Actor{SessionID: id, ParticipantID: org.ID}, in)
+	a := session.Actor{SessionID: id, ParticipantID: org.ID}
+	var res session.ImportResult
+	source := "the file"
+	if in != nil {
+		res, err = m.Service.ImportFile(ctx, a, "csv", in)
+	} else {
+		source = args[2]
+		res, err = m.Service.Import(ctx, a, args[2], strings.Join(args[3:], " "))
+	}
 	if err != nil {
 		return errors.New(session.ErrorMessage(err))
+	}
+	if res.Added+res.Updated == 0 {
+		fmt.Fprintf(stdout, "no stories matched in %s\n", source)
+		return nil
 	}
 	fmt.Fprintf(stdout, "imported %d new and updated %d stories into session %s\n", res.Added, res.Updated, id)
 	return nil

@@ -61,6 +61,10 @@ func newFakeGitHubAPI(t *testing.T) *fakeGitHubAPI {
 		}
 		js(w, 200, `{"id":1001,"number":1,"title":"Login fails","state":"open","html_url":"https://github.com/acme/api/issues/1","labels":[`+strings.Join(labels, ",")+`]}`)
 	})
+	mux.HandleFunc("GET /repos/acme/api/issues", func(w http.ResponseWriter, r *http.Request) {
+		js(w, 200, `[{"id":1001,"number":1,"title":"Login fails","state":"open","html_url":"https://github.com/acme/api/issues/1","labels":[{"id":3,"name":"estimate: 3"}]},`+
+			`{"id":1002,"number":2,"title":"Export PDF","state":"open","html_url":"https://github.com/acme/api/issues/2","labels":[]}]`)
+	})
 	mux.HandleFunc("GET /repos/acme/api/labels/{name}", func(w http.ResponseWriter, r *http.Request) {
 		js(w, 404, `{"message":"Not Found","documentation_url":"https://docs.github.com/rest/issues/labels#get-a-label"}`)
 	})
@@ -97,13 +101,23 @@ func TestCheckGitHubCommand(t *testing.T) {
 	var ch struct {
 		Provider, Identity string
 		OK                 bool
-		Facts              []struct{ Name, Value string }
+		Facts              []struct {
+			Name, Text string
+			Value      any
+		}
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &ch); err != nil {
 		t.Fatal(err)
 	}
 	if ch.Provider != "github" || !ch.OK || ch.Identity != "octocat" || len(ch.Facts) < 3 {
 		t.Errorf("check = %+v", ch)
+	}
+	for _, f := range ch.Facts {
+		if v, ok := f.Value.(map[string]any); ok && f.Name == "rate limit" {
+			if _, num := v["remaining"].(float64); !num {
+				t.Errorf("the rate limit's remaining is not a number: %+v", f)
+			}
+		}
 	}
 	if strings.Contains(stdout.String(), githubToken) {
 		t.Error("the check prints the token")
@@ -162,6 +176,26 @@ func TestImportCommand(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "API-1,Login fails,\"Steps:\n1. log in\",,,open,1,,,") || strings.Count(out.String(), "\n") != 3+1 {
 		t.Errorf("export after import:\n%s", out.String())
+	}
+
+	// From a tracker, with the server's credentials; a GitHub estimate label is the imported estimate.
+	gh := newFakeGitHubAPI(t)
+	withEnv(t, map[string]string{"POKOR_DATABASE_URL": "sqlite:" + filepath.Join(dir, "pokor.db"), "POKOR_SECRET_KEY": testSecretKey,
+		"GITHUB_TOKEN": githubToken, "GITHUB_API_URL": gh.URL})
+	var from bytes.Buffer
+	if err := run(ctx, []string{"import", sess.ID, "--from", "github", "acme/api", "state:open"}, &from, io.Discard); err != nil {
+		t.Fatalf("import --from github: %v", err)
+	}
+	if !strings.Contains(from.String(), "imported 2 new and updated 0 stories") {
+		t.Errorf("import --from said %q", from.String())
+	}
+	out.Reset()
+	run(ctx, []string{"export", "--format", "json", sess.ID}, &out, io.Discard)
+	if !strings.Contains(out.String(), `"imported_estimate": "3"`) {
+		t.Errorf("the GitHub estimate label is not the imported estimate:\n%s", out.String())
+	}
+	if err := run(ctx, []string{"import", sess.ID, "--from", "trello", "x"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "use github, jira, notion") {
+		t.Errorf("an unknown tracker: %v", err)
 	}
 
 	bad := filepath.Join(dir, "bad.csv")

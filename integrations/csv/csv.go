@@ -12,7 +12,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // provider names this adapter in every error it returns.
@@ -57,12 +58,12 @@ var columnNames = [fieldCount][]string{
 // title (or summary, name), description (or body), url (or link), key (or id, issue key) and
 // estimate (or story points, points, Jira's "Custom field (Story Points)"); other columns are
 // ignored. The delimiter may be a comma, a semicolon or a tab. A row without a key gets an
-// empty Key. Every error is an *integrations.Error of KindInvalid that names the line.
-func Parse(r io.Reader) ([]integrations.Item, error) {
+// empty Key. Every error is an *session.Error of CodeInvalid that names the line.
+func Parse(r io.Reader) ([]session.ExternalStory, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
-		return nil, &integrations.Error{Provider: provider, Kind: integrations.KindInvalid,
-			Message: "cannot read the file: " + err.Error(), Err: err}
+		return nil, &session.Error{Code: session.CodeInvalid,
+			Message: provider + ": " + "cannot read the file: " + err.Error(), Err: err}
 	}
 	if len(raw) > MaxBytes {
 		return nil, invalid("the file is larger than %d MiB; split it into smaller files", MaxBytes>>20)
@@ -90,7 +91,7 @@ func Parse(r io.Reader) ([]integrations.Item, error) {
 			listColumns(header), strings.Join(columnNames[fieldTitle], ", "))
 	}
 
-	items := []integrations.Item{}
+	items := []session.ExternalStory{}
 	for {
 		rec, err := rd.Read()
 		if errors.Is(err, io.EOF) {
@@ -106,7 +107,7 @@ func Parse(r io.Reader) ([]integrations.Item, error) {
 		if len(items) == MaxRows {
 			return nil, invalid("line %d: the file has more than %d stories; import at most %d at a time", line, MaxRows, MaxRows)
 		}
-		it := integrations.Item{
+		it := session.ExternalStory{
 			Title:       cols.value(rec, fieldTitle),
 			Description: cols.value(rec, fieldDescription),
 			URL:         cols.value(rec, fieldURL),
@@ -125,8 +126,8 @@ func Parse(r io.Reader) ([]integrations.Item, error) {
 	return items, nil
 }
 
-func invalid(format string, args ...any) *integrations.Error {
-	return integrations.Errorf(provider, integrations.KindInvalid, format, args...)
+func invalid(format string, args ...any) *session.Error {
+	return httpx.Errorf(provider, session.CodeInvalid, format, args...)
 }
 
 // decodeText returns the file as UTF-8 without a byte order mark. Excel writes a UTF-8 BOM for
@@ -216,10 +217,10 @@ func lineLength(text string, n int) int {
 func parseError(err error, text string) error {
 	var pe *stdcsv.ParseError
 	if !errors.As(err, &pe) {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindInvalid,
-			Message: "cannot read the file: " + err.Error(), Err: err}
+		return &session.Error{Code: session.CodeInvalid,
+			Message: provider + ": " + "cannot read the file: " + err.Error(), Err: err}
 	}
-	var e *integrations.Error
+	var e *session.Error
 	switch {
 	case errors.Is(pe.Err, stdcsv.ErrQuote) && pe.Column > lineLength(text, pe.Line):
 		// The reader ran past the end of the file looking for the closing quote; otherwise

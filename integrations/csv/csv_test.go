@@ -8,11 +8,11 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 // mustParse parses in and fails the test on error.
-func mustParse(t *testing.T, in string) []integrations.Item {
+func mustParse(t *testing.T, in string) []session.ExternalStory {
 	t.Helper()
 	items, err := Parse(strings.NewReader(in))
 	if err != nil {
@@ -70,7 +70,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("parsed %d items, want %d", len(items), len(stories))
 	}
 	for i, s := range stories {
-		want := integrations.Item{Key: s.Key, Title: s.Title, Description: s.Description, URL: s.URL, Estimate: s.Estimate}
+		want := session.ExternalStory{Key: s.Key, Title: s.Title, Description: s.Description, URL: s.URL, Estimate: s.Estimate}
 		if !reflect.DeepEqual(items[i], want) {
 			t.Errorf("item %d =\n%#v\nwant\n%#v", i, items[i], want)
 		}
@@ -125,9 +125,9 @@ func TestParseMalformed(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse = %v, want an error", items)
 			}
-			var ie *integrations.Error
-			if !errors.As(err, &ie) || ie.Provider != "csv" || ie.Kind != integrations.KindInvalid {
-				t.Errorf("error %#v is not a csv invalid *integrations.Error", err)
+			var ie *session.Error
+			if !errors.As(err, &ie) || !strings.HasPrefix(ie.Message, "csv: ") || ie.Code != session.CodeInvalid {
+				t.Errorf("error %#v is not a csv invalid *session.Error", err)
 			}
 			if err.Error() != tt.msg {
 				t.Errorf("error =\n%s\nwant\n%s", err, tt.msg)
@@ -148,17 +148,17 @@ func TestParseFormats(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want []integrations.Item
+		want []session.ExternalStory
 	}{
 		{
 			name: "UTF-8 BOM and CRLF",
 			in:   "\uFEFFTitle,Estimate\r\nLogin,3\r\nLogout,\r\n",
-			want: []integrations.Item{{Title: "Login", Estimate: "3"}, {Title: "Logout"}},
+			want: []session.ExternalStory{{Title: "Login", Estimate: "3"}, {Title: "Logout"}},
 		},
 		{
 			name: "semicolon delimiter from a European spreadsheet",
 			in:   "Name;Points;Link\n\"Export, then import\";0,5;https://x.example/1\nSearch;8;\n",
-			want: []integrations.Item{
+			want: []session.ExternalStory{
 				{Title: "Export, then import", Estimate: "0,5", URL: "https://x.example/1"},
 				{Title: "Search", Estimate: "8"},
 			},
@@ -166,7 +166,7 @@ func TestParseFormats(t *testing.T) {
 		{
 			name: "tab delimiter",
 			in:   "key\ttitle\tstory points\nAPI-1\tLogin, again\t5\n",
-			want: []integrations.Item{{Key: "API-1", Title: "Login, again", Estimate: "5"}},
+			want: []session.ExternalStory{{Key: "API-1", Title: "Login, again", Estimate: "5"}},
 		},
 		{
 			name: "multiline quoted description, blank lines skipped, columns in any order",
@@ -175,7 +175,7 @@ func TestParseFormats(t *testing.T) {
 				"\n" +
 				",,,\n" +
 				"\"He said \"\"hi\"\"\",,Greeting\n",
-			want: []integrations.Item{
+			want: []session.ExternalStory{
 				{Title: "Login", Description: "First line\n\nthird line, with a comma", Estimate: "5", URL: "https://x.example/1"},
 				{Title: "Greeting", Description: `He said "hi"`},
 			},
@@ -183,12 +183,12 @@ func TestParseFormats(t *testing.T) {
 		{
 			name: "a single column",
 			in:   "Title\nOne\nTwo\n",
-			want: []integrations.Item{{Title: "One"}, {Title: "Two"}},
+			want: []session.ExternalStory{{Title: "One"}, {Title: "Two"}},
 		},
 		{
 			name: "title column preferred over name, body used when description is missing",
 			in:   "Name,Title,Body,Id\nignored,Real title,text,7\n",
-			want: []integrations.Item{{Title: "Real title", Description: "text", Key: "7"}},
+			want: []session.ExternalStory{{Title: "Real title", Description: "text", Key: "7"}},
 		},
 	}
 	for _, tt := range tests {
@@ -214,7 +214,7 @@ Add dark mode,API-13,10013,Task,In Progress,API,Low,,John Roe,02/Mar/24 9:15 AM,
 
 func TestParseJiraExport(t *testing.T) {
 	got := mustParse(t, jiraExport)
-	want := []integrations.Item{
+	want := []session.ExternalStory{
 		{
 			Key: "API-12", Title: "Checkout times out", Type: "Story", Estimate: "5",
 			Description: "When the cart has more than 50 items, checkout times out.\n\nh3. Steps\n# add 51 items\n# pay",
@@ -238,7 +238,7 @@ func TestParseUTF16(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []integrations.Item{{Title: "Café ☕", Estimate: "3"}}; !reflect.DeepEqual(got, want) {
+	if want := []session.ExternalStory{{Title: "Café ☕", Estimate: "3"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("items = %#v, want %#v", got, want)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/pokor/pokor/session"
 )
 
 // ExportStory is one story of a session as the export writes it.
@@ -112,4 +114,38 @@ func describeVote(v ExportVote) string {
 // oneLine folds white space, so that a multi-line rationale keeps the summary on one line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// WriteSession writes a session's export as CSV, one row per story: key, title, description,
+// link, final estimate, status, number of rounds, the votes of the last revealed round and the
+// sync state. The room's download and `pokor export` share it, so an export can be imported into
+// another session. Credentials are never part of an export.
+func WriteSession(w io.Writer, ex *session.Export) error {
+	names := map[string]string{}
+	for _, p := range ex.Participants {
+		names[p.ID] = p.Name
+	}
+	rows := make([]ExportStory, 0, len(ex.Stories))
+	for _, st := range ex.Stories {
+		row := ExportStory{
+			Key: st.ExternalKey, Title: st.Title, Description: st.Description, URL: st.URL, Estimate: st.Estimate,
+			Status: string(st.Status), SyncState: string(st.SyncState), SyncError: st.SyncError,
+			Rounds: make([]ExportRound, 0, len(st.Rounds)),
+		}
+		for _, r := range st.Rounds {
+			er := ExportRound{Number: r.Number, Revealed: r.State == session.RoundRevealed}
+			for _, v := range r.Votes {
+				who := ""
+				if v.ParticipantID != "" {
+					if who = names[v.ParticipantID]; who == "" {
+						who = "(removed)"
+					}
+				}
+				er.Votes = append(er.Votes, ExportVote{Participant: who, Card: v.Card, Confidence: string(v.Confidence), Rationale: v.Rationale})
+			}
+			row.Rounds = append(row.Rounds, er)
+		}
+		rows = append(rows, row)
+	}
+	return Write(w, rows)
 }

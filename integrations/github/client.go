@@ -7,11 +7,9 @@
 package github
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,7 +18,8 @@ import (
 
 	gh "github.com/google/go-github/v66/github"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // provider names this adapter in every error it returns.
@@ -55,8 +54,8 @@ type Client struct {
 }
 
 var (
-	_ integrations.Source = (*Client)(nil)
-	_ integrations.Sink   = (*Client)(nil)
+	_ session.StorySource  = (*Client)(nil)
+	_ session.EstimateSink = (*Client)(nil)
 )
 
 // New returns a client for the GitHub server described by cfg.
@@ -65,14 +64,14 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: defaultTimeout}
 	}
-	c := gh.NewClient(hc)
+	c := gh.NewClient(httpx.NewClient(hc, nil))
 	c.UserAgent = "pokor"
 	if base := strings.TrimSpace(cfg.BaseURL); base != "" {
 		u, err := url.Parse(base)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			// The value is echoed because a base URL holds no secret, and seeing it is the
 			// quickest way to spot a typo.
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"the API URL %q is not an http(s) URL; use https://api.github.com/ or https://HOST/api/v3/ for GitHub Enterprise Server", base)
 		}
 		if !strings.HasSuffix(u.Path, "/") {
@@ -102,13 +101,25 @@ func writeIssue(k issueRef) access {
 	return access{write: true, repo: k.repo.String(), what: k.String()}
 }
 
-// fail turns an error from go-github into an *integrations.Error worded for an organizer. The
+// fail turns an error from go-github into a *session.Error worded for an organizer. The
 // messages are built here, never copied from a request, so no credential can leak into them.
+// Without a token, a refusal, a not-found or a rate limit may well be for want of one: the
+// message then says where to set it.
 func (c *Client) fail(err error, a access) error {
+	out := c.classify(err, a)
+	var e *session.Error
+	if !c.hasToken && errors.As(out, &e) && !strings.Contains(e.Message, "GITHUB_TOKEN") &&
+		(e.Code == session.CodeForbidden || e.Code == session.CodeNotFound || e.RetryAfter > 0) {
+		e.Message += " (" + missingToken + ")"
+	}
+	return out
+}
+
+func (c *Client) classify(err error, a access) error {
 	if err == nil {
 		return nil
 	}
-	var ie *integrations.Error
+	var ie *session.Error
 	if errors.As(err, &ie) {
 		return err
 	}
@@ -131,55 +142,43 @@ func (c *Client) fail(err error, a access) error {
 	}
 	var acc *gh.AcceptedError
 	if errors.As(err, &acc) {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-			Message: "GitHub is still preparing the answer; try again shortly", Err: err}
+		return &session.Error{Code: session.CodeUnavailable,
+			Message: provider + ": " + "GitHub is still preparing the answer; try again shortly", Err: err}
 	}
 
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-			Message: fmt.Sprintf("%s did not answer in time", c.site), Err: err}
-	}
-	var ue *url.Error
-	var ne net.Error
-	if errors.As(err, &ue) || errors.As(err, &ne) {
-		cause := err
-		if ue != nil {
-			// url.Error repeats the method and URL; the cause alone reads better.
-			cause = ue.Err
-		}
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-			Message: fmt.Sprintf("cannot reach %s: %v", c.site, cause), Err: err}
+	if e, ok := httpx.NetworkError(provider, c.site, "", err); ok {
+		return e
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &se) || errors.As(err, &te) {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-			Message: fmt.Sprintf("%s answered with something that is not GitHub's JSON; check the API URL", c.site), Err: err}
+		return &session.Error{Code: session.CodeUnavailable,
+			Message: provider + ": " + fmt.Sprintf("%s answered with something that is not GitHub's JSON; check the API URL", c.site), Err: err}
 	}
-	return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-		Message: fmt.Sprintf("the request to %s failed: %v", c.site, err), Err: err}
+	return &session.Error{Code: session.CodeUnavailable,
+		Message: provider + ": " + fmt.Sprintf("the request to %s failed: %v", c.site, err), Err: err}
 }
 
 // failStatus words an HTTP error answer from GitHub.
 func (c *Client) failStatus(er *gh.ErrorResponse, a access, err error) error {
 	status := er.Response.StatusCode
 	h := er.Response.Header
-	kindErr := func(kind integrations.Kind, format string, args ...any) error {
-		return &integrations.Error{Provider: provider, Kind: kind, Message: fmt.Sprintf(format, args...), Err: err}
+	kindErr := func(kind session.Code, format string, args ...any) error {
+		return &session.Error{Code: kind, Message: provider + ": " + fmt.Sprintf(format, args...), Err: err}
 	}
 
 	switch {
 	case status == http.StatusUnauthorized:
 		if !c.hasToken {
-			return kindErr(integrations.KindAuth, "no token is configured; set GITHUB_TOKEN to a token that can read and write issues")
+			return kindErr(session.CodeForbidden, "no token is configured; set GITHUB_TOKEN to a token that can read and write issues")
 		}
-		return kindErr(integrations.KindAuth, "the token is invalid or expired")
+		return kindErr(session.CodeForbidden, "the token is invalid or expired")
 
 	case status == http.StatusForbidden || status == http.StatusTooManyRequests:
 		// The order follows GitHub's troubleshooting guide: Retry-After wins, then an
 		// exhausted primary limit, then a generic wait. go-github v66 only recognizes
 		// rate limits on 403, so 429 arrives here as a plain ErrorResponse.
-		if wait, ok := parseRetryAfter(h.Get("Retry-After")); ok {
+		if wait, ok := httpx.RetryAfter(h, time.Now()); ok {
 			return secondaryRateLimited(wait, err)
 		}
 		if h.Get("X-RateLimit-Remaining") == "0" {
@@ -190,28 +189,28 @@ func (c *Client) failStatus(er *gh.ErrorResponse, a access, err error) error {
 			return secondaryRateLimited(defaultSecondaryWait, err)
 		}
 		if h.Get("X-GitHub-SSO") != "" {
-			return kindErr(integrations.KindPermission,
+			return kindErr(session.CodeForbidden,
 				"the token is not authorized for single sign-on in the organization that owns %s; authorize it in the token settings on GitHub", a.repo)
 		}
 		if a.write {
-			return kindErr(integrations.KindPermission, "the token cannot write issues in %s: it needs the Issues: write permission", a.repo)
+			return kindErr(session.CodeForbidden, "the token cannot write issues in %s: it needs the Issues: write permission", a.repo)
 		}
-		return kindErr(integrations.KindPermission, "the token cannot read issues in %s: it needs the Issues: read permission", a.repo)
+		return kindErr(session.CodeForbidden, "the token cannot read issues in %s: it needs the Issues: read permission", a.repo)
 
 	case status == http.StatusNotFound:
-		return kindErr(integrations.KindNotFound, "%s was not found, or the token cannot see the repository", a.what)
+		return kindErr(session.CodeNotFound, "%s was not found, or the token cannot see the repository", a.what)
 
 	case status == http.StatusGone:
 		if strings.Contains(strings.ToLower(er.Message), "disabled") {
-			return kindErr(integrations.KindNotFound, "issues are disabled in %s", a.repo)
+			return kindErr(session.CodeNotFound, "issues are disabled in %s", a.repo)
 		}
-		return kindErr(integrations.KindNotFound, "%s was deleted", a.what)
+		return kindErr(session.CodeNotFound, "%s was deleted", a.what)
 
 	case status == http.StatusRequestTimeout || status >= 500:
-		return kindErr(integrations.KindUnavailable, "%s answered %d %s; try again later", c.site, status, http.StatusText(status))
+		return kindErr(session.CodeUnavailable, "%s answered %d %s; try again later", c.site, status, http.StatusText(status))
 
 	default:
-		return kindErr(integrations.KindInvalid, "GitHub refused the request (%d): %s", status, describeErrorResponse(er))
+		return kindErr(session.CodeInvalid, "GitHub refused the request (%d): %s", status, describeErrorResponse(er))
 	}
 }
 
@@ -262,37 +261,18 @@ func primaryRateLimited(reset time.Time, err error) error {
 	if reset.Unix() <= 0 || wait <= 0 {
 		// The reset is unknown or already past (clock skew): a short pause is enough.
 		wait = time.Second
-		return &integrations.Error{Provider: provider, Kind: integrations.KindRateLimited, RetryAfter: wait,
-			Message: "the GitHub API rate limit is used up; Pokor will try again shortly", Err: err}
+		return &session.Error{Code: session.CodeUnavailable, RetryAfter: wait,
+			Message: provider + ": " + "the GitHub API rate limit is used up; Pokor will try again shortly", Err: err}
 	}
 	// Whole seconds: the header has second precision and a fraction only adds noise.
 	wait = wait.Round(time.Second)
-	return &integrations.Error{Provider: provider, Kind: integrations.KindRateLimited, RetryAfter: wait,
-		Message: fmt.Sprintf("the GitHub API rate limit is used up until %s; Pokor will try again then",
+	return &session.Error{Code: session.CodeUnavailable, RetryAfter: wait,
+		Message: provider + ": " + fmt.Sprintf("the GitHub API rate limit is used up until %s; Pokor will try again then",
 			reset.UTC().Format("15:04 UTC")), Err: err}
 }
 
 func secondaryRateLimited(wait time.Duration, err error) error {
-	return &integrations.Error{Provider: provider, Kind: integrations.KindRateLimited, RetryAfter: wait,
-		Message: fmt.Sprintf("GitHub's secondary rate limit was hit (too many requests at once); Pokor will try again in %s", wait),
+	return &session.Error{Code: session.CodeUnavailable, RetryAfter: wait,
+		Message: provider + ": " + fmt.Sprintf("GitHub's secondary rate limit was hit (too many requests at once); Pokor will try again in %s", wait),
 		Err:     err}
-}
-
-// parseRetryAfter reads a Retry-After header: GitHub sends seconds, HTTP also allows a date.
-func parseRetryAfter(v string) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		wait := time.Until(t).Round(time.Second)
-		if wait < 0 {
-			wait = 0
-		}
-		return wait, true
-	}
-	return 0, false
 }

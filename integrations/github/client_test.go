@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 const testToken = "ghp_s3cr3tT0kenValue0000000000000000000"
@@ -164,7 +164,7 @@ func TestListFollowsLinkPages(t *testing.T) {
 		if p.Total != -1 {
 			t.Errorf("Total = %d, want -1 (unknown)", p.Total)
 		}
-		for _, it := range p.Items {
+		for _, it := range p.Stories {
 			keys = append(keys, it.Key)
 		}
 		cursors = append(cursors, p.Next)
@@ -205,13 +205,13 @@ func TestListSkipsPullRequestsAndReadsItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []integrations.Item{
+	want := []session.ExternalStory{
 		{Key: "acme/api#1347", Title: "Found a bug", Description: "I'm having a problem with this.",
 			URL: "https://github.com/acme/api/issues/1347", Estimate: "5"},
 		{Key: "acme/api#1349", Title: "Slow search", URL: "https://github.com/acme/api/issues/1349"},
 	}
-	if !reflect.DeepEqual(p.Items, want) {
-		t.Errorf("items =\n%+v\nwant\n%+v", p.Items, want)
+	if !reflect.DeepEqual(p.Stories, want) {
+		t.Errorf("items =\n%+v\nwant\n%+v", p.Stories, want)
 	}
 	if p.Next != "" {
 		t.Errorf("Next = %q, want empty without a Link header", p.Next)
@@ -267,7 +267,7 @@ func TestListQueryEncoding(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Items == nil {
+			if p.Stories == nil {
 				t.Error("Items is nil, want an empty list")
 			}
 			mu.Lock()
@@ -289,7 +289,7 @@ func TestListUnknownMilestone(t *testing.T) {
 		writeJSON(t, w, http.StatusOK, []any{map[string]any{"number": 1, "title": "v1"}})
 	}))
 	_, err := c.List(context.Background(), `acme/api milestone:"v3"`, "")
-	assertError(t, err, integrations.KindNotFound, `github: milestone "v3" was not found in acme/api; its milestones are "v1"`)
+	assertError(t, err, session.CodeNotFound, `github: milestone "v3" was not found in acme/api; its milestones are "v1"`)
 }
 
 func TestParseQueryErrors(t *testing.T) {
@@ -310,7 +310,7 @@ func TestParseQueryErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
 			_, err := parseQuery(tt.query)
-			assertError(t, err, integrations.KindInvalid, "github: "+tt.reason+"; write the query as "+QueryGrammar)
+			assertError(t, err, session.CodeInvalid, "github: "+tt.reason+"; write the query as "+QueryGrammar)
 		})
 	}
 	c, err := New(Config{})
@@ -318,21 +318,21 @@ func TestParseQueryErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.List(context.Background(), "acme/api", "two")
-	assertError(t, err, integrations.KindInvalid, `github: the page cursor "two" is not a page number`)
+	assertError(t, err, session.CodeInvalid, `github: the page cursor "two" is not a page number`)
 }
 
-// assertError checks that err is an *integrations.Error of kind with the exact message.
-func assertError(t *testing.T, err error, kind integrations.Kind, msg string) *integrations.Error {
+// assertError checks that err is an *session.Error of kind with the exact message.
+func assertError(t *testing.T, err error, kind session.Code, msg string) *session.Error {
 	t.Helper()
-	var ie *integrations.Error
+	var ie *session.Error
 	if !errors.As(err, &ie) {
-		t.Fatalf("error = %v (%T), want *integrations.Error", err, err)
+		t.Fatalf("error = %v (%T), want *session.Error", err, err)
 	}
-	if ie.Provider != "github" && ie.Provider != "csv" {
-		t.Errorf("Provider = %q", ie.Provider)
+	if !strings.HasPrefix(ie.Message, "github: ") && !strings.HasPrefix(ie.Message, "csv: ") {
+		t.Errorf("the message does not name the provider: %q", ie.Message)
 	}
-	if ie.Kind != kind {
-		t.Errorf("Kind = %q, want %q (%v)", ie.Kind, kind, err)
+	if ie.Code != kind {
+		t.Errorf("Kind = %q, want %q (%v)", ie.Code, kind, err)
 	}
 	if msg != "" && err.Error() != msg {
 		t.Errorf("message =\n%s\nwant\n%s", err.Error(), msg)
@@ -548,8 +548,8 @@ func commentJSON(issue int, c fakeComment) map[string]any {
 	}
 }
 
-func estimate(value, mode string) integrations.Estimate {
-	return integrations.Estimate{
+func estimate(value, mode string) session.WriteBack {
+	return session.WriteBack{
 		Value:        value,
 		SessionTitle: "Sprint 42",
 		SessionURL:   "https://pokor.example.com/s/abc123",
@@ -748,7 +748,7 @@ func TestWriteEstimateInvalidInput(t *testing.T) {
 	}
 	tests := []struct {
 		name, key string
-		est       integrations.Estimate
+		est       session.WriteBack
 		msg       string
 	}{
 		{"bad key", "acme/api/42", estimate("5", ""), `github: "acme/api/42" is not a GitHub issue key; expected OWNER/REPO#NUMBER, for example acme/api#42`},
@@ -759,22 +759,22 @@ func TestWriteEstimateInvalidInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.WriteEstimate(context.Background(), tt.key, tt.est)
-			assertError(t, err, integrations.KindInvalid, tt.msg)
+			assertError(t, err, session.CodeInvalid, tt.msg)
 		})
 	}
 }
 
 func TestCommentBody(t *testing.T) {
 	tests := []struct {
-		est  integrations.Estimate
+		est  session.WriteBack
 		want string
 	}{
-		{integrations.Estimate{Value: "5", SessionURL: "https://p.example/s/1"}, "Estimated 5 points in Pokor: https://p.example/s/1"},
-		{integrations.Estimate{Value: "1", SessionURL: "https://p.example/s/1"}, "Estimated 1 point in Pokor: https://p.example/s/1"},
-		{integrations.Estimate{Value: "0.5", SessionURL: "https://p.example/s/1"}, "Estimated 0.5 points in Pokor: https://p.example/s/1"},
-		{integrations.Estimate{Value: "M", SessionURL: "https://p.example/s/1"}, "Estimated M in Pokor: https://p.example/s/1"},
-		{integrations.Estimate{Value: "13", SessionTitle: "Q3 [web]", SessionURL: "https://p.example/s/1"}, `Estimated 13 points in Pokor: [Q3 \[web\]](https://p.example/s/1)`},
-		{integrations.Estimate{Value: "XL"}, "Estimated XL in Pokor."},
+		{session.WriteBack{Value: "5", SessionURL: "https://p.example/s/1"}, "Estimated 5 points in Pokor: https://p.example/s/1"},
+		{session.WriteBack{Value: "1", SessionURL: "https://p.example/s/1"}, "Estimated 1 point in Pokor: https://p.example/s/1"},
+		{session.WriteBack{Value: "0.5", SessionURL: "https://p.example/s/1"}, "Estimated 0.5 points in Pokor: https://p.example/s/1"},
+		{session.WriteBack{Value: "M", SessionURL: "https://p.example/s/1"}, "Estimated M in Pokor: https://p.example/s/1"},
+		{session.WriteBack{Value: "13", SessionTitle: "Q3 [web]", SessionURL: "https://p.example/s/1"}, `Estimated 13 points in Pokor: [Q3 \[web\]](https://p.example/s/1)`},
+		{session.WriteBack{Value: "XL"}, "Estimated XL in Pokor."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -795,7 +795,7 @@ func TestErrors(t *testing.T) {
 		headers   map[string]string
 		body      map[string]any
 		write     bool
-		kind      integrations.Kind
+		kind      session.Code
 		msg       string
 		retryable bool
 		// wantWait is the expected RetryAfter; approx allows a few seconds of test run time.
@@ -806,58 +806,58 @@ func TestErrors(t *testing.T) {
 			name: "primary rate limit on 403", status: 403,
 			headers: map[string]string{"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Used": "5000", "X-RateLimit-Reset": resetHeader, "X-RateLimit-Resource": "core"},
 			body:    ghError(403, "API rate limit exceeded for user ID 1.", "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"),
-			kind:    integrations.KindRateLimited, retryable: true, wantWait: 90 * time.Second, approx: true,
+			kind:    session.CodeUnavailable, retryable: true, wantWait: 90 * time.Second, approx: true,
 			msg: "github: the GitHub API rate limit is used up until " + reset.UTC().Format("15:04 UTC") + "; Pokor will try again then",
 		},
 		{
 			name: "primary rate limit on 429", status: 429,
 			headers: map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": resetHeader},
 			body:    ghError(429, "API rate limit exceeded", ""),
-			kind:    integrations.KindRateLimited, retryable: true, wantWait: 90 * time.Second, approx: true,
+			kind:    session.CodeUnavailable, retryable: true, wantWait: 90 * time.Second, approx: true,
 		},
 		{
 			name: "secondary rate limit with Retry-After", status: 403,
 			headers: map[string]string{"Retry-After": "30", "X-RateLimit-Remaining": "4000"},
 			body:    ghError(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"),
-			kind:    integrations.KindRateLimited, retryable: true, wantWait: 30 * time.Second,
+			kind:    session.CodeUnavailable, retryable: true, wantWait: 30 * time.Second,
 			msg: "github: GitHub's secondary rate limit was hit (too many requests at once); Pokor will try again in 30s",
 		},
 		{
 			name: "secondary rate limit on 429 with Retry-After", status: 429,
 			headers: map[string]string{"Retry-After": "45"},
 			body:    ghError(429, "You have exceeded a secondary rate limit.", ""),
-			kind:    integrations.KindRateLimited, retryable: true, wantWait: 45 * time.Second,
+			kind:    session.CodeUnavailable, retryable: true, wantWait: 45 * time.Second,
 		},
 		{
 			name: "secondary rate limit without a time", status: 403,
 			body: ghError(403, "You have exceeded a secondary rate limit.", "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"),
-			kind: integrations.KindRateLimited, retryable: true, wantWait: time.Minute,
+			kind: session.CodeUnavailable, retryable: true, wantWait: time.Minute,
 		},
 		{
 			name: "not found", status: 404,
 			body: ghError(404, "Not Found", "https://docs.github.com/rest/issues/issues#get-an-issue"),
-			kind: integrations.KindNotFound, msg: "github: acme/api#42 was not found, or the token cannot see the repository",
+			kind: session.CodeNotFound, msg: "github: acme/api#42 was not found, or the token cannot see the repository",
 		},
 		{
 			name: "bad credentials", status: 401,
 			body: ghError(401, "Bad credentials", "https://docs.github.com/rest"),
-			kind: integrations.KindAuth, msg: "github: the token is invalid or expired",
+			kind: session.CodeForbidden, msg: "github: the token is invalid or expired",
 		},
 		{
 			name: "cannot write", status: 403, write: true,
 			body: ghError(403, "Resource not accessible by personal access token", "https://docs.github.com/rest/issues/comments#create-an-issue-comment"),
-			kind: integrations.KindPermission, msg: "github: the token cannot write issues in acme/api: it needs the Issues: write permission",
+			kind: session.CodeForbidden, msg: "github: the token cannot write issues in acme/api: it needs the Issues: write permission",
 		},
 		{
 			name: "single sign-on", status: 403, write: true,
 			headers: map[string]string{"X-GitHub-SSO": "required; url=https://github.com/orgs/acme/sso?authorization_request=x"},
 			body:    ghError(403, "Resource protected by organization SAML enforcement.", ""),
-			kind:    integrations.KindPermission,
+			kind:    session.CodeForbidden,
 			msg:     "github: the token is not authorized for single sign-on in the organization that owns acme/api; authorize it in the token settings on GitHub",
 		},
 		{
 			name: "server error", status: 502, body: ghError(502, "Server Error", ""),
-			kind: integrations.KindUnavailable, retryable: true, msg: "github: %HOST% answered 502 Bad Gateway; try again later",
+			kind: session.CodeUnavailable, retryable: true, msg: "github: %HOST% answered 502 Bad Gateway; try again later",
 		},
 	}
 	for _, tt := range tests {
@@ -886,7 +886,7 @@ func TestErrors(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "github: ") {
 				t.Errorf("message %q lacks the github: prefix", err)
 			}
-			retry, wait := integrations.Retryable(err)
+			retry, wait := session.Retryable(err)
 			if retry != tt.retryable {
 				t.Errorf("Retryable = %v, want %v", retry, tt.retryable)
 			}
@@ -915,7 +915,7 @@ func TestRateLimitRemembered(t *testing.T) {
 	}))
 	for i := 0; i < 2; i++ {
 		_, err := c.List(context.Background(), "acme/api", "")
-		ie := assertError(t, err, integrations.KindRateLimited, "")
+		ie := assertError(t, err, session.CodeUnavailable, "")
 		if ie.RetryAfter < 59*time.Minute {
 			t.Errorf("call %d: RetryAfter = %v, want about an hour", i, ie.RetryAfter)
 		}
@@ -934,11 +934,11 @@ func TestUnreachableServerIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.List(context.Background(), "acme/api", "")
-	ie := assertError(t, err, integrations.KindUnavailable, "")
-	if !strings.HasPrefix(ie.Message, "cannot reach "+strings.TrimPrefix(base, "http://")+": ") {
+	ie := assertError(t, err, session.CodeUnavailable, "")
+	if !strings.HasPrefix(ie.Message, "github: cannot reach "+strings.TrimPrefix(base, "http://")+": ") {
 		t.Errorf("message = %q", ie.Message)
 	}
-	if retry, _ := integrations.Retryable(err); !retry {
+	if retry, _ := session.Retryable(err); !retry {
 		t.Error("a network error must be retryable")
 	}
 }
@@ -955,11 +955,11 @@ func TestListNotFoundAndNoToken(t *testing.T) {
 
 	c, _ := New(Config{Token: testToken, BaseURL: srv.URL})
 	_, err := c.List(context.Background(), "acme/secret", "")
-	assertError(t, err, integrations.KindNotFound, "github: acme/secret was not found, or the token cannot see the repository")
+	assertError(t, err, session.CodeNotFound, "github: acme/secret was not found, or the token cannot see the repository")
 
 	anon, _ := New(Config{BaseURL: srv.URL})
 	_, err = anon.List(context.Background(), "acme/secret", "")
-	assertError(t, err, integrations.KindAuth, "github: no token is configured; set GITHUB_TOKEN to a token that can read and write issues")
+	assertError(t, err, session.CodeForbidden, "github: no token is configured; set GITHUB_TOKEN to a token that can read and write issues")
 }
 
 func TestEnterpriseBaseURL(t *testing.T) {
@@ -993,7 +993,7 @@ func TestEnterpriseBaseURL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(p.Items) != 1 || p.Items[0].Key != "acme/api#5" || p.Next != "2" {
+			if len(p.Stories) != 1 || p.Stories[0].Key != "acme/api#5" || p.Next != "2" {
 				t.Errorf("page = %+v", p)
 			}
 			if _, err := c.List(context.Background(), "acme/api", p.Next); err != nil {
@@ -1014,7 +1014,7 @@ func TestNewRejectsBadBaseURL(t *testing.T) {
 	for _, base := range []string{"ghe.example.com/api/v3", "ftp://ghe.example.com/", "http://"} {
 		t.Run(base, func(t *testing.T) {
 			_, err := New(Config{Token: testToken, BaseURL: base})
-			assertError(t, err, integrations.KindInvalid, "")
+			assertError(t, err, session.CodeInvalid, "")
 		})
 	}
 }
@@ -1045,32 +1045,33 @@ func checkServer(t *testing.T, perms map[string]bool, reset time.Time) http.Hand
 
 func TestCheck(t *testing.T) {
 	reset := time.Date(2030, 1, 2, 15, 4, 0, 0, time.UTC)
-	common := []integrations.Fact{
-		{Name: "token belongs to", Value: "octocat (The Octocat)", OK: true},
-		{Name: "token scopes", Value: "repo, read:org", OK: true},
-		{Name: "repository acme/api", Value: "found (private)", OK: true},
+	common := []session.Fact{
+		{Name: "token belongs to", Text: "octocat (The Octocat)", OK: true, Value: map[string]any{"login": "octocat", "id": int64(1), "name": "The Octocat"}},
+		{Name: "token scopes", Text: "repo, read:org", OK: true, Value: []string{"repo", "read:org"}},
+		{Name: "repository acme/api", Text: "found (private)", OK: true, Value: map[string]any{"repository": "acme/api", "found": true, "id": int64(1296269), "private": true}},
 	}
-	rate := integrations.Fact{Name: "rate limit", Value: "4990 of 5000 requests left, resets at 15:04 UTC", OK: true}
+	rate := session.Fact{Name: "rate limit", Text: "4990 of 5000 requests left, resets at 15:04 UTC", OK: true,
+		Value: map[string]any{"enabled": true, "remaining": 4990, "limit": 5000, "reset": reset}}
 	tests := []struct {
 		name   string
 		perms  map[string]bool
-		facts  []integrations.Fact
+		facts  []session.Fact
 		wantOK bool
 	}{
 		{"writer", map[string]bool{"admin": false, "maintain": false, "push": true, "triage": true, "pull": true},
-			[]integrations.Fact{
-				{Name: "can read issues in acme/api", Value: "yes", OK: true},
-				{Name: "can write issues in acme/api", Value: "yes", OK: true},
+			[]session.Fact{
+				{Name: "can read issues in acme/api", Text: "yes", OK: true, Value: true},
+				{Name: "can write issues in acme/api", Text: "yes", OK: true, Value: true},
 			}, true},
 		{"triage is enough", map[string]bool{"triage": true, "pull": true},
-			[]integrations.Fact{
-				{Name: "can read issues in acme/api", Value: "yes", OK: true},
-				{Name: "can write issues in acme/api", Value: "yes", OK: true},
+			[]session.Fact{
+				{Name: "can read issues in acme/api", Text: "yes", OK: true, Value: true},
+				{Name: "can write issues in acme/api", Text: "yes", OK: true, Value: true},
 			}, true},
 		{"reader", map[string]bool{"admin": false, "maintain": false, "push": false, "triage": false, "pull": true},
-			[]integrations.Fact{
-				{Name: "can read issues in acme/api", Value: "yes", OK: true},
-				{Name: "can write issues in acme/api", Value: "no: it needs the Issues: write permission", OK: false},
+			[]session.Fact{
+				{Name: "can read issues in acme/api", Text: "yes", OK: true, Value: true},
+				{Name: "can write issues in acme/api", Text: "no: it needs the Issues: write permission", OK: false, Value: false},
 			}, false},
 	}
 	for _, tt := range tests {
@@ -1080,12 +1081,17 @@ func TestCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := integrations.Check{
+			want := session.CheckReport{
 				Provider: "github", OK: tt.wantOK, Identity: "octocat", Site: strings.TrimPrefix(srv.URL, "http://"),
 				Facts: append(append(slices.Clone(common), tt.facts...), rate),
 			}
 			if !reflect.DeepEqual(ch, want) {
 				t.Errorf("Check =\n%+v\nwant\n%+v", ch, want)
+			}
+			// For machines the rate limit's numbers stay numbers.
+			raw, _ := json.Marshal(ch)
+			if !strings.Contains(string(raw), `"value":{"enabled":true,"limit":5000,"remaining":4990,"reset":"2030-01-02T15:04:00Z"}`) {
+				t.Errorf("JSON of the rate limit: %s", raw)
 			}
 		})
 	}
@@ -1097,8 +1103,8 @@ func TestCheckFailures(t *testing.T) {
 			writeJSON(t, w, http.StatusUnauthorized, ghError(401, "Bad credentials", "https://docs.github.com/rest"))
 		}))
 		ch, err := c.Check(context.Background(), "acme/api")
-		assertError(t, err, integrations.KindAuth, "github: the token is invalid or expired")
-		want := []integrations.Fact{{Name: "token", Value: "the token is invalid or expired", OK: false}}
+		assertError(t, err, session.CodeForbidden, "github: the token is invalid or expired")
+		want := []session.Fact{{Name: "token", Text: "the token is invalid or expired", OK: false, Value: map[string]any{"set": true, "valid": false}}}
 		if ch.OK || !reflect.DeepEqual(ch.Facts, want) {
 			t.Errorf("Check = %+v", ch)
 		}
@@ -1119,8 +1125,9 @@ func TestCheckFailures(t *testing.T) {
 		if ch.OK {
 			t.Error("OK = true for a hidden repository")
 		}
-		want := integrations.Fact{Name: "repository acme/secret", Value: "acme/secret was not found, or the token cannot see the repository"}
-		if !slices.Contains(ch.Facts, want) {
+		want := session.Fact{Name: "repository acme/secret", Text: "acme/secret was not found, or the token cannot see the repository",
+			Value: map[string]any{"repository": "acme/secret", "found": false}}
+		if !slices.ContainsFunc(ch.Facts, func(f session.Fact) bool { return reflect.DeepEqual(f, want) }) {
 			t.Errorf("facts %+v lack %+v", ch.Facts, want)
 		}
 	})
@@ -1138,13 +1145,13 @@ func TestCheckFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := ch.Facts[len(ch.Facts)-1]
-		if !ch.OK || last != (integrations.Fact{Name: "rate limit", Value: "not enabled on this server", OK: true}) {
+		if !ch.OK || !reflect.DeepEqual(last, session.Fact{Name: "rate limit", Text: "not enabled on this server", OK: true, Value: map[string]any{"enabled": false}}) {
 			t.Errorf("Check = %+v", ch)
 		}
 	})
 	t.Run("bad repository name", func(t *testing.T) {
 		c, _ := New(Config{Token: testToken})
 		_, err := c.Check(context.Background(), "acme")
-		assertError(t, err, integrations.KindInvalid, `github: "acme" is not a repository; expected OWNER/REPO, for example acme/api`)
+		assertError(t, err, session.CodeInvalid, `github: "acme" is not a repository; expected OWNER/REPO, for example acme/api`)
 	})
 }

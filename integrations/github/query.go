@@ -7,7 +7,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // QueryGrammar is the syntax List accepts, shown to organizers when a query cannot be read.
@@ -49,7 +50,7 @@ func parseKey(key string) (issueRef, error) {
 	r, okRepo := parseRepo(repo)
 	n, err := strconv.Atoi(num)
 	if !ok || !okRepo || err != nil || n <= 0 {
-		return issueRef{}, integrations.Errorf(provider, integrations.KindInvalid,
+		return issueRef{}, httpx.Errorf(provider, session.CodeInvalid,
 			"%q is not a GitHub issue key; expected OWNER/REPO#NUMBER, for example acme/api#42", key)
 	}
 	return issueRef{repo: r, number: n}, nil
@@ -67,7 +68,7 @@ type issueQuery struct {
 // parseQuery reads a query written in QueryGrammar.
 func parseQuery(s string) (issueQuery, error) {
 	bad := func(format string, args ...any) error {
-		return integrations.Errorf(provider, integrations.KindInvalid, "%s; write the query as %s",
+		return httpx.Errorf(provider, session.CodeInvalid, "%s; write the query as %s",
 			fmt.Sprintf(format, args...), QueryGrammar)
 	}
 	tokens, err := splitQuery(s)

@@ -10,10 +10,11 @@ import (
 
 	gh "github.com/google/go-github/v66/github"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
-// Write-back options, read from integrations.Estimate.Options.
+// Write-back options, read from session.WriteBack.Options.
 const (
 	// OptionMode selects what WriteEstimate writes: ModeLabel, ModeComment or ModeLabelComment.
 	OptionMode = "mode"
@@ -48,18 +49,21 @@ const (
 // WriteEstimate writes est to the issue key ("acme/api#42") as a label, a comment or both,
 // according to est.Options (see OptionMode and OptionLabelPrefix). It changes only what differs,
 // so writing the same estimate again leaves the issue as it was.
-func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations.Estimate) (integrations.Result, error) {
+func (c *Client) WriteEstimate(ctx context.Context, key string, est session.WriteBack) (session.WriteResult, error) {
+	if !c.hasToken {
+		return session.WriteResult{}, httpx.Errorf(provider, session.CodeForbidden, "%s", missingToken)
+	}
 	ref, err := parseKey(key)
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	value := strings.TrimSpace(est.Value)
 	if value == "" {
-		return integrations.Result{}, integrations.Errorf(provider, integrations.KindInvalid, "the estimate for %s is empty", ref)
+		return session.WriteResult{}, httpx.Errorf(provider, session.CodeInvalid, "the estimate for %s is empty", ref)
 	}
 	withLabel, withComment, err := parseMode(est.Options[OptionMode])
 	if err != nil {
-		return integrations.Result{}, err
+		return session.WriteResult{}, err
 	}
 	prefix := est.Options[OptionLabelPrefix]
 	if strings.TrimSpace(prefix) == "" {
@@ -72,18 +76,18 @@ func (c *Client) WriteEstimate(ctx context.Context, key string, est integrations
 	if withLabel {
 		d, err := c.writeLabel(ctx, ref, prefix+value, prefix)
 		if err != nil {
-			return integrations.Result{}, err
+			return session.WriteResult{}, err
 		}
 		done = append(done, d)
 	}
 	if withComment {
 		d, err := c.writeComment(ctx, ref, commentBody(value, est))
 		if err != nil {
-			return integrations.Result{}, err
+			return session.WriteResult{}, err
 		}
 		done = append(done, d)
 	}
-	return integrations.Result{Detail: strings.Join(done, "; ")}, nil
+	return session.WriteResult{Detail: strings.Join(done, "; ")}, nil
 }
 
 // parseMode reads the mode option; "label+comment" and "comment+label" are the same.
@@ -99,7 +103,7 @@ func parseMode(mode string) (label, comment bool, err error) {
 		case ModeComment:
 			comment = true
 		default:
-			return false, false, integrations.Errorf(provider, integrations.KindInvalid,
+			return false, false, httpx.Errorf(provider, session.CodeInvalid,
 				"unknown write-back mode %q; use %s, %s or %s", mode, ModeLabel, ModeComment, ModeLabelComment)
 		}
 	}
@@ -207,7 +211,7 @@ func (c *Client) ensureLabel(ctx context.Context, ref issueRef, name string) err
 }
 
 // commentBody is the text of Pokor's comment for value.
-func commentBody(value string, est integrations.Estimate) string {
+func commentBody(value string, est session.WriteBack) string {
 	what := value
 	if n, ok := est.Numeric(); ok {
 		if n == 1 {
@@ -226,7 +230,7 @@ func commentBody(value string, est integrations.Estimate) string {
 }
 
 // sessionLink renders the link to the session, titled when the session has a title.
-func sessionLink(est integrations.Estimate) string {
+func sessionLink(est session.WriteBack) string {
 	u := strings.TrimSpace(est.SessionURL)
 	if u == "" {
 		return ""

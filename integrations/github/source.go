@@ -7,7 +7,8 @@ import (
 
 	gh "github.com/google/go-github/v66/github"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // pageSize is GitHub's maximum page size: fewer round trips for a sprint's worth of issues.
@@ -16,16 +17,16 @@ const pageSize = 100
 // List returns one page of the issues that query selects (see QueryGrammar); cursor is the
 // GitHub page number from the previous page's Next. Pull requests are left out, so a page may
 // hold fewer than 100 items, or none, while Next is still set.
-func (c *Client) List(ctx context.Context, query string, cursor string) (integrations.Page, error) {
+func (c *Client) List(ctx context.Context, query string, cursor string) (session.ExternalPage, error) {
 	q, err := parseQuery(query)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	page := 1
 	if cursor != "" {
 		page, err = strconv.Atoi(cursor)
 		if err != nil || page < 1 {
-			return integrations.Page{}, integrations.Errorf(provider, integrations.KindInvalid,
+			return session.ExternalPage{}, httpx.Errorf(provider, session.CodeInvalid,
 				"the page cursor %q is not a page number", cursor)
 		}
 	}
@@ -41,21 +42,21 @@ func (c *Client) List(ctx context.Context, query string, cursor string) (integra
 		// page number GitHub uses, and one milestones request per page is cheap.
 		opts.Milestone, err = c.resolveMilestone(ctx, q.repo, q.milestone)
 		if err != nil {
-			return integrations.Page{}, err
+			return session.ExternalPage{}, err
 		}
 	}
 
 	issues, resp, err := c.gh.Issues.ListByRepo(ctx, q.repo.owner, q.repo.name, opts)
 	if err != nil {
-		return integrations.Page{}, c.fail(err, readRepo(q.repo))
+		return session.ExternalPage{}, c.fail(err, readRepo(q.repo))
 	}
-	out := integrations.Page{Items: make([]integrations.Item, 0, len(issues)), Total: -1}
+	out := session.ExternalPage{Stories: make([]session.ExternalStory, 0, len(issues)), Total: -1}
 	for _, is := range issues {
 		// GitHub's issues endpoints return pull requests too; they carry a pull_request key.
 		if is.IsPullRequest() {
 			continue
 		}
-		out.Items = append(out.Items, integrations.Item{
+		out.Stories = append(out.Stories, session.ExternalStory{
 			Key:         issueRef{repo: q.repo, number: is.GetNumber()}.String(),
 			Title:       is.GetTitle(),
 			Description: is.GetBody(),
@@ -127,10 +128,10 @@ func (c *Client) resolveMilestone(ctx context.Context, repo repoRef, want string
 		return want, nil
 	}
 	if len(titles) == 0 {
-		return "", integrations.Errorf(provider, integrations.KindNotFound,
+		return "", httpx.Errorf(provider, session.CodeNotFound,
 			"milestone %q was not found: %s has no milestones", want, repo)
 	}
-	return "", integrations.Errorf(provider, integrations.KindNotFound,
+	return "", httpx.Errorf(provider, session.CodeNotFound,
 		"milestone %q was not found in %s; its milestones are %s", want, repo, listSome(titles, 10))
 }
 

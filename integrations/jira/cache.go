@@ -21,10 +21,12 @@ type scopeKey struct {
 	site, project, issueType string
 }
 
-// decisionKey adds the board, whose estimation field outranks everything else.
+// decisionKey adds the board, whose estimation field outranks everything else, and the field
+// stored with a story, which pins the decision for that story.
 type decisionKey struct {
 	scopeKey
-	board int
+	board  int
+	stored string
 }
 
 type decisionEntry struct {

@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 // facts indexes a Check's facts by name.
-func facts(t *testing.T, ch integrations.Check) map[string]integrations.Fact {
+func facts(t *testing.T, ch session.CheckReport) map[string]session.Fact {
 	t.Helper()
-	m := map[string]integrations.Fact{}
+	m := map[string]session.Fact{}
 	for _, f := range ch.Facts {
 		m[f.Name] = f
 	}
@@ -120,14 +120,14 @@ func TestCheck(t *testing.T) {
 			}
 			got := facts(t, ch)
 			for name, want := range tc.wantFacts {
-				if !strings.Contains(got[name].Value, want) {
-					t.Errorf("fact %q = %q, want it to contain %q", name, got[name].Value, want)
+				if !strings.Contains(got[name].Text, want) {
+					t.Errorf("fact %q = %q, want it to contain %q", name, got[name].Text, want)
 				}
 			}
 			if tc.wantField != "" {
-				d, ok := ch.Detail.(Decision)
-				if !ok || d.Field.ID != tc.wantField {
-					t.Errorf("detail = %#v", ch.Detail)
+				field, ok := got["story-points field"].Value.(Candidate)
+				if !ok || field.ID != tc.wantField {
+					t.Errorf("the story-points field's value = %#v", got["story-points field"].Value)
 				}
 			}
 			if _, err := json.Marshal(ch); err != nil {
@@ -142,26 +142,26 @@ func TestCheckFailures(t *testing.T) {
 		name   string
 		target string
 		setup  func(f *fakeJira)
-		kind   integrations.Kind
+		kind   session.Code
 		fact   string
 	}{
 		{
 			name: "refused credentials", setup: func(f *fakeJira) { f.wantAuth = "Basic other" },
-			kind: integrations.KindAuth, fact: "credentials",
+			kind: session.CodeForbidden, fact: "credentials",
 		},
 		{
-			name: "unknown issue", target: "API-999", kind: integrations.KindNotFound, fact: "issue checked",
+			name: "unknown issue", target: "API-999", kind: session.CodeNotFound, fact: "issue checked",
 			setup: func(f *fakeJira) {
 				f.json("GET", "/rest/api/2/issue/API-999", 404, fixture(f.t, "error_issue_not_found.json"))
 			},
 		},
 		{
-			name: "unknown project", target: "NOPE", kind: integrations.KindNotFound, fact: "project",
+			name: "unknown project", target: "NOPE", kind: session.CodeNotFound, fact: "project",
 			setup: func(f *fakeJira) {
 				f.json("GET", "/rest/api/2/project/NOPE", 404, `{"errorMessages":["No project could be found with key 'NOPE'."],"errors":{}}`)
 			},
 		},
-		{name: "not a key", target: "what is this", kind: integrations.KindInvalid, fact: "issue checked"},
+		{name: "not a key", target: "what is this", kind: session.CodeInvalid, fact: "issue checked"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,7 +174,7 @@ func TestCheckFailures(t *testing.T) {
 			if ch.OK {
 				t.Error("OK despite the failure")
 			}
-			if fact := facts(t, ch)[tc.fact]; fact.OK || fact.Value == "" {
+			if fact := facts(t, ch)[tc.fact]; fact.OK || fact.Text == "" {
 				t.Errorf("fact %q = %+v", tc.fact, fact)
 			}
 			if strings.Contains(err.Error(), testToken) || strings.Contains(err.Error(), basic(testEmail, testToken)) {

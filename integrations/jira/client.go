@@ -1,6 +1,10 @@
 // Jira Cloud REST API: https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/
 // Jira Software (boards) REST API: https://developer.atlassian.com/cloud/jira/software/rest/intro/
 // Jira Data Center REST API: https://developer.atlassian.com/server/jira/platform/rest/
+//
+// The client speaks plain net/http through integrations/httpx: go-jira was used only to build
+// and send requests (its typed services lack what Pokor reads: board estimation, editmeta
+// allowed values, the enhanced search), and it brought four dependencies for that.
 
 // Package jira imports stories from Jira and writes accepted estimates back to them. It finds
 // the story-points field of every site on its own (see Discover), explains why it chose it, and
@@ -13,21 +17,20 @@
 // "board:42" or "board 42" for the issues of a board's filter in the board's order. On Cloud
 // the cursor is the enhanced search's nextPageToken.
 //
-// Write-back options (Estimate.Options): "field" is the organizer's pick of field id,
+// Write-back options (WriteBack.Options): "field" is the organizer's pick of field id,
 // "comment_fallback"="true" adds a comment when no field can be written, "values" maps word
-// cards to numbers ("XS=1,S=2,M=3"), "board" names the board the story came from. How cards
-// become numbers is documented on estimatePoints: numbers as they are, "?" and "☕" refused,
-// word decks by position onto 1, 2, 3, 5, 8, ... (T-shirt XS..XL → 1, 2, 3, 5, 8), anything
-// else refused rather than guessed.
+// cards to numbers ("XS=1,S=2,M=3") or to a select field's options ("M=Medium"). The story's
+// write target (WriteBack.Target) carries the board it came from and the field written before;
+// chooseWrite (sink.go) decides from them. How cards become numbers is documented on
+// estimatePoints: numbers as they are, "?" and "☕" refused, word decks by position onto 1, 2,
+// 3, 5, 8, ... (T-shirt XS..XL → 1, 2, 3, 5, 8), anything else refused rather than guessed; a
+// select field takes the option named like the card.
 package jira
 
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -35,9 +38,8 @@ import (
 	"sync"
 	"time"
 
-	gojira "github.com/andygrunwald/go-jira"
-
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 const provider = "jira"
@@ -48,8 +50,6 @@ const provider = "jira"
 const (
 	fieldsTTL   = 10 * time.Minute
 	decisionTTL = time.Hour
-	// maxBody caps how much of a response is read, so a misbehaving proxy cannot exhaust memory.
-	maxBody = 16 << 20
 	// pageSize is the number of issues asked per search page; 50 is Jira's default and keeps
 	// pages fast on sites with many custom fields.
 	pageSize = 50
@@ -59,8 +59,8 @@ const (
 
 // The client is a tracker adapter of the domain's write-back and import.
 var (
-	_ integrations.Source = (*Client)(nil)
-	_ integrations.Sink   = (*Client)(nil)
+	_ session.StorySource  = (*Client)(nil)
+	_ session.EstimateSink = (*Client)(nil)
 )
 
 // Config says which Jira site to talk to and as whom. Give Email and APIToken for Jira Cloud
@@ -103,7 +103,7 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Client talks to one Jira site with one set of credentials. It is safe for concurrent use.
 type Client struct {
-	jc   *gojira.Client
+	api  *httpx.API
 	base *url.URL
 	// site identifies the site in cache keys: scheme, host and path, without a trailing slash.
 	site string
@@ -124,8 +124,8 @@ type Client struct {
 }
 
 // New returns a client for the site and credentials in cfg. It makes no request; use Check to
-// test the connection. It returns an *integrations.Error of KindAuth when credentials are
-// missing and KindInvalid when the base URL cannot be used.
+// test the connection. It returns an *session.Error of CodeForbidden when credentials are
+// missing and CodeInvalid when the base URL cannot be used.
 func New(cfg Config) (*Client, error) {
 	base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
@@ -135,14 +135,14 @@ func New(cfg Config) (*Client, error) {
 	basic := false
 	switch {
 	case cfg.Email != "" && cfg.APIToken != "" && cfg.PAT != "":
-		return nil, integrations.Errorf(provider, integrations.KindInvalid,
+		return nil, httpx.Errorf(provider, session.CodeInvalid,
 			"give either an email with an API token (Jira Cloud) or a personal access token (Data Center), not both")
 	case cfg.Email != "" && cfg.APIToken != "":
 		header = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Email+":"+cfg.APIToken))
 		credentials = "API token"
 		basic = true
 	case cfg.Email != "" && cfg.PAT == "":
-		return nil, integrations.Errorf(provider, integrations.KindAuth,
+		return nil, httpx.Errorf(provider, session.CodeForbidden,
 			"an API token is missing for %s: create one at https://id.atlassian.com/manage-profile/security/api-tokens", cfg.Email)
 	case cfg.PAT != "" || cfg.APIToken != "":
 		token := cfg.PAT
@@ -152,33 +152,18 @@ func New(cfg Config) (*Client, error) {
 		header = "Bearer " + token
 		credentials = "personal access token"
 	default:
-		return nil, integrations.Errorf(provider, integrations.KindAuth,
+		return nil, httpx.Errorf(provider, session.CodeForbidden,
 			"no credentials: set JIRA_EMAIL and JIRA_API_TOKEN (Jira Cloud) or a personal access token (Jira Data Center)")
 	}
 
-	hc := &http.Client{Timeout: 30 * time.Second}
-	if cfg.HTTPClient != nil {
-		copied := *cfg.HTTPClient
-		hc = &copied
-	}
-	next := hc.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	hc.Transport = &authTransport{host: base.Host, header: header, next: next}
-
-	jc, err := gojira.NewClient(hc, base.String())
-	if err != nil {
-		return nil, &integrations.Error{Provider: provider, Kind: integrations.KindInvalid,
-			Message: "cannot use base URL " + base.String(), Err: err}
-	}
+	hc := httpx.NewClient(cfg.HTTPClient, httpx.HeaderFor(base.Host, http.Header{"Authorization": {header}}))
 	decisions := cfg.Decisions
 	if decisions == nil {
 		decisions = NewDecisions()
 	}
 	host := strings.ToLower(base.Hostname())
 	return &Client{
-		jc:          jc,
+		api:         &httpx.API{Provider: provider, Base: base, HTTP: hc},
 		base:        base,
 		site:        strings.TrimSuffix(base.String(), "/"),
 		cloud:       basic || strings.HasSuffix(host, ".atlassian.net") || host == "api.atlassian.com",
@@ -195,17 +180,17 @@ func New(cfg Config) (*Client, error) {
 func parseBaseURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return nil, integrations.Errorf(provider, integrations.KindInvalid,
+		return nil, httpx.Errorf(provider, session.CodeInvalid,
 			"no site: set JIRA_BASE_URL, e.g. https://your-domain.atlassian.net")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, integrations.Errorf(provider, integrations.KindInvalid,
+		return nil, httpx.Errorf(provider, session.CodeInvalid,
 			"base URL %q is not an http(s) address such as https://your-domain.atlassian.net", raw)
 	}
 	// Credentials in the URL would end up in error messages and logs; refuse them.
 	if u.User != nil {
-		return nil, integrations.Errorf(provider, integrations.KindInvalid,
+		return nil, httpx.Errorf(provider, session.CodeInvalid,
 			"the base URL must not carry credentials; give them as the email and token instead")
 	}
 	u.RawQuery, u.Fragment = "", ""
@@ -220,81 +205,17 @@ func (c *Client) Site() string { return c.site }
 // browseURL is the address of an issue in Jira's web interface.
 func (c *Client) browseURL(key string) string { return c.site + "/browse/" + key }
 
-// authTransport adds the Authorization header to requests for the Jira host only. go-jira's
-// auth transports add it to every request, which would hand the token to any host a redirect
-// points at.
-type authTransport struct {
-	host   string
-	header string
-	next   http.RoundTripper
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !strings.EqualFold(req.URL.Host, t.host) {
-		return t.next.RoundTrip(req)
-	}
-	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", t.header)
-	return t.next.RoundTrip(r)
-}
-
-// call sends one request through go-jira and decodes a JSON answer into out. path is relative
-// to the base URL (go-jira strips the leading slash and keeps the base path, so a Data Center
-// context path such as /jira works). what names the operation in error messages ("read issue
-// API-12"). Every failure is an *integrations.Error.
+// call sends one request and decodes a JSON answer into out. path is relative to the base
+// URL, which keeps its path (a Data Center context path such as /jira). what names the
+// operation in error messages ("read issue API-12"). Every failure is a *session.Error whose
+// code says whether to retry.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any, what string) error {
-	if len(query) > 0 {
-		path += "?" + query.Encode()
-	}
-	req, err := c.jc.NewRequestWithContext(ctx, method, path, body)
+	resp, err := c.api.Do(ctx, method, path, query, body, what)
 	if err != nil {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindInvalid,
-			Message: "could not " + what + ": " + err.Error(), Err: err}
+		return err
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.jc.Do(req, nil)
-	if resp == nil || resp.Response == nil {
-		if err == nil {
-			err = errors.New("no response")
-		}
-		return c.networkError(ctx, what, err)
+	if !resp.OK() {
+		return statusError(resp, what, c.credentials)
 	}
-	// go-jira leaves the body open when it decodes nothing; it is ours to read and close.
-	defer resp.Body.Close()
-	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return statusError(resp.Response, data, what, c.credentials)
-	}
-	if readErr != nil {
-		return c.networkError(ctx, what, readErr)
-	}
-	if out == nil || len(data) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-			Message: fmt.Sprintf("could not %s: Jira answered something that is not the documented JSON (%v)", what, err), Err: err}
-	}
-	return nil
-}
-
-// networkError reports a request that got no HTTP answer. It is retryable: the site may be
-// back in a moment.
-func (c *Client) networkError(ctx context.Context, what string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		err = ctxErr
-	}
-	return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-		Message: fmt.Sprintf("could not %s: cannot reach %s: %v", what, c.base.Host, unwrapURLError(err)), Err: err}
-}
-
-// unwrapURLError drops the method and address that net/http puts in front of a transport
-// error; the message already names the operation and host.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
+	return c.api.Decode(resp, out, what)
 }

@@ -11,14 +11,14 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 func TestNewConfig(t *testing.T) {
 	cases := []struct {
 		name  string
 		cfg   Config
-		kind  integrations.Kind // "" when New succeeds
+		kind  session.Code // "" when New succeeds
 		cloud bool
 		site  string
 	}{
@@ -30,12 +30,12 @@ func TestNewConfig(t *testing.T) {
 			site: "https://jira.example.com/jira"},
 		{name: "token alone is a PAT", cfg: Config{BaseURL: "https://jira.example.com", APIToken: testPAT},
 			site: "https://jira.example.com"},
-		{name: "no credentials", cfg: Config{BaseURL: "https://acme.atlassian.net"}, kind: integrations.KindAuth},
-		{name: "email without token", cfg: Config{BaseURL: "https://acme.atlassian.net", Email: testEmail}, kind: integrations.KindAuth},
-		{name: "both kinds", cfg: Config{BaseURL: "https://acme.atlassian.net", Email: testEmail, APIToken: testToken, PAT: testPAT}, kind: integrations.KindInvalid},
-		{name: "no base URL", cfg: Config{Email: testEmail, APIToken: testToken}, kind: integrations.KindInvalid},
-		{name: "not http", cfg: Config{BaseURL: "ftp://acme", Email: testEmail, APIToken: testToken}, kind: integrations.KindInvalid},
-		{name: "credentials in URL", cfg: Config{BaseURL: "https://mia:pw@acme.atlassian.net", Email: testEmail, APIToken: testToken}, kind: integrations.KindInvalid},
+		{name: "no credentials", cfg: Config{BaseURL: "https://acme.atlassian.net"}, kind: session.CodeForbidden},
+		{name: "email without token", cfg: Config{BaseURL: "https://acme.atlassian.net", Email: testEmail}, kind: session.CodeForbidden},
+		{name: "both kinds", cfg: Config{BaseURL: "https://acme.atlassian.net", Email: testEmail, APIToken: testToken, PAT: testPAT}, kind: session.CodeInvalid},
+		{name: "no base URL", cfg: Config{Email: testEmail, APIToken: testToken}, kind: session.CodeInvalid},
+		{name: "not http", cfg: Config{BaseURL: "ftp://acme", Email: testEmail, APIToken: testToken}, kind: session.CodeInvalid},
+		{name: "credentials in URL", cfg: Config{BaseURL: "https://mia:pw@acme.atlassian.net", Email: testEmail, APIToken: testToken}, kind: session.CodeInvalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,10 +55,9 @@ func TestNewConfig(t *testing.T) {
 			if c.cloud != tc.cloud || c.Site() != tc.site {
 				t.Errorf("cloud = %v, site = %q; want %v, %q", c.cloud, c.Site(), tc.cloud, tc.site)
 			}
-			// go-jira resolves endpoints against the base URL, which must end with a slash to
-			// keep a context path such as /jira.
-			if base := c.jc.GetBaseURL(); base.String() != tc.site+"/" {
-				t.Errorf("go-jira base = %q", base.String())
+			// Endpoints are joined to the base URL, which keeps a context path such as /jira.
+			if base := c.api.Base.JoinPath("rest/api/2/myself"); base.String() != tc.site+"/rest/api/2/myself" {
+				t.Errorf("an endpoint resolves to %q", base.String())
 			}
 		})
 	}
@@ -150,7 +149,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			key := []string{"API-12", "API-13"}[i%2]
-			if _, err := c.WriteEstimate(context.Background(), key, integrations.Estimate{Value: "3"}); err != nil {
+			if _, err := c.WriteEstimate(context.Background(), key, session.WriteBack{Value: "3"}); err != nil {
 				errs <- err
 			}
 		}(i)

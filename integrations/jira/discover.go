@@ -2,6 +2,7 @@ package jira
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -9,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // jswStoryPoints is the schema of the field Jira Software itself manages for estimation: "Story
@@ -37,7 +39,8 @@ var (
 	variantNames    = map[string]bool{
 		"story point": true, "storypoints": true, "storypoint": true, "sp": true, "points": true,
 		"point": true, "estimate": true, "story estimate": true, "story points estimate": true,
-		"story point estimation": true, "estimation": true,
+		"story point estimation": true, "estimation": true, "t shirt size": true, "tshirt size": true,
+		"t shirt": true, "size": true, "story size": true,
 	}
 	// excludedWords mark aggregate and time-tracking fields, which are numbers but not story
 	// points: "Original estimate", "Remaining Estimate", "Total points"; a Σ marks them too.
@@ -64,9 +67,12 @@ type Candidate struct {
 	// Editable is true when the issue's editmeta lists the field: it is on the edit screen and
 	// these credentials may change it.
 	Editable bool `json:"editable"`
-	// Numeric is true for a number field, the only kind Pokor writes.
-	Numeric bool `json:"numeric"`
-	// Writable is Editable and Numeric; only a writable field is ever written.
+	// Numeric is true for a number field; Select for a single-select field, written with one of
+	// its Options (the deck's cards, or the values option's mapping). No other kind is written.
+	Numeric bool     `json:"numeric"`
+	Select  bool     `json:"select,omitempty"`
+	Options []string `json:"options,omitempty"`
+	// Writable is Editable and Numeric or Select; only a writable field is ever written.
 	Writable bool `json:"writable"`
 	// Reasons lists the evidence in words, with the points each gave.
 	Reasons []string `json:"reasons"`
@@ -74,6 +80,14 @@ type Candidate struct {
 
 // Label returns the field as organizers and admins see it: "Story Points (customfield_10026)".
 func (c Candidate) Label() string { return c.Name + " (" + c.ID + ")" }
+
+// kind names what the field holds, for messages: "number field", "select field".
+func (c Candidate) kind() string {
+	if c.Select {
+		return "select field"
+	}
+	return "number field"
+}
 
 // Decision is which field Discover chose for an issue's story points, and why.
 type Decision struct {
@@ -133,7 +147,39 @@ type editField struct {
 	Required   bool        `json:"required"`
 	Schema     fieldSchema `json:"schema"`
 	Operations []string    `json:"operations"`
+	// AllowedValues are a select field's options: objects {"id", "value"} in Jira's answers,
+	// plain strings in the documentation's example.
+	AllowedValues []json.RawMessage `json:"allowedValues"`
 }
+
+// options returns the names of a select field's enabled options.
+func (f editField) options() []string {
+	var out []string
+	for _, raw := range f.AllowedValues {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			out = append(out, s)
+			continue
+		}
+		var o struct {
+			Value    string `json:"value"`
+			Name     string `json:"name"`
+			Disabled bool   `json:"disabled"`
+		}
+		if json.Unmarshal(raw, &o) == nil && !o.Disabled {
+			if o.Value == "" {
+				o.Value = o.Name
+			}
+			if o.Value != "" {
+				out = append(out, o.Value)
+			}
+		}
+	}
+	return out
+}
+
+// isSelect reports a single-select field (schema type "option").
+func (s fieldSchema) isSelect() bool { return s.Type == "option" }
 
 // settable reports whether the field can be given a value; a missing operations list is taken
 // as settable because editmeta only lists editable fields.
@@ -149,8 +195,7 @@ func (f editField) settable() bool {
 	return false
 }
 
-// boardConfig is the part of GET /rest/agile/1.0/board/{id}/configuration Pokor uses; go-jira's
-// BoardConfiguration has no estimation.
+// boardConfig is the part of GET /rest/agile/1.0/board/{id}/configuration Pokor uses.
 type boardConfig struct {
 	ID     int    `json:"id"`
 	Name   string `json:"name"`
@@ -203,8 +248,6 @@ type issueScope struct {
 	Project     string
 	IssueType   string
 	TeamManaged bool
-	// Board is the board the issue was imported from, 0 when none.
-	Board int
 }
 
 var (
@@ -223,12 +266,13 @@ func normalizeIssueKey(key string) (string, error) {
 	case issueIDRe.MatchString(k):
 		return k, nil
 	}
-	return "", integrations.Errorf(provider, integrations.KindInvalid, "%q is not an issue key such as API-12", key)
+	return "", httpx.Errorf(provider, session.CodeInvalid, "%q is not an issue key such as API-12", key)
 }
 
 // Discover chooses the field that holds story points for the issue, never by test-writing:
-// only fields the issue's editmeta lists are writable, and among number fields it weighs the
-// organizer's earlier pick, the board's estimation field (when boardID is not 0), Jira
+// only fields the issue's editmeta lists are writable, and among number and single-select
+// fields it weighs the organizer's earlier pick, the board's estimation field (when boardID is
+// not 0; a board that estimates by time is refused with the setting to change), Jira
 // Software's story-points type, the (untranslated) name, and last a well-known id. Decisions
 // are cached per site, project and issue type.
 //
@@ -240,10 +284,10 @@ func normalizeIssueKey(key string) (string, error) {
 // only that field may be written; equal top scores are a tie for the organizer to settle.
 //
 // The Decision is filled even when err is not nil, for Check to show. err is an
-// *integrations.Error: KindChoice with Choices when candidates tie (record the pick with
-// RememberChoice or est.Options["field"]); KindInvalid with the admin's to-do when no
-// candidate is writable; KindPermission when the credentials may not edit the issue at all;
-// KindNotFound for an unknown issue.
+// *session.Error: CodeConflict with Choices when candidates tie (record the pick with
+// RememberChoice or the field option); CodeInvalid with the admin's to-do when no candidate is
+// writable; CodeForbidden when the credentials may not edit the issue at all; CodeNotFound for
+// an unknown issue.
 func (c *Client) Discover(ctx context.Context, issueKey string, boardID int) (Decision, error) {
 	key, err := normalizeIssueKey(issueKey)
 	if err != nil {
@@ -253,12 +297,15 @@ func (c *Client) Discover(ctx context.Context, issueKey string, boardID int) (De
 	if err != nil {
 		return Decision{Site: c.site, Issue: key}, err
 	}
-	return c.discover(ctx, key, scope, boardID)
+	return c.discover(ctx, key, scope, boardID, "")
 }
 
-func (c *Client) discover(ctx context.Context, key string, scope issueScope, boardID int) (Decision, error) {
+// discover is Discover for an issue whose scope is known. stored is the field written before
+// for this story (kept with it), "" for none: like the organizer's pick, it is then the only
+// field that may be written, unless the organizer picked another.
+func (c *Client) discover(ctx context.Context, key string, scope issueScope, boardID int, stored string) (Decision, error) {
 	sk := newScopeKey(c.site, scope.Project, scope.IssueType)
-	dk := decisionKey{scopeKey: sk, board: boardID}
+	dk := decisionKey{scopeKey: sk, board: boardID, stored: stored}
 	if d, ok := c.decisions.get(dk, c.now()); ok {
 		d.Issue, d.Cached = key, true
 		return d, nil
@@ -269,10 +316,6 @@ func (c *Client) discover(ctx context.Context, key string, scope issueScope, boa
 	if err != nil {
 		return base, err
 	}
-	meta, err := c.editMeta(ctx, key)
-	if err != nil {
-		return base, err
-	}
 	var board *boardConfig
 	if boardID > 0 {
 		b, err := c.board(ctx, boardID)
@@ -280,8 +323,17 @@ func (c *Client) discover(ctx context.Context, key string, scope issueScope, boa
 			return base, err
 		}
 		board = &b
+		// A board that estimates by time shows no story points: writing them anywhere would
+		// show synced while the board the team looks at stays empty.
+		if err := timeEstimation(&base, b, fields); err != nil {
+			return base, err
+		}
 	}
-	d, derr := decide(base, fields, meta, board, c.decisions.choice(sk))
+	meta, err := c.editMeta(ctx, key)
+	if err != nil {
+		return base, err
+	}
+	d, derr := decide(base, fields, meta, board, c.decisions.choice(sk), stored)
 	if derr != nil {
 		return d, derr
 	}
@@ -289,8 +341,43 @@ func (c *Client) discover(ctx context.Context, key string, scope issueScope, boa
 	return d, nil
 }
 
+// timeFields are Jira's time-tracking fields a board may estimate with.
+var timeFields = map[string]bool{"timeoriginalestimate": true, "timeestimate": true,
+	"aggregatetimeoriginalestimate": true, "aggregatetimeestimate": true, "timespent": true}
+
+// timeEstimation fails when a board estimates by a time-tracking field (Original time
+// estimate), or another system field, naming the board setting to change.
+func timeEstimation(d *Decision, b boardConfig, fields []fieldInfo) *session.Error {
+	id := b.estimationField()
+	if id == "" || (!timeFields[id] && strings.HasPrefix(id, "customfield_")) {
+		return nil
+	}
+	name := b.Estimation.Field.DisplayName
+	for _, f := range fields {
+		if f.ID == id && f.Name != "" {
+			name = f.Name
+		}
+	}
+	if name == "" {
+		name = id
+	}
+	boardName := fmt.Sprintf("board %d", d.Board)
+	if b.Name != "" {
+		boardName = fmt.Sprintf("board %d (%s)", d.Board, b.Name)
+	}
+	d.Guidance = fmt.Sprintf("A board admin can set Board settings → Estimation → Estimation statistic to Story points, "+
+		"or import the stories by JQL or project key instead of board:%d.", d.Board)
+	kind := "a time-tracking field"
+	if !timeFields[id] {
+		kind = "a system field Pokor does not write"
+	}
+	return httpx.Errorf(provider, session.CodeInvalid,
+		"%s estimates by %s (%s), %s: story points written by Pokor would not show on that board. %s",
+		boardName, name, id, kind, d.Guidance)
+}
+
 // RememberChoice records that fieldID holds story points for issues of the same project and
-// type as issueKey, as an organizer picked after a KindChoice error. It returns KindInvalid
+// type as issueKey, as an organizer picked after a CodeConflict error with Choices. It returns CodeInvalid
 // when the field does not exist on the site or cannot hold a number.
 func (c *Client) RememberChoice(ctx context.Context, issueKey, fieldID string) error {
 	key, err := normalizeIssueKey(issueKey)
@@ -315,19 +402,19 @@ func (c *Client) rememberChoice(ctx context.Context, scope issueScope, fieldID s
 			continue
 		}
 		if !f.isCustom() || f.Schema.Type != "number" {
-			return integrations.Errorf(provider, integrations.KindInvalid,
+			return httpx.Errorf(provider, session.CodeInvalid,
 				"field %s (%s) cannot hold story points: it is not a custom number field", f.Name, f.ID)
 		}
 		c.decisions.choose(newScopeKey(c.site, scope.Project, scope.IssueType), f.ID)
 		return nil
 	}
-	return integrations.Errorf(provider, integrations.KindInvalid,
+	return httpx.Errorf(provider, session.CodeInvalid,
 		"field %q does not exist on %s or these credentials cannot see it", fieldID, c.base.Host)
 }
 
 // decide scores the fields and picks the one to write. It is pure: everything it needs has
 // been fetched.
-func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, choice string) (Decision, *integrations.Error) {
+func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, choice, stored string) (Decision, *session.Error) {
 	boardField := ""
 	var notes []string
 	if board != nil {
@@ -356,23 +443,29 @@ func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, c
 		}
 	}
 
-	// A pinned field, the organizer's pick or else the board's estimation field, is the only
-	// one that may be written: a value in another field would not show where the team looks.
+	// A pinned field, the organizer's pick, else the field written before for this story, else
+	// the board's estimation field, is the only one that may be written: a value in another
+	// field would not show where the team looks.
+	storedPin := choice == "" && stored != ""
 	var pinned *Candidate
 	pinReason := ""
 	for _, f := range all {
-		isBoard, isChoice := f.ID == boardField, f.ID == choice
+		isBoard, isChoice, isStored := f.ID == boardField, f.ID == choice, storedPin && f.ID == stored
 		if !f.isCustom() {
 			if isBoard {
 				notes = append(notes, fmt.Sprintf("the board %d estimates with %s (%s), a time-tracking field Pokor does not write", d.Board, f.Name, f.ID))
 			}
 			continue
 		}
-		if excludedName(f) && !isBoard && !isChoice {
+		if excludedName(f) && !isBoard && !isChoice && !isStored {
 			continue
 		}
+		m, onScreen := meta.Fields[f.ID]
 		c := Candidate{ID: f.ID, Name: f.Name, UntranslatedName: f.UntranslatedName, Schema: f.Schema.Custom,
-			Numeric: f.Schema.Type == "number"}
+			Numeric: f.Schema.Type == "number", Select: f.Schema.isSelect()}
+		if c.Select && onScreen {
+			c.Options = m.options()
+		}
 		if c.Schema == "" {
 			c.Schema = f.Schema.Type
 		}
@@ -382,6 +475,9 @@ func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, c
 		}
 		if isChoice {
 			add(scoreChoice, "picked by the organizer")
+		}
+		if isStored {
+			add(scoreChoice, "Pokor wrote this story's estimate to it before")
 		}
 		if isBoard {
 			add(scoreBoard, fmt.Sprintf("the board %d estimates with it", d.Board))
@@ -398,23 +494,30 @@ func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, c
 		if c.Score == 0 {
 			continue
 		}
-		m, onScreen := meta.Fields[f.ID]
 		c.Editable = onScreen && m.settable()
-		c.Writable = c.Editable && c.Numeric
+		c.Writable = c.Editable && (c.Numeric || c.Select && len(c.Options) > 0)
 		switch {
-		case !c.Numeric:
-			c.Reasons = append(c.Reasons, fmt.Sprintf("holds %s, not a number: never written", orUnknown(f.Schema.Type)))
+		case !c.Numeric && !c.Select:
+			c.Reasons = append(c.Reasons, fmt.Sprintf("holds %s, not a number or a single choice: never written", orUnknown(f.Schema.Type)))
+		case c.Select && c.Editable && len(c.Options) == 0:
+			c.Reasons = append(c.Reasons, "a select field without options on "+d.Issue)
+		case c.Editable && c.Select:
+			c.Reasons = append(c.Reasons, "editable on "+d.Issue+", options "+strings.Join(c.Options, ", "))
 		case c.Editable:
 			c.Reasons = append(c.Reasons, "editable on "+d.Issue)
 		default:
 			c.Reasons = append(c.Reasons, "not on the edit screen of "+d.Issue)
 		}
 		d.Candidates = append(d.Candidates, c)
+		writable := c.Numeric || c.Select
 		switch {
-		case isChoice && c.Numeric:
+		case isChoice && writable:
 			pc := c
 			pinned, pinReason = &pc, "the field "+c.Label()+" picked for this session"
-		case isBoard && c.Numeric && (pinned == nil || pinned.ID != choice):
+		case isStored && writable:
+			pc := c
+			pinned, pinReason = &pc, "the field "+c.Label()+", which Pokor wrote this story's estimate to before,"
+		case isBoard && writable && pinned == nil:
 			pc := c
 			pinned, pinReason = &pc, fmt.Sprintf("the board %d estimates with %s, which", d.Board, c.Label())
 		}
@@ -461,10 +564,10 @@ func decide(d Decision, fields []fieldInfo, meta editMeta, board *boardConfig, c
 // project's kind: team-managed projects switch estimation on as a feature, company-managed ones
 // put the field on a screen. pinned is the field that had to be written, if any, and
 // pinReason names it in the problem sentence.
-func nothingWritable(d *Decision, meta editMeta, pinned *Candidate, pinReason string, notes []string) *integrations.Error {
+func nothingWritable(d *Decision, meta editMeta, pinned *Candidate, pinReason string, notes []string) *session.Error {
 	if len(meta.Fields) == 0 {
 		d.Guidance = fmt.Sprintf("A Jira admin must give these credentials the Edit Issues permission in project %s.", d.Project)
-		return integrations.Errorf(provider, integrations.KindPermission,
+		return httpx.Errorf(provider, session.CodeForbidden,
 			"these credentials cannot edit %s: Jira lists no editable field on it. %s", d.Issue, d.Guidance)
 	}
 	target := pinned
@@ -484,7 +587,7 @@ func nothingWritable(d *Decision, meta editMeta, pinned *Candidate, pinReason st
 		problem += " (" + strings.Join(notes, "; ") + ".)"
 	}
 	d.Guidance = advice(d.Project, d.IssueType, d.TeamManaged, target)
-	return integrations.Errorf(provider, integrations.KindInvalid, "%s %s", problem, d.Guidance)
+	return httpx.Errorf(provider, session.CodeInvalid, "%s %s", problem, d.Guidance)
 }
 
 // advice says what an admin must do so that target (nil when the site has no story-points
@@ -502,14 +605,14 @@ func advice(project, issueType string, teamManaged bool, target *Candidate) stri
 }
 
 // tie asks the organizer to pick among equally good fields instead of guessing.
-func tie(d Decision, tied []Candidate) *integrations.Error {
+func tie(d Decision, tied []Candidate) *session.Error {
 	labels := make([]string, len(tied))
-	choices := make([]integrations.Choice, len(tied))
+	choices := make([]session.Choice, len(tied))
 	for i, c := range tied {
 		labels[i] = c.Label()
-		choices[i] = integrations.Choice{ID: c.ID, Name: c.Name, Reason: strings.Join(c.Reasons, "; ")}
+		choices[i] = session.Choice{ID: c.ID, Name: c.Name, Reason: strings.Join(c.Reasons, "; ")}
 	}
-	e := integrations.Errorf(provider, integrations.KindChoice,
+	e := httpx.Errorf(provider, session.CodeConflict,
 		"%d fields could hold the story points of %s and nothing tells them apart: %s. Pick one for this session; Pokor will remember it for %s issues of %s.",
 		len(tied), d.Issue, strings.Join(labels, ", "), d.IssueType, d.Project)
 	e.Choices = choices
@@ -666,7 +769,7 @@ func (c *Client) scope(ctx context.Context, key string) (issueScope, error) {
 	if err := c.call(ctx, "GET", "rest/api/2/issue/"+key, q, nil, &issue, "read issue "+key); err != nil {
 		return issueScope{}, err
 	}
-	s, err := c.scopeOf(ctx, issue.Fields, 0)
+	s, err := c.scopeOf(ctx, issue.Fields)
 	if err != nil {
 		return issueScope{}, err
 	}
@@ -676,8 +779,8 @@ func (c *Client) scope(ctx context.Context, key string) (issueScope, error) {
 
 // scopeOf completes an issue's project and type with the project's kind, asking Jira only when
 // the issue's project object does not say.
-func (c *Client) scopeOf(ctx context.Context, f issueFields, board int) (issueScope, error) {
-	s := issueScope{Project: strings.ToUpper(f.Project.Key), IssueType: f.IssueType.Name, Board: board}
+func (c *Client) scopeOf(ctx context.Context, f issueFields) (issueScope, error) {
+	s := issueScope{Project: strings.ToUpper(f.Project.Key), IssueType: f.IssueType.Name}
 	if tm, known := f.Project.teamManaged(); known {
 		s.TeamManaged = tm
 		return s, nil
@@ -693,16 +796,14 @@ func (c *Client) scopeOf(ctx context.Context, f issueFields, board int) (issueSc
 	return s, nil
 }
 
-// remember notes where an imported issue lives and which board it came from, so the write-back
-// needs neither an extra request nor the board's id again.
+// remember notes where an imported issue lives (project, type, kind of project), which saves
+// the write-back a request. Which board it came from is not a fact of Jira but of the story: it
+// travels with the story (session.WriteTarget), never in this memo.
 func (c *Client) remember(key string, s issueScope) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.issues) >= maxRemembered {
 		c.issues = map[string]issueScope{}
-	}
-	if prev, ok := c.issues[key]; ok && s.Board == 0 {
-		s.Board = prev.Board
 	}
 	c.issues[key] = s
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 // TestDiscoverSites runs the field discovery against the kinds of sites Pokor meets. Each case
@@ -24,7 +24,7 @@ func TestDiscoverSites(t *testing.T) {
 
 		wantField  string
 		wantReason string // a substring of Decision.Reason
-		wantKind   integrations.Kind
+		wantKind   session.Code
 		wantError  string // the exact error
 		wantChoice []string
 	}{
@@ -57,7 +57,7 @@ func TestDiscoverSites(t *testing.T) {
 		{
 			name: "two fields named Story Points: the organizer picks", fields: "fields_ambiguous_two_story_points.json",
 			editable: []string{"summary", "customfield_10200", "customfield_10201"}, key: "API-12", project: "API", simplified: "false",
-			wantKind:   integrations.KindChoice,
+			wantKind:   session.CodeConflict,
 			wantError:  "jira: 2 fields could hold the story points of API-12 and nothing tells them apart: Story Points (customfield_10200), Story Points (customfield_10201). Pick one for this session; Pokor will remember it for Story issues of API.",
 			wantChoice: []string{"customfield_10200", "customfield_10201"},
 		},
@@ -97,31 +97,31 @@ func TestDiscoverSites(t *testing.T) {
 			name: "board estimation field not on the screen", fields: "fields_cloud_site_both_story_point_fields.json",
 			editable: []string{"summary", "customfield_10016"}, key: "API-12", project: "API", simplified: "false",
 			board: 84, boardBody: strings.Replace(fixture(t, "board_configuration_docs_example.json"), "customfield_10002", "customfield_10026", 1),
-			wantKind:  integrations.KindInvalid,
+			wantKind:  session.CodeInvalid,
 			wantError: "jira: the board 84 estimates with Story Points (customfield_10026), which cannot be set on API-12. API is a company-managed project: a Jira admin must add the field Story Points (customfield_10026) to the project's edit screen for Story issues, then try again.",
 		},
 		{
 			name: "none editable, team-managed", fields: "fields_team_managed_only.json",
 			metaFile: "editmeta_docs_example.json", key: "TEAM-1", project: "TEAM", simplified: "true",
-			wantKind:  integrations.KindInvalid,
+			wantKind:  session.CodeInvalid,
 			wantError: "jira: no story-points field can be set on TEAM-1. TEAM is a team-managed project: a project admin must turn on Estimation in Project settings → Features, then try again.",
 		},
 		{
 			name: "none editable, company-managed", fields: "fields_company_managed_story_points.json",
 			metaFile: "editmeta_without_story_points.json", key: "API-12", project: "API", simplified: "false",
-			wantKind:  integrations.KindInvalid,
+			wantKind:  session.CodeInvalid,
 			wantError: "jira: no story-points field can be set on API-12. API is a company-managed project: a Jira admin must add the field Story Points (customfield_10026) to the project's edit screen for Story issues, then try again.",
 		},
 		{
 			name: "company-managed site without any number field for story points", fields: "fields_story_points_text_only.json",
 			editable: []string{"summary", "customfield_10500"}, key: "API-12", project: "API", simplified: "false",
-			wantKind:  integrations.KindInvalid,
+			wantKind:  session.CodeInvalid,
 			wantError: "jira: no story-points field can be set on API-12. API is a company-managed project: a Jira admin must add the field Story Points to the project's edit screen for Story issues (this site has no number field for story points yet: create one of type Number first), then try again.",
 		},
 		{
 			name: "credentials that may not edit the issue", fields: "fields_company_managed_story_points.json",
 			editable: []string{}, key: "API-12", project: "API", simplified: "false",
-			wantKind:  integrations.KindPermission,
+			wantKind:  session.CodeForbidden,
 			wantError: "jira: these credentials cannot edit API-12: Jira lists no editable field on it. A Jira admin must give these credentials the Edit Issues permission in project API.",
 		},
 	}
@@ -242,10 +242,10 @@ func TestRememberChoice(t *testing.T) {
 	c := f.client(t)
 	ctx := context.Background()
 	_, err := c.Discover(ctx, "API-12", 0)
-	asError(t, err, integrations.KindChoice)
+	asError(t, err, session.CodeConflict)
 
 	for _, bad := range []string{"customfield_99999", "summary"} {
-		asError(t, c.RememberChoice(ctx, "API-12", bad), integrations.KindInvalid)
+		asError(t, c.RememberChoice(ctx, "API-12", bad), session.CodeInvalid)
 	}
 	if err := c.RememberChoice(ctx, "API-12", "customfield_10201"); err != nil {
 		t.Fatalf("RememberChoice: %v", err)
@@ -290,7 +290,7 @@ func TestDiscoverRejectsBadKeys(t *testing.T) {
 	for _, key := range []string{"", "API", "API-12/../../x", "a b-1"} {
 		t.Run(key, func(t *testing.T) {
 			_, err := c.Discover(context.Background(), key, 0)
-			asError(t, err, integrations.KindInvalid)
+			asError(t, err, session.CodeInvalid)
 		})
 	}
 }

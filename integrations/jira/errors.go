@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // errorCollection is Jira's documented error body: {"errorMessages": [...], "errors": {field: msg}}.
@@ -18,8 +18,8 @@ type errorCollection struct {
 	Errors        map[string]string `json:"errors"`
 }
 
-// parseErrorCollection decodes an error body whatever its Content-Type says: go-jira's
-// NewJiraError ignores bodies not labelled application/json, and proxies mislabel them.
+// parseErrorCollection decodes an error body whatever its Content-Type says: proxies mislabel
+// them.
 func parseErrorCollection(body []byte) errorCollection {
 	var ec errorCollection
 	if err := json.Unmarshal(body, &ec); err != nil {
@@ -57,7 +57,7 @@ func jiraSays(ec errorCollection) string {
 	return " (Jira says: " + strings.Join(msgs, "; ") + ")"
 }
 
-// httpError is the cause kept in an *integrations.Error for a non-2xx answer, so callers can
+// httpError is the cause kept in an *session.Error for a non-2xx answer, so callers can
 // look at the status and at Jira's per-field messages.
 type httpError struct {
 	Status int
@@ -66,71 +66,51 @@ type httpError struct {
 
 func (e *httpError) Error() string { return fmt.Sprintf("HTTP %d", e.Status) }
 
-// statusError maps a non-2xx answer to an *integrations.Error whose kind tells the write-back
-// worker whether to retry. what names the operation ("read issue API-12"); credentials names
-// the kind of credentials used, never their value.
-func statusError(resp *http.Response, body []byte, what, credentials string) *integrations.Error {
-	ec := parseErrorCollection(body)
+// statusError maps a non-2xx answer to a *session.Error whose code tells the write-back
+// worker whether to retry (httpx.Code). what names the operation ("read issue API-12");
+// credentials names the kind of credentials used, never their value.
+func statusError(resp *httpx.Response, what, credentials string) *session.Error {
+	ec := parseErrorCollection(resp.Body)
 	says := jiraSays(ec)
-	e := &integrations.Error{Provider: provider, Err: &httpError{Status: resp.StatusCode, Body: ec}}
-	switch code := resp.StatusCode; {
+	code := resp.Status
+	e := &session.Error{Code: httpx.Code(code), Err: &httpError{Status: code, Body: ec}}
+	var msg string
+	switch {
 	case code == http.StatusBadRequest || code == http.StatusUnprocessableEntity:
-		e.Kind = integrations.KindInvalid
 		if says == "" {
 			says = fmt.Sprintf(" (Jira refused the request with status %d)", code)
 		}
-		e.Message = "could not " + what + says
+		msg = "could not " + what + says
 	case code == http.StatusUnauthorized:
-		e.Kind = integrations.KindAuth
 		fix := "check the email and the API token, or create a new token at https://id.atlassian.com/manage-profile/security/api-tokens"
 		if credentials == "personal access token" {
 			fix = "check the personal access token; it may have expired or been revoked"
 		}
-		e.Message = fmt.Sprintf("could not %s: Jira refused the %s (401): %s", what, credentials, fix)
+		msg = fmt.Sprintf("could not %s: Jira refused the %s (401): %s", what, credentials, fix)
 	case code == http.StatusForbidden:
-		e.Kind = integrations.KindPermission
-		e.Message = "could not " + what + ": these credentials are not allowed to (403)" + says
+		msg = "could not " + what + ": these credentials are not allowed to (403)" + says
 	case code == http.StatusNotFound:
-		e.Kind = integrations.KindNotFound
-		e.Message = "could not " + what + ": it does not exist or these credentials cannot see it (404)" + says
+		msg = "could not " + what + ": it does not exist or these credentials cannot see it (404)" + says
 	case code == http.StatusTooManyRequests:
-		e.Kind = integrations.KindRateLimited
-		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
-		e.Message = "could not " + what + ": Jira is rate limiting these credentials (429)"
-		if e.RetryAfter > 0 {
-			e.Message += ", retry after " + e.RetryAfter.String()
+		wait, _ := httpx.RetryAfter(resp.Header, time.Now())
+		msg = "could not " + what + ": Jira is rate limiting these credentials (429)"
+		if wait > 0 {
+			msg += ", retry after " + wait.String()
 		}
+		r := httpx.RateLimited(provider, wait, "%s", msg)
+		r.Err = e.Err
+		return r
 	case code == http.StatusConflict:
 		// Jira answers 409 when another update of the same issue is in flight; a later attempt
 		// succeeds.
-		e.Kind = integrations.KindUnavailable
-		e.Message = "could not " + what + ": another update of the issue was in progress (409), will retry" + says
+		msg = "could not " + what + ": another update of the issue was in progress (409), will retry" + says
 	case code >= 500:
-		e.Kind = integrations.KindUnavailable
-		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
-		e.Message = fmt.Sprintf("could not %s: Jira is unavailable (%d), try again later", what, code)
+		e.RetryAfter, _ = httpx.RetryAfter(resp.Header, time.Now())
+		msg = fmt.Sprintf("could not %s: Jira is unavailable (%d), try again later", what, code)
 	default:
-		e.Kind = integrations.KindInvalid
-		e.Message = fmt.Sprintf("could not %s: unexpected answer %d", what, code) + says
+		e.Code = session.CodeInvalid
+		msg = fmt.Sprintf("could not %s: unexpected answer %d", what, code) + says
 	}
+	e.Message = provider + ": " + msg
 	return e
-}
-
-// retryAfter reads a Retry-After header given in seconds or as an HTTP date; zero when absent
-// or unreadable.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
-	}
-	return 0
 }

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 const (
@@ -256,17 +256,17 @@ func fixture(t *testing.T, name string) string {
 	return string(data)
 }
 
-// asError asserts that err is an *integrations.Error of the kind.
-func asError(t *testing.T, err error, kind integrations.Kind) *integrations.Error {
+// asError asserts that err is an *session.Error of the kind.
+func asError(t *testing.T, err error, kind session.Code) *session.Error {
 	t.Helper()
-	var e *integrations.Error
+	var e *session.Error
 	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not an *integrations.Error", err, err)
+		t.Fatalf("error %v (%T) is not an *session.Error", err, err)
 	}
-	if e.Kind != kind {
-		t.Fatalf("kind = %s, want %s (error: %v)", e.Kind, kind, err)
+	if e.Code != kind {
+		t.Fatalf("kind = %s, want %s (error: %v)", e.Code, kind, err)
 	}
-	if e.Provider != "jira" || !strings.HasPrefix(e.Error(), "jira: ") {
+	if !strings.HasPrefix(e.Error(), "jira: ") {
 		t.Fatalf("error %q is not prefixed with jira:", e.Error())
 	}
 	return e

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 var tshirt = []string{"XS", "S", "M", "L", "XL", "?", "☕"}
@@ -15,59 +15,59 @@ var tshirt = []string{"XS", "S", "M", "L", "XL", "?", "☕"}
 func TestEstimatePoints(t *testing.T) {
 	cases := []struct {
 		name    string
-		est     integrations.Estimate
+		est     session.WriteBack
 		want    float64
 		shown   string
 		wantErr string // the exact error when refused
 	}{
-		{name: "integer", est: integrations.Estimate{Value: "5"}, want: 5, shown: "5"},
-		{name: "fraction", est: integrations.Estimate{Value: "0.5"}, want: 0.5, shown: "0.5"},
-		{name: "half card", est: integrations.Estimate{Value: "½"}, want: 0.5, shown: "0.5"},
-		{name: "zero", est: integrations.Estimate{Value: "0"}, want: 0, shown: "0"},
-		{name: "T-shirt XS", est: integrations.Estimate{Value: "XS", Deck: tshirt}, want: 1, shown: "1 (card XS)"},
-		{name: "T-shirt M", est: integrations.Estimate{Value: "M", Deck: tshirt}, want: 3, shown: "3 (card M)"},
-		{name: "T-shirt XL", est: integrations.Estimate{Value: "XL", Deck: tshirt}, want: 8, shown: "8 (card XL)"},
-		{name: "T-shirt case-insensitive", est: integrations.Estimate{Value: "l", Deck: tshirt}, want: 5, shown: "5 (card l)"},
-		{name: "explicit values win", est: integrations.Estimate{Value: "M", Deck: tshirt, Options: map[string]string{"values": "XS=0.5, S=1, M=2, L=4, XL=8"}}, want: 2, shown: "2 (card M)"},
+		{name: "integer", est: session.WriteBack{Value: "5"}, want: 5, shown: "5"},
+		{name: "fraction", est: session.WriteBack{Value: "0.5"}, want: 0.5, shown: "0.5"},
+		{name: "half card", est: session.WriteBack{Value: "½"}, want: 0.5, shown: "0.5"},
+		{name: "zero", est: session.WriteBack{Value: "0"}, want: 0, shown: "0"},
+		{name: "T-shirt XS", est: session.WriteBack{Value: "XS", Deck: tshirt}, want: 1, shown: "1 (card XS)"},
+		{name: "T-shirt M", est: session.WriteBack{Value: "M", Deck: tshirt}, want: 3, shown: "3 (card M)"},
+		{name: "T-shirt XL", est: session.WriteBack{Value: "XL", Deck: tshirt}, want: 8, shown: "8 (card XL)"},
+		{name: "T-shirt case-insensitive", est: session.WriteBack{Value: "l", Deck: tshirt}, want: 5, shown: "5 (card l)"},
+		{name: "explicit values win", est: session.WriteBack{Value: "M", Deck: tshirt, Options: map[string]string{"values": "XS=0.5, S=1, M=2, L=4, XL=8"}}, want: 2, shown: "2 (card M)"},
 		{
-			name: "question mark", est: integrations.Estimate{Value: "?", Deck: tshirt},
+			name: "question mark", est: session.WriteBack{Value: "?", Deck: tshirt},
 			wantErr: `jira: "?" means the team is unsure, which is not an estimate: re-vote or accept a number before writing to Jira`,
 		},
 		{
-			name: "coffee", est: integrations.Estimate{Value: "☕"},
+			name: "coffee", est: session.WriteBack{Value: "☕"},
 			wantErr: `jira: "☕" asks for a break, which is not an estimate: re-vote or accept a number before writing to Jira`,
 		},
 		{
-			name: "word in a mixed deck", est: integrations.Estimate{Value: "M", Deck: []string{"1", "2", "M"}},
+			name: "word in a mixed deck", est: session.WriteBack{Value: "M", Deck: []string{"1", "2", "M"}},
 			wantErr: `jira: card "M" has no number: the deck mixes numbers and words, so Pokor will not guess. Accept a number, or map the words in the session's Jira settings (values such as XS=1,S=2,M=3)`,
 		},
 		{
-			name: "infinity", est: integrations.Estimate{Value: "∞", Deck: []string{"1", "2", "∞"}},
+			name: "infinity", est: session.WriteBack{Value: "∞", Deck: []string{"1", "2", "∞"}},
 			wantErr: `jira: card "∞" has no number: the deck mixes numbers and words, so Pokor will not guess. Accept a number, or map the words in the session's Jira settings (values such as XS=1,S=2,M=3)`,
 		},
 		{
-			name: "card not in deck", est: integrations.Estimate{Value: "XXL", Deck: tshirt},
+			name: "card not in deck", est: session.WriteBack{Value: "XXL", Deck: tshirt},
 			wantErr: `jira: card "XXL" is not in the session's deck (XS, S, M, L, XL, ?, ☕)`,
 		},
 		{
-			name: "unknown deck", est: integrations.Estimate{Value: "M"},
+			name: "unknown deck", est: session.WriteBack{Value: "M"},
 			wantErr: `jira: card "M" is not a number and the session's deck is unknown, so Pokor will not guess its story points`,
 		},
 		{
-			name: "negative", est: integrations.Estimate{Value: "-3"},
+			name: "negative", est: session.WriteBack{Value: "-3"},
 			wantErr: `jira: "-3" cannot be written as story points: Jira needs a finite number of zero or more`,
 		},
 		{
-			name: "bad values option", est: integrations.Estimate{Value: "M", Options: map[string]string{"values": "M=three"}},
+			name: "bad values option", est: session.WriteBack{Value: "M", Options: map[string]string{"values": "M=three"}},
 			wantErr: `jira: the Jira values "M=three" are not a list such as XS=1,S=2,M=3: "M=three" does not read as card=number`,
 		},
-		{name: "empty", est: integrations.Estimate{Value: " "}, wantErr: "jira: there is no accepted estimate to write"},
+		{name: "empty", est: session.WriteBack{Value: " "}, wantErr: "jira: there is no accepted estimate to write"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, shown, err := estimatePoints(tc.est)
 			if tc.wantErr != "" {
-				e := asError(t, err, integrations.KindInvalid)
+				e := asError(t, err, session.CodeInvalid)
 				if e.Error() != tc.wantErr {
 					t.Errorf("error:\n got %q\nwant %q", e.Error(), tc.wantErr)
 				}
@@ -98,7 +98,7 @@ func TestWriteEstimateSetsField(t *testing.T) {
 	c := f.client(t)
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
-		res, err := c.WriteEstimate(ctx, "API-12", integrations.Estimate{Value: "M", Deck: tshirt})
+		res, err := c.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "M", Deck: tshirt})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,8 +120,8 @@ func TestWriteEstimateSetsField(t *testing.T) {
 
 func TestWriteEstimateRefusesWithoutRequest(t *testing.T) {
 	f := companySite(t)
-	_, err := f.client(t).WriteEstimate(context.Background(), "API-12", integrations.Estimate{Value: "?", Deck: tshirt})
-	asError(t, err, integrations.KindInvalid)
+	_, err := f.client(t).WriteEstimate(context.Background(), "API-12", session.WriteBack{Value: "?", Deck: tshirt})
+	asError(t, err, session.CodeInvalid)
 	f.mu.Lock()
 	n := len(f.calls)
 	f.mu.Unlock()
@@ -142,31 +142,31 @@ func TestWriteEstimateChoice(t *testing.T) {
 	c := f.client(t)
 	ctx := context.Background()
 
-	_, err := c.WriteEstimate(ctx, "API-12", integrations.Estimate{Value: "5", Options: map[string]string{"comment_fallback": "true"}})
-	e := asError(t, err, integrations.KindChoice)
+	_, err := c.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "5", Options: map[string]string{"comment_fallback": "true"}})
+	e := asError(t, err, session.CodeConflict)
 	if len(e.Choices) != 2 || len(f.putsFor("API-12")) != 0 || len(f.commentsFor("API-12")) != 0 {
 		t.Fatalf("choices %v, puts %v, comments %v", e.Choices, f.putsFor("API-12"), f.commentsFor("API-12"))
 	}
-	if retry, _ := integrations.Retryable(err); retry {
+	if retry, _ := session.Retryable(err); retry {
 		t.Error("a choice must not be retried")
 	}
 
-	res, err := c.WriteEstimate(ctx, "API-12", integrations.Estimate{Value: "5", Options: map[string]string{"field": e.Choices[1].ID}})
+	res, err := c.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "5", Options: map[string]string{"field": e.Choices[1].ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(res.Detail, "customfield_10201") {
 		t.Errorf("detail = %q", res.Detail)
 	}
-	if _, err := c.WriteEstimate(ctx, "API-13", integrations.Estimate{Value: "3"}); err != nil {
+	if _, err := c.WriteEstimate(ctx, "API-13", session.WriteBack{Value: "3"}); err != nil {
 		t.Fatalf("the pick was not remembered: %v", err)
 	}
 	if p := f.putsFor("API-13"); len(p) != 1 || p[0]["fields"].(map[string]any)["customfield_10201"] != 3.0 {
 		t.Errorf("puts = %v", p)
 	}
 
-	_, err = c.WriteEstimate(ctx, "API-12", integrations.Estimate{Value: "5", Options: map[string]string{"field": "customfield_404"}})
-	asError(t, err, integrations.KindInvalid)
+	_, err = c.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "5", Options: map[string]string{"field": "customfield_404"}})
+	asError(t, err, session.CodeInvalid)
 }
 
 // TestWriteEstimateNothingWritable checks the admin guidance, and the comment fallback that
@@ -197,16 +197,16 @@ func TestWriteEstimateNothingWritable(t *testing.T) {
 			c := f.client(t)
 			ctx := context.Background()
 
-			_, err := c.WriteEstimate(ctx, "TEAM-1", integrations.Estimate{Value: "5"})
-			e := asError(t, err, integrations.KindInvalid)
+			_, err := c.WriteEstimate(ctx, "TEAM-1", session.WriteBack{Value: "5"})
+			e := asError(t, err, session.CodeInvalid)
 			if e.Error() != tc.wantErr {
 				t.Errorf("error:\n got %q\nwant %q", e.Error(), tc.wantErr)
 			}
-			if retry, _ := integrations.Retryable(err); retry {
+			if retry, _ := session.Retryable(err); retry {
 				t.Error("guidance must not be retried")
 			}
 
-			est := integrations.Estimate{Value: "5", SessionTitle: "Sprint 42", SessionURL: "https://pokor.example.com/s/abc",
+			est := session.WriteBack{Value: "5", SessionTitle: "Sprint 42", SessionURL: "https://pokor.example.com/s/abc",
 				Options: map[string]string{"comment_fallback": "true"}}
 			for i := 0; i < 2; i++ {
 				res, err := c.WriteEstimate(ctx, "TEAM-1", est)
@@ -239,15 +239,15 @@ func TestWriteEstimateScreenChanged(t *testing.T) {
 	c := f.client(t)
 	ctx := context.Background()
 
-	_, err := c.WriteEstimate(ctx, "API-12", integrations.Estimate{Value: "5"})
-	e := asError(t, err, integrations.KindInvalid)
+	_, err := c.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "5"})
+	e := asError(t, err, session.CodeInvalid)
 	want := "jira: field customfield_10016 is not on the edit screen of API-12 (Jira says: Field 'customfield_10016' cannot be set. It is not on the appropriate screen, or unknown.). " +
 		"API is a company-managed project: a Jira admin must add the field Story point estimate (customfield_10016) to the project's edit screen for Story issues, then try again."
 	if e.Error() != want {
 		t.Errorf("error:\n got %q\nwant %q", e.Error(), want)
 	}
 	before := f.count("GET /rest/api/2/issue/API-12/editmeta")
-	_, _ = c.WriteEstimate(ctx, "API-12", integrations.Estimate{Value: "5"})
+	_, _ = c.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "5"})
 	if f.count("GET /rest/api/2/issue/API-12/editmeta") != before+1 {
 		t.Error("the failed decision was not forgotten")
 	}
@@ -261,31 +261,31 @@ func TestWriteEstimateStatusMapping(t *testing.T) {
 		status     int
 		header     map[string]string
 		body       string
-		kind       integrations.Kind
+		kind       session.Code
 		retry      bool
 		retryAfter time.Duration
 		contains   string
 	}{
 		{name: "400 with errorMessages", status: 400, body: fixture(t, "error_message_docs_example.json"),
-			kind: integrations.KindInvalid, contains: "jira: could not set Story Points (customfield_10026) on API-12 (Jira says: Field 'priority' is required)"},
+			kind: session.CodeInvalid, contains: "jira: could not set Story Points (customfield_10026) on API-12 (Jira says: Field 'priority' is required)"},
 		{name: "400 with field errors", status: 400, body: fixture(t, "error_field_errors_docs_example.json"),
-			kind: integrations.KindInvalid, contains: "(Jira says: title: 'title' is required.)"},
+			kind: session.CodeInvalid, contains: "(Jira says: title: 'title' is required.)"},
 		{name: "400 with a value Jira refuses", status: 400, body: `{"errorMessages":[],"errors":{"customfield_10026":"Operation value must be a number"}}`,
-			kind: integrations.KindInvalid, contains: "jira: Jira refused 5 for Story Points (customfield_10026) on API-12 (Jira says: Operation value must be a number)"},
+			kind: session.CodeInvalid, contains: "jira: Jira refused 5 for Story Points (customfield_10026) on API-12 (Jira says: Operation value must be a number)"},
 		{name: "401", status: 401, body: `{"errorMessages":["You are not authenticated."],"errors":{}}`,
-			kind: integrations.KindAuth, contains: "Jira refused the API token (401): check the email and the API token"},
+			kind: session.CodeForbidden, contains: "Jira refused the API token (401): check the email and the API token"},
 		{name: "403", status: 403, body: `{"errorMessages":["You do not have permission to edit issues in this project."],"errors":{}}`,
-			kind: integrations.KindPermission, contains: "not allowed to (403) (Jira says: You do not have permission to edit issues in this project.)"},
+			kind: session.CodeForbidden, contains: "not allowed to (403) (Jira says: You do not have permission to edit issues in this project.)"},
 		{name: "404", status: 404, body: fixture(t, "error_issue_not_found.json"),
-			kind: integrations.KindNotFound, contains: "(Jira says: Issue does not exist or you do not have permission to see it.)"},
+			kind: session.CodeNotFound, contains: "(Jira says: Issue does not exist or you do not have permission to see it.)"},
 		{name: "409", status: 409, body: `{"errorMessages":["Conflict"],"errors":{}}`,
-			kind: integrations.KindUnavailable, retry: true, contains: "(409)"},
+			kind: session.CodeUnavailable, retry: true, contains: "(409)"},
 		{name: "429 with Retry-After", status: 429, header: map[string]string{"Retry-After": "30"}, body: "",
-			kind: integrations.KindRateLimited, retry: true, retryAfter: 30 * time.Second, contains: "retry after 30s"},
+			kind: session.CodeUnavailable, retry: true, retryAfter: 30 * time.Second, contains: "retry after 30s"},
 		{name: "500", status: 500, body: "<html>Oops</html>",
-			kind: integrations.KindUnavailable, retry: true, contains: "Jira is unavailable (500)"},
+			kind: session.CodeUnavailable, retry: true, contains: "Jira is unavailable (500)"},
 		{name: "503 with Retry-After", status: 503, header: map[string]string{"Retry-After": "120"}, body: "",
-			kind: integrations.KindUnavailable, retry: true, retryAfter: 2 * time.Minute, contains: "(503)"},
+			kind: session.CodeUnavailable, retry: true, retryAfter: 2 * time.Minute, contains: "(503)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -296,12 +296,12 @@ func TestWriteEstimateStatusMapping(t *testing.T) {
 				}
 				writeJSON(w, tc.status, tc.body)
 			})
-			_, err := f.client(t).WriteEstimate(context.Background(), "API-12", integrations.Estimate{Value: "5"})
+			_, err := f.client(t).WriteEstimate(context.Background(), "API-12", session.WriteBack{Value: "5"})
 			e := asError(t, err, tc.kind)
 			if !strings.Contains(e.Error(), tc.contains) {
 				t.Errorf("error %q does not contain %q", e.Error(), tc.contains)
 			}
-			retry, after := integrations.Retryable(err)
+			retry, after := session.Retryable(err)
 			if retry != tc.retry || after != tc.retryAfter {
 				t.Errorf("Retryable = %v %v, want %v %v", retry, after, tc.retry, tc.retryAfter)
 			}
@@ -312,32 +312,13 @@ func TestWriteEstimateStatusMapping(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2025, 1, 2, 10, 0, 0, 0, time.UTC)
-	cases := map[string]time.Duration{
-		"":                              0,
-		"7":                             7 * time.Second,
-		"-1":                            0,
-		"soon":                          0,
-		"Thu, 02 Jan 2025 10:01:00 GMT": time.Minute,
-		"Thu, 02 Jan 2025 09:00:00 GMT": 0,
-	}
-	for in, want := range cases {
-		t.Run(in, func(t *testing.T) {
-			if got := retryAfter(in, now); got != want {
-				t.Errorf("retryAfter(%q) = %v, want %v", in, got, want)
-			}
-		})
-	}
-}
-
 func TestWriteEstimateUnreachable(t *testing.T) {
 	f := newFake(t)
 	c := f.client(t)
 	f.srv.Close()
-	_, err := c.WriteEstimate(context.Background(), "API-12", integrations.Estimate{Value: "5"})
-	e := asError(t, err, integrations.KindUnavailable)
-	if retry, _ := integrations.Retryable(err); !retry {
+	_, err := c.WriteEstimate(context.Background(), "API-12", session.WriteBack{Value: "5"})
+	e := asError(t, err, session.CodeUnavailable)
+	if retry, _ := session.Retryable(err); !retry {
 		t.Error("a network failure must be retried")
 	}
 	if !strings.Contains(e.Message, "cannot reach 127.0.0.1") {

@@ -11,7 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // maxEstimateFields bounds how many candidate fields a search asks for, to keep the URL short
@@ -36,12 +37,12 @@ func parseQuery(q string) (query, error) {
 	q = strings.TrimSpace(q)
 	switch {
 	case q == "":
-		return query{}, integrations.Errorf(provider, integrations.KindInvalid,
+		return query{}, httpx.Errorf(provider, session.CodeInvalid,
 			"the query is empty: give JQL (project = API AND sprint in openSprints()), a project key (API) or a board (board:42)")
 	case boardQueryRe.MatchString(q):
 		id, err := strconv.Atoi(boardQueryRe.FindStringSubmatch(q)[1])
 		if err != nil || id <= 0 {
-			return query{}, integrations.Errorf(provider, integrations.KindInvalid, "%q is not a board id", q)
+			return query{}, httpx.Errorf(provider, session.CodeInvalid, "%q is not a board id", q)
 		}
 		return query{board: id}, nil
 	case projectKeyRe.MatchString(q):
@@ -66,65 +67,69 @@ type searchIssue struct {
 // v2 search (cursor = startAt, Total known). Items carry key, summary, description as plain
 // text, URL, issue type, and the estimate a story-points field already holds.
 //
-// It returns KindInvalid for an empty query or JQL Jira rejects (with Jira's messages), and
-// KindNotFound for an unknown project or board.
-func (c *Client) List(ctx context.Context, q string, cursor string) (integrations.Page, error) {
+// It returns CodeInvalid for an empty query or JQL Jira rejects (with Jira's messages), and
+// CodeNotFound for an unknown project or board.
+func (c *Client) List(ctx context.Context, q string, cursor string) (session.ExternalPage, error) {
 	pq, err := parseQuery(q)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	var board *boardConfig
 	switch {
 	case pq.board > 0:
 		b, err := c.board(ctx, pq.board)
 		if err != nil {
-			return integrations.Page{}, err
+			return session.ExternalPage{}, err
 		}
 		board = &b
 		if pq.jql, err = c.boardJQL(ctx, b); err != nil {
-			return integrations.Page{}, err
+			return session.ExternalPage{}, err
 		}
 	case pq.project != "" && cursor == "":
 		// Asking for the project first turns Jira's 400 about an unknown value into a clear
 		// not-found, and tells team-managed projects apart for the write-back.
 		if _, err := c.project(ctx, pq.project); err != nil {
-			var e *integrations.Error
-			if errors.As(err, &e) && e.Kind == integrations.KindNotFound {
-				e.Message = fmt.Sprintf("project %s does not exist on %s or these credentials cannot see it", pq.project, c.base.Host)
+			var e *session.Error
+			if errors.As(err, &e) && e.Code == session.CodeNotFound {
+				e.Message = fmt.Sprintf(provider+": project %s does not exist on %s or these credentials cannot see it", pq.project, c.base.Host)
 			}
-			return integrations.Page{}, err
+			return session.ExternalPage{}, err
 		}
 	}
 
 	fields, err := c.siteFields(ctx)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	estimateIDs := estimateFields(fields, board)
 	want := append([]string{"summary", "description", "issuetype", "project"}, estimateIDs...)
 
 	var issues []searchIssue
-	page := integrations.Page{Total: -1}
+	page := session.ExternalPage{Total: -1}
 	if c.cloud {
 		issues, page.Next, err = c.searchCloud(ctx, pq.jql, cursor, want, pageSize)
 	} else {
 		issues, page.Next, page.Total, err = c.searchDataCenter(ctx, pq.jql, cursor, want, pageSize)
 	}
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 
-	page.Items = make([]integrations.Item, 0, len(issues))
+	page.Stories = make([]session.ExternalStory, 0, len(issues))
 	for _, is := range issues {
-		item := integrations.Item{
+		item := session.ExternalStory{
 			Key:         is.Key,
 			Title:       stringField(is.Fields["summary"]),
 			Description: descriptionText(is.Fields["description"]),
 			URL:         c.browseURL(is.Key),
 			Estimate:    firstNumber(is.Fields, estimateIDs),
 		}
-		item.Type = c.rememberIssue(ctx, is, pq.board).IssueType.Name
-		page.Items = append(page.Items, item)
+		item.Type = c.rememberIssue(ctx, is).IssueType.Name
+		if pq.board > 0 {
+			// The board decides where the estimate goes; it is kept with the story.
+			item.Target = session.WriteTarget{TargetBoard: strconv.Itoa(pq.board)}
+		}
+		page.Stories = append(page.Stories, item)
 	}
 	return page, nil
 }
@@ -132,7 +137,7 @@ func (c *Client) List(ctx context.Context, q string, cursor string) (integration
 // rememberIssue notes where a found issue lives, which saves the write-back a request, and
 // returns its project and type. When the project's kind cannot be read now, the write-back
 // asks again.
-func (c *Client) rememberIssue(ctx context.Context, is searchIssue, board int) issueFields {
+func (c *Client) rememberIssue(ctx context.Context, is searchIssue) issueFields {
 	var loc issueFields
 	if raw, ok := is.Fields["issuetype"]; ok {
 		_ = json.Unmarshal(raw, &loc.IssueType) // a missing type leaves the name empty
@@ -141,7 +146,7 @@ func (c *Client) rememberIssue(ctx context.Context, is searchIssue, board int) i
 		_ = json.Unmarshal(raw, &loc.Project)
 	}
 	if loc.Project.Key != "" && is.Key != "" {
-		if s, err := c.scopeOf(ctx, loc, board); err == nil {
+		if s, err := c.scopeOf(ctx, loc); err == nil {
 			c.remember(strings.ToUpper(is.Key), s)
 		}
 	}
@@ -176,7 +181,7 @@ func (c *Client) searchDataCenter(ctx context.Context, jql, cursor string, field
 	if cursor != "" {
 		n, err := strconv.Atoi(cursor)
 		if err != nil || n < 0 {
-			return nil, "", 0, integrations.Errorf(provider, integrations.KindInvalid, "cursor %q is not a position in the search", cursor)
+			return nil, "", 0, httpx.Errorf(provider, session.CodeInvalid, "cursor %q is not a position in the search", cursor)
 		}
 		start = n
 	}
@@ -201,16 +206,16 @@ func (c *Client) searchDataCenter(ctx context.Context, jql, cursor string, field
 // credentials) the filter clause selects the same issues, in Rank order.
 func (c *Client) boardJQL(ctx context.Context, b boardConfig) (string, error) {
 	if b.Filter.ID == "" {
-		return "", integrations.Errorf(provider, integrations.KindInvalid, "board %d has no saved filter to list its issues", b.ID)
+		return "", httpx.Errorf(provider, session.CodeInvalid, "board %d has no saved filter to list its issues", b.ID)
 	}
 	var f struct {
 		JQL string `json:"jql"`
 	}
 	err := c.call(ctx, "GET", "rest/api/2/filter/"+url.PathEscape(b.Filter.ID), nil, nil, &f, "read the filter of board "+strconv.Itoa(b.ID))
-	var e *integrations.Error
+	var e *session.Error
 	switch {
 	case err == nil && strings.TrimSpace(f.JQL) != "":
-	case err == nil || errors.As(err, &e) && (e.Kind == integrations.KindNotFound || e.Kind == integrations.KindPermission):
+	case err == nil || errors.As(err, &e) && (e.Code == session.CodeNotFound || e.Code == session.CodeForbidden):
 		f.JQL = "filter = " + b.Filter.ID + " ORDER BY Rank ASC"
 	default:
 		return "", err

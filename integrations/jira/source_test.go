@@ -4,10 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 func TestParseQuery(t *testing.T) {
@@ -34,7 +35,7 @@ func TestParseQuery(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			q, err := parseQuery(tc.in)
 			if tc.invalid {
-				asError(t, err, integrations.KindInvalid)
+				asError(t, err, session.CodeInvalid)
 				return
 			}
 			if err != nil {
@@ -92,7 +93,7 @@ func TestListCloudAllPages(t *testing.T) {
 	c := f.client(t)
 	ctx := context.Background()
 
-	var items []integrations.Item
+	var items []session.ExternalStory
 	cursor, pages := "", 0
 	for {
 		p, err := c.List(ctx, "project = API AND sprint in openSprints()", cursor)
@@ -102,7 +103,7 @@ func TestListCloudAllPages(t *testing.T) {
 		if p.Total != -1 {
 			t.Errorf("Total = %d, want -1 (the enhanced search does not count)", p.Total)
 		}
-		items = append(items, p.Items...)
+		items = append(items, p.Stories...)
 		pages++
 		if p.Next == "" {
 			break
@@ -123,14 +124,14 @@ func TestListCloudAllPages(t *testing.T) {
 		t.Errorf("second page token = %q", seen[1].Get("nextPageToken"))
 	}
 
-	want := []integrations.Item{
+	want := []session.ExternalStory{
 		{Key: "API-12", Title: "Export invoices as CSV", URL: f.srv.URL + "/browse/API-12", Type: "Story", Estimate: "5",
 			Description: "Goal\n\nLet @Mia Krystof export invoices as CSV (https://en.wikipedia.org/wiki/Comma-separated_values).\nSecond line.\n\n- one column per field\n- UTF-8\n\ncurl -o out.csv /invoices\necho done"},
 		{Key: "API-13", Title: "Fix rounding", URL: f.srv.URL + "/browse/API-13", Type: "Bug"},
 		{Key: "API-14", Title: "Speed up search", URL: f.srv.URL + "/browse/API-14", Type: "Story", Estimate: "0.5", Description: "It is slow."},
 	}
 	for i, w := range want {
-		if items[i] != w {
+		if !reflect.DeepEqual(items[i], w) {
 			t.Errorf("item %d:\n got %+v\nwant %+v", i, items[i], w)
 		}
 	}
@@ -149,7 +150,7 @@ func TestListProjectKey(t *testing.T) {
 	if got := seen[0].Get("jql"); got != `project = "API" ORDER BY Rank ASC` {
 		t.Errorf("jql = %q", got)
 	}
-	if len(p.Items) != 2 || p.Next != "CAEaAggD" {
+	if len(p.Stories) != 2 || p.Next != "CAEaAggD" {
 		t.Errorf("page = %+v", p)
 	}
 }
@@ -158,26 +159,26 @@ func TestListErrors(t *testing.T) {
 	cases := []struct {
 		name, query string
 		setup       func(f *fakeJira)
-		kind        integrations.Kind
+		kind        session.Code
 		wantMsg     string
 	}{
 		{
 			name: "empty query", query: "",
-			kind: integrations.KindInvalid, wantMsg: "the query is empty",
+			kind: session.CodeInvalid, wantMsg: "the query is empty",
 		},
 		{
 			name: "unknown project", query: "NOPE",
 			setup: func(f *fakeJira) {
 				f.json("GET", "/rest/api/2/project/NOPE", 404, `{"errorMessages":["No project could be found with key 'NOPE'."],"errors":{}}`)
 			},
-			kind: integrations.KindNotFound, wantMsg: "jira: project NOPE does not exist on",
+			kind: session.CodeNotFound, wantMsg: "jira: project NOPE does not exist on",
 		},
 		{
 			name: "unknown board", query: "board:99",
 			setup: func(f *fakeJira) {
 				f.json("GET", "/rest/agile/1.0/board/99/configuration", 404, `{"errorMessages":["The requested board cannot be viewed because it either does not exist or you do not have permission to view it."],"errors":{}}`)
 			},
-			kind: integrations.KindNotFound, wantMsg: "The requested board cannot be viewed",
+			kind: session.CodeNotFound, wantMsg: "The requested board cannot be viewed",
 		},
 		{
 			name: "JQL Jira rejects", query: "priority = ",
@@ -185,7 +186,7 @@ func TestListErrors(t *testing.T) {
 				f.file("GET", "/rest/api/2/field", "fields_docs_example.json")
 				f.json("GET", "/rest/api/3/search/jql", 400, fixture(f.t, "error_message_docs_example.json"))
 			},
-			kind: integrations.KindInvalid, wantMsg: "jira: could not search issues (Jira says: Field 'priority' is required)",
+			kind: session.CodeInvalid, wantMsg: "jira: could not search issues (Jira says: Field 'priority' is required)",
 		},
 	}
 	for _, tc := range cases {
@@ -249,13 +250,18 @@ func TestListBoard(t *testing.T) {
 			if got := seen[0].Get("fields"); !strings.HasPrefix(got, "summary,description,issuetype,project,customfield_10026,") {
 				t.Errorf("fields = %q, want the board's estimation field first", got)
 			}
-			if p.Items[0].Estimate != "5" {
-				t.Errorf("estimate = %q", p.Items[0].Estimate)
+			if p.Stories[0].Estimate != "5" {
+				t.Errorf("estimate = %q", p.Stories[0].Estimate)
+			}
+
+			// The story keeps the board it came from.
+			if got := p.Stories[0].Target; !reflect.DeepEqual(got, session.WriteTarget{"board": "84"}) {
+				t.Fatalf("target = %v, want the board", got)
 			}
 
 			// Both fields are editable; Jira Software's own field would win without the board.
 			f.editmeta("API-12", "fields_cloud_site_both_story_point_fields.json", "summary", "customfield_10016", "customfield_10026")
-			res, err := c.WriteEstimate(ctx, "API-12", integrations.Estimate{Value: "8"})
+			res, err := c.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "8", Target: p.Stories[0].Target})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,6 +270,20 @@ func TestListBoard(t *testing.T) {
 			}
 			if n := f.count("GET /rest/api/2/issue/API-12?"); n != 0 {
 				t.Errorf("the imported issue was read again %d times", n)
+			}
+			want := session.WriteTarget{"board": "84", "field": "customfield_10026", "project": "API", "issue_type": "Story"}
+			if !reflect.DeepEqual(res.Target, want) {
+				t.Errorf("result target = %v, want %v", res.Target, want)
+			}
+
+			// After a restart (a new client, nothing in memory) the stored target still decides.
+			f.issue("API-12", "API", "Story", "false")
+			again := f.client(t)
+			if _, err := again.WriteEstimate(ctx, "API-12", session.WriteBack{Value: "13", Target: res.Target}); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.putsFor("API-12"); len(got) != 2 || got[1]["fields"].(map[string]any)["customfield_10026"] != 13.0 {
+				t.Errorf("after a restart puts = %v", got)
 			}
 		})
 	}
@@ -298,19 +318,19 @@ func TestListDataCenter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Total != 3 || p.Next != "2" || len(p.Items) != 2 {
+	if p.Total != 3 || p.Next != "2" || len(p.Stories) != 2 {
 		t.Fatalf("page 1 = %+v", p)
 	}
-	want := integrations.Item{Key: "OPS-1", Title: "Rotate certificates", Description: "Rotate the *TLS* certificates before May.",
+	want := session.ExternalStory{Key: "OPS-1", Title: "Rotate certificates", Description: "Rotate the *TLS* certificates before May.",
 		URL: f.srv.URL + "/jira/browse/OPS-1", Type: "Story", Estimate: "8"}
-	if p.Items[0] != want {
-		t.Errorf("item:\n got %+v\nwant %+v", p.Items[0], want)
+	if !reflect.DeepEqual(p.Stories[0], want) {
+		t.Errorf("item:\n got %+v\nwant %+v", p.Stories[0], want)
 	}
 	p, err = c.List(ctx, "OPS", p.Next)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Next != "" || len(p.Items) != 1 || p.Items[0].Estimate != "2" {
+	if p.Next != "" || len(p.Stories) != 1 || p.Stories[0].Estimate != "2" {
 		t.Errorf("page 2 = %+v", p)
 	}
 	f.mu.Lock()
@@ -320,13 +340,13 @@ func TestListDataCenter(t *testing.T) {
 		t.Errorf("startAt = %v", gotStarts)
 	}
 	_, err = c.List(ctx, "OPS", "not-a-number")
-	asError(t, err, integrations.KindInvalid)
+	asError(t, err, session.CodeInvalid)
 
 	// A Data Center project has no "simplified" flag: it is company-managed.
 	f.issue("OPS-1", "OPS", "Story", "")
 	f.file("GET", "/rest/api/2/issue/OPS-1/editmeta", "editmeta_without_story_points.json")
-	_, err = c.WriteEstimate(ctx, "OPS-1", integrations.Estimate{Value: "3"})
-	e := asError(t, err, integrations.KindInvalid)
+	_, err = c.WriteEstimate(ctx, "OPS-1", session.WriteBack{Value: "3"})
+	e := asError(t, err, session.CodeInvalid)
 	if !strings.Contains(e.Message, "OPS is a company-managed project: a Jira admin must add the field Story Points (customfield_10002)") {
 		t.Errorf("guidance = %q", e.Message)
 	}

@@ -2,40 +2,25 @@ package notion
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 // maxListedDatabases bounds how many database titles a Check fact spells out.
 const maxListedDatabases = 10
-
-// CheckDetail is the structured part of a Check, for `pokor check notion --json`.
-type CheckDetail struct {
-	Bot         string          `json:"bot,omitempty"`
-	Workspace   string          `json:"workspace,omitempty"`
-	Databases   []Database      `json:"databases"`
-	Database    *Database       `json:"database,omitempty"`
-	Title       string          `json:"title_property,omitempty"`
-	Description string          `json:"description_property,omitempty"`
-	Estimate    *EstimateTarget `json:"estimate,omitempty"`
-}
 
 // Check reports the integration's bot user, the databases shared with it and, when ref (a
 // database ID, URL or title) is given, that database's title, description and estimate
 // properties with their types. Findings about the database (not shared, no estimate property)
 // are failed facts with a nil error; the error is set only when Notion could not be asked at
 // all (an invalid token, a network failure, a rate limit), and the Check then says so too.
-func (c *Client) Check(ctx context.Context, ref string) (integrations.Check, error) {
-	detail := &CheckDetail{}
-	check := integrations.Check{Provider: provider, Site: c.site, Detail: detail}
-	add := func(name, value string, ok bool) {
-		check.Facts = append(check.Facts, integrations.Fact{Name: name, Value: value, OK: ok})
-	}
-	fail := func(name string, err error) (integrations.Check, error) {
-		add(name, message(err), false)
+func (c *Client) Check(ctx context.Context, ref string) (session.CheckReport, error) {
+	check := session.CheckReport{Provider: provider, Site: c.site, Facts: []session.Fact{}}
+	add := func(name, text string, ok bool, value any) { check.Add(name, ok, text, value) }
+	fail := func(name string, err error) (session.CheckReport, error) {
+		add(name, message(err), false, nil)
 		check.OK = false
 		return check, err
 	}
@@ -44,59 +29,56 @@ func (c *Client) Check(ctx context.Context, ref string) (integrations.Check, err
 	if err != nil {
 		return fail("token", err)
 	}
-	detail.Bot = me.Name
 	check.Identity = me.Name
 	token := fmt.Sprintf("valid: bot %q", me.Name)
+	workspace := ""
 	if me.Bot != nil && me.Bot.WorkspaceName != "" {
-		detail.Workspace = me.Bot.WorkspaceName
-		check.Site = me.Bot.WorkspaceName
-		token += fmt.Sprintf(" in workspace %q", me.Bot.WorkspaceName)
+		workspace = me.Bot.WorkspaceName
+		check.Site = workspace
+		token += fmt.Sprintf(" in workspace %q", workspace)
 	}
-	add("token", token, true)
+	add("token", token, true, map[string]any{"valid": true, "bot": me.Name, "bot_id": me.ID, "workspace": workspace})
 
 	dbs, err := c.Databases(ctx)
 	if err != nil {
 		return fail("databases shared with the integration", err)
 	}
-	detail.Databases = dbs
+	if dbs == nil {
+		dbs = []Database{}
+	}
+	shared := map[string]any{"count": len(dbs), "databases": dbs}
 	if len(dbs) == 0 {
 		add("databases shared with the integration",
-			fmt.Sprintf("none: open a database in Notion → ••• → Connections → add %q", me.Name), false)
+			fmt.Sprintf("none: open a database in Notion → ••• → Connections → add %q", me.Name), false, shared)
 	} else {
-		add("databases shared with the integration", summarize(dbs), true)
+		add("databases shared with the integration", summarize(dbs), true, shared)
 	}
 
 	if strings.TrimSpace(ref) != "" {
 		s, err := c.database(ctx, ref)
 		if err != nil {
-			if retry, _ := integrations.Retryable(err); retry || kindOf(err) == integrations.KindAuth {
+			if retry, _ := session.Retryable(err); retry || session.ErrorCode(err) == session.CodeForbidden {
 				return fail("database", err)
 			}
-			add("database", message(err), false)
+			add("database", message(err), false, map[string]any{"ref": ref, "found": false})
 		} else {
-			detail.Database = &s.Database
-			detail.Title = s.title
-			detail.Description = s.description
-			add("database", fmt.Sprintf("%q (%s)", s.Title, s.ID), true)
-			add("title property", fmt.Sprintf("%s (%s)", s.title, typeTitle), s.title != "")
+			add("database", fmt.Sprintf("%q (%s)", s.Title, s.ID), true, map[string]any{"found": true, "id": s.ID, "title": s.Title})
+			add("title property", fmt.Sprintf("%s (%s)", s.title, typeTitle), s.title != "", map[string]any{"property": s.title, "type": typeTitle})
 			if s.description != "" {
-				add("description property", fmt.Sprintf("%s (%s)", s.description, typeRichText), true)
+				add("description property", fmt.Sprintf("%s (%s)", s.description, typeRichText), true,
+					map[string]any{"property": s.description, "type": typeRichText})
 			} else {
-				add("description property", "none: stories are imported without a description", true)
+				add("description property", "none: stories are imported without a description", true, map[string]any{"property": nil})
 			}
 			if t, err := s.estimate(""); err != nil {
-				add("estimate property", message(err), false)
+				add("estimate property", message(err), false, nil)
 			} else {
-				detail.Estimate = &t
-				add("estimate property", fmt.Sprintf("%s (%s): %s", t.Property, t.Type, t.Reason), true)
+				add("estimate property", fmt.Sprintf("%s (%s): %s", t.Property, t.Type, t.Reason), true, t)
 			}
 		}
 	}
 
-	check.OK = true
-	for _, f := range check.Facts {
-		check.OK = check.OK && f.OK
-	}
+	check.Settle()
 	return check, nil
 }
 
@@ -115,14 +97,5 @@ func summarize(dbs []Database) string {
 
 // message is an error's text for a fact, without the "notion: " prefix the Check already implies.
 func message(err error) string {
-	return strings.TrimPrefix(err.Error(), provider+": ")
-}
-
-// kindOf returns the Kind of an *integrations.Error, "" for anything else.
-func kindOf(err error) integrations.Kind {
-	var e *integrations.Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return ""
+	return strings.TrimPrefix(session.ErrorMessage(err), provider+": ")
 }

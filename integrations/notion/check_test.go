@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 func TestCheck(t *testing.T) {
@@ -15,7 +15,7 @@ func TestCheck(t *testing.T) {
 		token     string
 		shareNone bool
 		wantOK    bool
-		wantErr   integrations.Kind
+		wantErr   session.Code
 		wantFacts map[string]string // fact name → part of its value; facts not listed must be OK
 		failed    []string          // names of facts expected to fail
 	}{
@@ -44,7 +44,7 @@ func TestCheck(t *testing.T) {
 		{name: "nothing shared", shareNone: true, wantFacts: map[string]string{
 			"databases shared with the integration": `none: open a database in Notion → ••• → Connections → add "Pokor"`,
 		}, failed: []string{"databases shared with the integration"}},
-		{name: "invalid token", token: "ntn_revoked", wantErr: integrations.KindAuth, wantFacts: map[string]string{
+		{name: "invalid token", token: "ntn_revoked", wantErr: session.CodeForbidden, wantFacts: map[string]string{
 			"token": "token is invalid",
 		}, failed: []string{"token"}},
 	}
@@ -75,17 +75,17 @@ func TestCheck(t *testing.T) {
 			if tt.wantErr == "" && (got.Identity != "Pokor" || got.Site != "Acme") {
 				t.Errorf("identity %q site %q, want Pokor at Acme", got.Identity, got.Site)
 			}
-			facts := map[string]integrations.Fact{}
+			facts := map[string]session.Fact{}
 			for _, fact := range got.Facts {
 				facts[fact.Name] = fact
-				if strings.Contains(fact.Value, token) {
+				if strings.Contains(fact.Text, token) {
 					t.Errorf("fact %q shows the token", fact.Name)
 				}
 			}
 			for name, part := range tt.wantFacts {
 				fact, ok := facts[name]
-				if !ok || !strings.Contains(fact.Value, part) {
-					t.Errorf("fact %q = %q, want it to contain %q (facts %+v)", name, fact.Value, part, got.Facts)
+				if !ok || !strings.Contains(fact.Text, part) {
+					t.Errorf("fact %q = %q, want it to contain %q (facts %+v)", name, fact.Text, part, got.Facts)
 				}
 			}
 			for _, fact := range got.Facts {
@@ -97,10 +97,16 @@ func TestCheck(t *testing.T) {
 					t.Errorf("fact %q OK = %v, want %v", fact.Name, fact.OK, wantOK)
 				}
 			}
-			if d, ok := got.Detail.(*CheckDetail); !ok {
-				t.Errorf("detail is %T", got.Detail)
-			} else if tt.ref == backlogID && (d.Estimate == nil || d.Estimate.Type != "number" || d.Title != "Name") {
-				t.Errorf("detail = %+v, want the number estimate and the title property", d)
+			if tt.ref == backlogID {
+				values := map[string]any{}
+				for _, f := range got.Facts {
+					values[f.Name] = f.Value
+				}
+				est, ok := values["estimate property"].(EstimateTarget)
+				title, _ := values["title property"].(map[string]any)
+				if !ok || est.Type != "number" || title["property"] != "Name" {
+					t.Errorf("typed facts = %+v, want the number estimate and the title property", values)
+				}
 			}
 		})
 	}

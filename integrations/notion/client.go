@@ -3,25 +3,27 @@
 // status codes: https://developers.notion.com/reference/status-codes).
 
 // Package notion imports the pages of a Notion database as stories and writes accepted
-// estimates back to a Number or Select property of each page. It talks to Notion through
-// github.com/jomei/notionapi v1.13.3, which speaks Notion-Version 2022-06-28, and works around
-// that library's gaps (no base URL option, a 429 retry that blocks the caller and drops
-// Retry-After, error bodies left open, panics on unexpected payloads) in this package.
+// estimates back to a Number or Select property of each page. It speaks Notion-Version
+// 2022-06-28 over plain net/http (integrations/httpx) with the few shapes it needs (api.go):
+// jomei/notionapi was dropped because using it took a transport to set the base URL, undo its
+// blocking 429 loop and close its error bodies, and a recover() for its panics on payloads it
+// did not expect, which was more code than the five requests it made.
 package notion
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jomei/notionapi"
-
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 const (
@@ -36,7 +38,7 @@ const (
 	defaultTimeout = 30 * time.Second
 
 	// maxInlineWait is the longest rate-limit pause the client sits out itself before retrying;
-	// longer pauses are returned as KindRateLimited so the caller (the write-back worker, an
+	// longer pauses are returned as rate-limit errors (retryable, with RetryAfter) so the caller (the write-back worker, an
 	// organizer) decides when to come back instead of a request hanging for a minute.
 	maxInlineWait = 2 * time.Second
 
@@ -73,7 +75,7 @@ func (c Config) String() string {
 
 // Client talks to Notion on behalf of one integration; it is safe for concurrent use.
 type Client struct {
-	api  *notionapi.Client
+	api  *httpx.API
 	pace *pacer
 	site string
 
@@ -82,51 +84,37 @@ type Client struct {
 }
 
 var (
-	_ integrations.Source = (*Client)(nil)
-	_ integrations.Sink   = (*Client)(nil)
+	_ session.StorySource  = (*Client)(nil)
+	_ session.EstimateSink = (*Client)(nil)
 )
 
 // New returns a client for cfg. It makes no request; Check tests the connection.
 func New(cfg Config) (*Client, error) {
 	token := strings.TrimSpace(cfg.Token)
 	if token == "" {
-		return nil, integrations.Errorf(provider, integrations.KindAuth,
-			"no token: set NOTION_TOKEN to an internal integration token or connect Notion for this session")
+		return nil, httpx.Errorf(provider, session.CodeForbidden,
+			"no Notion token: set NOTION_TOKEN on the server, or add an integration token under Import → Connection to Notion in the room")
 	}
-	var target *url.URL
-	site := apiHost
-	if base := strings.TrimSpace(cfg.BaseURL); base != "" {
-		u, err := url.Parse(base)
+	base := &url.URL{Scheme: "https", Host: apiHost}
+	if raw := strings.TrimSpace(cfg.BaseURL); raw != "" {
+		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			// The value is not echoed: a mistyped URL may carry a proxy password.
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"NOTION_API_URL must be an http(s) URL such as https://api.notion.com")
 		}
-		target = u
-		site = u.Host
+		// A proxy prefix is kept; the version is accepted with or without, as both circulate.
+		u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/v1")
+		u.RawPath, u.RawQuery, u.Fragment = "", "", ""
+		base = u
 	}
-
-	hc := &http.Client{Timeout: defaultTimeout}
-	if cfg.HTTPClient != nil {
-		copied := *cfg.HTTPClient
-		hc = &copied
-	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	pace := newPacer()
-	hc.Transport = &transport{base: base, target: target, pace: pace}
-
-	api := notionapi.NewClient(notionapi.Token(token),
-		notionapi.WithHTTPClient(hc),
-		notionapi.WithVersion(notionVersion),
-		// One attempt: notionapi's own 429 loop sleeps up to three Retry-Afters inside the call
-		// and then reports the limit without saying how long to wait, which the write-back
-		// worker needs; the transport and call handle 429s instead.
-		notionapi.WithRetry(1),
-	)
-	return &Client{api: api, pace: pace, site: site}, nil
+	hc := httpx.NewClient(cfg.HTTPClient, httpx.HeaderFor(base.Host, http.Header{"Authorization": {"Bearer " + token}}))
+	return &Client{
+		api: &httpx.API{Provider: provider, Base: base, HTTP: hc,
+			Header: http.Header{"Notion-Version": {notionVersion}}},
+		pace: newPacer(),
+		site: base.Host,
+	}, nil
 }
 
 // target names what a request was about, so that an error can say what to do about it.
@@ -136,78 +124,97 @@ type target struct {
 	action string // "read", "update": for the capabilities message
 }
 
-// call runs one library call, sitting out a short rate-limit pause once, and turns whatever
-// went wrong into an *integrations.Error that says what to do.
-func (c *Client) call(ctx context.Context, t target, fn func(ctx context.Context) error) error {
+// do sends one request to Notion (path under /v1/), paced to Notion's rate limit, and decodes
+// a 200 answer into out. A short rate-limit pause is sat out once; everything else that went
+// wrong becomes a *session.Error that says what to do.
+func (c *Client) do(ctx context.Context, t target, method, path string, body, out any) error {
+	what := strings.TrimSpace(t.action + " " + t.noun + " " + t.id)
 	for attempt := 0; ; attempt++ {
-		err := guard(ctx, fn)
-		if err == nil {
+		if err := c.pace.wait(ctx); err != nil {
+			return c.failed(ctx, err)
+		}
+		resp, err := c.api.Do(ctx, method, "v1/"+path, nil, body, what)
+		if err != nil {
+			return c.failed(ctx, err)
+		}
+		if resp.Status == http.StatusOK {
+			if out == nil {
+				return nil
+			}
+			if err := json.Unmarshal(resp.Body, out); err != nil {
+				return &session.Error{Code: session.CodeUnavailable,
+					Message: provider + ": Notion sent a response Pokor could not read: " + err.Error(), Err: err}
+			}
 			return nil
 		}
-		e := c.classify(ctx, t, err)
-		if e.Kind == integrations.KindRateLimited && attempt == 0 && e.RetryAfter <= maxInlineWait {
-			// The transport's pacer holds the next request until the pause is over.
-			continue
+		if d, ok := httpx.RetryAfter(resp.Header, time.Now()); ok {
+			c.pace.pause(d)
+		} else if resp.Status == http.StatusTooManyRequests {
+			// A 429 without Retry-After still means "slow down"; one second is Notion's average
+			// budget for three requests.
+			c.pace.pause(time.Second)
 		}
-		return e
-	}
-}
-
-// guard runs fn and turns a panic into an error: notionapi v1.13.3 type-asserts fields of
-// the payload (a property without "type", a search result without "object") and would
-// otherwise take the server down on a response it did not expect.
-func guard(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("unexpected response: %v", r)
+		ae := parseError(resp)
+		limited := ae.Status == http.StatusTooManyRequests || ae.Code == "rate_limited"
+		if limited && attempt == 0 && c.pace.remaining() <= maxInlineWait {
+			continue // the pacer holds the retry until the pause is over
 		}
-	}()
-	return fn(ctx)
-}
-
-// classify maps a notionapi, transport or network error to an *integrations.Error.
-func (c *Client) classify(ctx context.Context, t target, err error) *integrations.Error {
-	var ie *integrations.Error
-	if errors.As(err, &ie) {
-		return ie
-	}
-	var rl *notionapi.RateLimitedError
-	if errors.As(err, &rl) {
-		return rateLimited(c.pace.remaining())
-	}
-	var ae *notionapi.Error
-	if errors.As(err, &ae) {
 		return c.apiError(ctx, t, ae)
 	}
-	if ctx.Err() != nil {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-			Message: "request to Notion cancelled: " + ctx.Err().Error(), Err: err}
+}
+
+// failed words a request that got no answer: a cancelled context, a network failure, or the
+// pacer's refusal during a long pause. All are worth another try.
+func (c *Client) failed(ctx context.Context, err error) error {
+	var e *session.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		return e
 	}
+	if ctx.Err() != nil {
+		return &session.Error{Code: session.CodeUnavailable,
+			Message: provider + ": request to Notion cancelled: " + ctx.Err().Error(), Err: err}
+	}
+	cause := err
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-			Message: "could not reach Notion: " + ue.Err.Error(), Err: err}
+		cause = ue.Err
 	}
-	// What is left are decoding errors: Notion answered 200 with something notionapi could not
-	// read (a property type newer than the library, a truncated body).
-	return &integrations.Error{Provider: provider, Kind: integrations.KindUnavailable,
-		Message: "Notion sent a response Pokor could not read: " + err.Error(), Err: err}
+	return &session.Error{Code: session.CodeUnavailable, Message: provider + ": could not reach Notion: " + cause.Error(), Err: err}
+}
+
+// parseError reads Notion's error object; a body that is not one (an HTML page from a proxy,
+// an empty 502) becomes one named after the status.
+func parseError(resp *httpx.Response) *apiError {
+	var ae apiError
+	if json.Unmarshal(resp.Body, &ae) != nil || ae.Object != "error" || ae.Status == 0 {
+		ae = apiError{Object: "error", Status: resp.Status, Code: statusCode(resp.Status), Message: http.StatusText(resp.Status)}
+	}
+	return &ae
+}
+
+// statusCode names an HTTP status the way Notion names its error codes ("bad_gateway").
+func statusCode(status int) string {
+	text := http.StatusText(status)
+	if text == "" {
+		return "http_" + strconv.Itoa(status)
+	}
+	return strings.ToLower(strings.ReplaceAll(text, " ", "_"))
 }
 
 // apiError turns Notion's error object into guidance an organizer can act on.
-func (c *Client) apiError(ctx context.Context, t target, ae *notionapi.Error) *integrations.Error {
-	e := &integrations.Error{Provider: provider, Err: ae}
+func (c *Client) apiError(ctx context.Context, t target, ae *apiError) *session.Error {
+	e := &session.Error{Err: ae}
 	what := t.noun
 	if t.id != "" {
 		what += " " + t.id
 	}
 	switch {
 	case ae.Status == http.StatusUnauthorized || ae.Code == "unauthorized":
-		e.Kind = integrations.KindAuth
+		e.Code = session.CodeForbidden
 		e.Message = "the token is invalid or was revoked: set NOTION_TOKEN to the integration's " +
 			"secret (notion.so/my-integrations) or reconnect Notion for this session"
 	case ae.Status == http.StatusForbidden || ae.Code == "restricted_resource":
-		e.Kind = integrations.KindPermission
+		e.Code = session.CodeForbidden
 		action := t.action
 		if action == "" {
 			action = "read"
@@ -216,23 +223,24 @@ func (c *Client) apiError(ctx context.Context, t target, ae *notionapi.Error) *i
 			"(notion.so/my-integrations → Capabilities) allow Read content and Update content",
 			action, strings.TrimSpace(what))
 	case ae.Status == http.StatusNotFound || ae.Code == "object_not_found":
-		e.Kind = integrations.KindNotFound
+		e.Code = session.CodeNotFound
 		e.Message = c.notShared(ctx, t)
 	case ae.Status == http.StatusTooManyRequests || ae.Code == "rate_limited":
 		return rateLimited(c.pace.remaining())
 	case ae.Status == http.StatusConflict:
 		// Notion's conflict_error is a transaction collision; the same request later succeeds.
-		e.Kind = integrations.KindUnavailable
+		e.Code = session.CodeUnavailable
 		e.Message = "Notion reported a conflicting edit; trying again later"
 		e.RetryAfter = c.pace.remaining()
 	case ae.Status >= 500:
-		e.Kind = integrations.KindUnavailable
+		e.Code = session.CodeUnavailable
 		e.Message = fmt.Sprintf("Notion is unavailable (%d %s); trying again later", ae.Status, ae.Code)
 		e.RetryAfter = c.pace.remaining()
 	default:
-		e.Kind = integrations.KindInvalid
+		e.Code = session.CodeInvalid
 		e.Message = fmt.Sprintf("Notion refused the request (%s): %s", ae.Code, ae.Message)
 	}
+	e.Message = provider + ": " + e.Message
 	return e
 }
 
@@ -275,14 +283,9 @@ func (c *Client) botName(ctx context.Context, fetch bool) string {
 }
 
 // me fetches the integration's bot user (GET /v1/users/me) and remembers its name.
-func (c *Client) me(ctx context.Context) (*notionapi.User, error) {
-	var me *notionapi.User
-	err := c.call(ctx, target{action: "read"}, func(ctx context.Context) error {
-		var err error
-		me, err = c.api.User.Me(ctx)
-		return err
-	})
-	if err != nil {
+func (c *Client) me(ctx context.Context) (*user, error) {
+	var me user
+	if err := c.do(ctx, target{action: "read"}, "GET", "users/me", nil, &me); err != nil {
 		return nil, err
 	}
 	if me.Name != "" {
@@ -290,11 +293,11 @@ func (c *Client) me(ctx context.Context) (*notionapi.User, error) {
 		c.bot = me.Name
 		c.mu.Unlock()
 	}
-	return me, nil
+	return &me, nil
 }
 
 // rateLimited is the error for a request Notion (or the pacer, on Notion's behalf) held back.
-func rateLimited(wait time.Duration) *integrations.Error {
+func rateLimited(wait time.Duration) *session.Error {
 	if wait < time.Second {
 		// Notion's Retry-After is in whole seconds; never tell a caller to retry at once.
 		wait = time.Second
@@ -302,6 +305,6 @@ func rateLimited(wait time.Duration) *integrations.Error {
 	if r := wait % time.Second; r != 0 {
 		wait += time.Second - r // round up: retrying early only earns another 429
 	}
-	return &integrations.Error{Provider: provider, Kind: integrations.KindRateLimited, RetryAfter: wait,
-		Message: fmt.Sprintf("Notion's rate limit was reached; try again in %s", wait)}
+	return &session.Error{Code: session.CodeUnavailable, RetryAfter: wait,
+		Message: provider + ": " + fmt.Sprintf("Notion's rate limit was reached; try again in %s", wait)}
 }

@@ -11,18 +11,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 func TestNew(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  Config
-		kind integrations.Kind
+		kind session.Code
 	}{
-		{name: "no token", cfg: Config{Token: "  "}, kind: integrations.KindAuth},
-		{name: "base url without scheme", cfg: Config{Token: testToken, BaseURL: "localhost:8080"}, kind: integrations.KindInvalid},
-		{name: "base url of another scheme", cfg: Config{Token: testToken, BaseURL: "ftp://example.com"}, kind: integrations.KindInvalid},
+		{name: "no token", cfg: Config{Token: "  "}, kind: session.CodeForbidden},
+		{name: "base url without scheme", cfg: Config{Token: testToken, BaseURL: "localhost:8080"}, kind: session.CodeInvalid},
+		{name: "base url of another scheme", cfg: Config{Token: testToken, BaseURL: "ftp://example.com"}, kind: session.CodeInvalid},
 		{name: "public api", cfg: Config{Token: testToken}},
 		{name: "proxy", cfg: Config{Token: testToken, BaseURL: "https://proxy.example/notion"}},
 	}
@@ -119,18 +119,18 @@ func TestErrorGuidance(t *testing.T) {
 		token   string
 		failOn  string // "METHOD /path" the fake answers with status
 		status  int
-		kind    integrations.Kind
+		kind    session.Code
 		wantMsg []string
 		retry   bool
 	}{
-		{name: "invalid token", token: "ntn_wrong", kind: integrations.KindAuth,
+		{name: "invalid token", token: "ntn_wrong", kind: session.CodeForbidden,
 			wantMsg: []string{"token is invalid", "NOTION_TOKEN"}},
 		{name: "missing capability", failOn: "POST /v1/databases/" + backlogID + "/query", status: http.StatusForbidden,
-			kind: integrations.KindPermission, wantMsg: []string{"may not read database", "Capabilities", "Read content"}},
+			kind: session.CodeForbidden, wantMsg: []string{"may not read database", "Capabilities", "Read content"}},
 		{name: "server error", failOn: "POST /v1/databases/" + backlogID + "/query", status: http.StatusInternalServerError,
-			kind: integrations.KindUnavailable, wantMsg: []string{"500 internal_server_error"}, retry: true},
+			kind: session.CodeUnavailable, wantMsg: []string{"500 internal_server_error"}, retry: true},
 		{name: "html from a proxy", failOn: "GET /v1/databases/" + backlogID, status: http.StatusBadGateway,
-			kind: integrations.KindUnavailable, wantMsg: []string{"502 bad_gateway"}, retry: true},
+			kind: session.CodeUnavailable, wantMsg: []string{"502 bad_gateway"}, retry: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,7 +159,7 @@ func TestErrorGuidance(t *testing.T) {
 			if strings.Contains(e.Error(), token) {
 				t.Errorf("error %q contains the token", e.Error())
 			}
-			if retry, _ := integrations.Retryable(err); retry != tt.retry {
+			if retry, _ := session.Retryable(err); retry != tt.retry {
 				t.Errorf("Retryable = %v, want %v", retry, tt.retry)
 			}
 		})
@@ -180,7 +180,7 @@ func TestConcurrentUse(t *testing.T) {
 			if i%2 == 0 {
 				_, err = c.List(context.Background(), "Sprint Backlog [Status=Ready]", "")
 			} else {
-				_, err = c.WriteEstimate(context.Background(), page2ID, integrations.Estimate{Value: "3"})
+				_, err = c.WriteEstimate(context.Background(), page2ID, session.WriteBack{Value: "3"})
 			}
 			errs <- err
 		}()
@@ -211,8 +211,8 @@ func TestRateLimit(t *testing.T) {
 		if elapsed := time.Since(start); elapsed < 900*time.Millisecond {
 			t.Errorf("retried after %s, want Retry-After's 1s respected", elapsed)
 		}
-		if len(page.Items) != 2 {
-			t.Errorf("got %d items, want 2", len(page.Items))
+		if len(page.Stories) != 2 {
+			t.Errorf("got %d items, want 2", len(page.Stories))
 		}
 		// The query after the retried read carries its whole filter.
 		queries := f.calls("POST", "/v1/databases/"+backlogID+"/query")
@@ -238,18 +238,18 @@ func TestRateLimit(t *testing.T) {
 		f.standard()
 		c := newClient(t, f)
 		f.rateLimit("30")
-		_, err := c.WriteEstimate(context.Background(), page2ID, integrations.Estimate{Value: "3"})
-		e := wantKind(t, err, integrations.KindRateLimited)
+		_, err := c.WriteEstimate(context.Background(), page2ID, session.WriteBack{Value: "3"})
+		e := wantKind(t, err, session.CodeUnavailable)
 		if e.RetryAfter != 30*time.Second {
 			t.Errorf("RetryAfter = %s, want 30s", e.RetryAfter)
 		}
-		retry, wait := integrations.Retryable(err)
+		retry, wait := session.Retryable(err)
 		if !retry || wait != 30*time.Second {
 			t.Errorf("Retryable = %v, %s; want true, 30s", retry, wait)
 		}
 		before := len(f.calls("", ""))
-		_, err = c.WriteEstimate(context.Background(), page2ID, integrations.Estimate{Value: "3"})
-		e = wantKind(t, err, integrations.KindRateLimited)
+		_, err = c.WriteEstimate(context.Background(), page2ID, session.WriteBack{Value: "3"})
+		e = wantKind(t, err, session.CodeUnavailable)
 		if e.RetryAfter < 29*time.Second || e.RetryAfter > 30*time.Second {
 			t.Errorf("RetryAfter = %s while paused, want about 30s", e.RetryAfter)
 		}
@@ -264,7 +264,7 @@ func TestRateLimit(t *testing.T) {
 		c := newClient(t, f)
 		f.rateLimit("", "")
 		_, err := c.List(context.Background(), backlogID, "")
-		e := wantKind(t, err, integrations.KindRateLimited)
+		e := wantKind(t, err, session.CodeUnavailable)
 		if e.RetryAfter != time.Second {
 			t.Errorf("RetryAfter = %s, want 1s", e.RetryAfter)
 		}
@@ -310,11 +310,18 @@ func TestPacer(t *testing.T) {
 	})
 }
 
-func TestUnexpectedPayloadDoesNotPanic(t *testing.T) {
-	// A property without "type" makes notionapi v1.13.3 panic while decoding.
+// A payload Pokor did not expect neither panics nor stops an import: a property without its
+// "type" is a property Pokor does not read, and an answer that is not Notion's JSON is a
+// retryable error.
+func TestUnexpectedPayload(t *testing.T) {
+	var broken atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
 			writeJSON(w, databaseJSON(&fakeDB{id: backlogID, title: "Backlog", props: []fakeProp{{name: "Name", id: "title", typ: "title"}}}))
+			return
+		}
+		if broken.Load() {
+			writeJSON(w, map[string]any{"object": "list", "results": "not a list"})
 			return
 		}
 		writeJSON(w, map[string]any{"object": "list", "has_more": false, "next_cursor": nil, "results": []any{
@@ -326,8 +333,13 @@ func TestUnexpectedPayloadDoesNotPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p, err := c.List(context.Background(), backlogID, "")
+	if err != nil || len(p.Stories) != 1 || p.Stories[0].Title != "Untitled" {
+		t.Fatalf("a property without its type: %+v, %v", p, err)
+	}
+	broken.Store(true)
 	_, err = c.List(context.Background(), backlogID, "")
-	e := wantKind(t, err, integrations.KindUnavailable)
+	e := wantKind(t, err, session.CodeUnavailable)
 	if !strings.Contains(e.Message, "could not read") {
 		t.Fatalf("message %q", e.Message)
 	}

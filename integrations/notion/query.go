@@ -5,7 +5,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // QuerySyntax describes what List accepts, for help texts and error messages.
@@ -167,8 +168,8 @@ func (p *scanner) quoted() (string, error) {
 	return "", invalidQuery("a quoted text is missing its closing \"")
 }
 
-func invalidQuery(format string, args ...any) *integrations.Error {
-	return integrations.Errorf(provider, integrations.KindInvalid,
+func invalidQuery(format string, args ...any) *session.Error {
+	return httpx.Errorf(provider, session.CodeInvalid,
 		"query: %s; write %s", fmt.Sprintf(format, args...), QuerySyntax)
 }
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 func TestParseQuery(t *testing.T) {
@@ -41,7 +41,7 @@ func TestParseQuery(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseQuery(tt.in)
 			if tt.wantErr != "" {
-				e := wantKind(t, err, integrations.KindInvalid)
+				e := wantKind(t, err, session.CodeInvalid)
 				if !strings.Contains(e.Message, tt.wantErr) || !strings.Contains(e.Message, QuerySyntax) {
 					t.Fatalf("error %q, want it to contain %q and the syntax", e.Message, tt.wantErr)
 				}
@@ -87,21 +87,21 @@ func TestParseID(t *testing.T) {
 	}
 }
 
-// wantKind asserts that err is an *integrations.Error of kind from this provider that does
+// wantKind asserts that err is an *session.Error of kind from this provider that does
 // not leak the token, and returns it.
-func wantKind(t *testing.T, err error, kind integrations.Kind) *integrations.Error {
+func wantKind(t *testing.T, err error, kind session.Code) *session.Error {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %s", kind)
 	}
-	e, ok := err.(*integrations.Error)
+	e, ok := err.(*session.Error)
 	if !ok {
-		t.Fatalf("got %T %v, want *integrations.Error", err, err)
+		t.Fatalf("got %T %v, want *session.Error", err, err)
 	}
-	if e.Kind != kind {
-		t.Fatalf("got kind %s (%v), want %s", e.Kind, e, kind)
+	if e.Code != kind {
+		t.Fatalf("got code %s (%v), want %s", e.Code, e, kind)
 	}
-	if e.Provider != provider || !strings.HasPrefix(e.Error(), "notion: ") {
+	if !strings.HasPrefix(e.Error(), "notion: ") {
 		t.Fatalf("error %q is not prefixed with notion:", e.Error())
 	}
 	if strings.Contains(e.Error(), testToken) {

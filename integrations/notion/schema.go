@@ -8,9 +8,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/jomei/notionapi"
-
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // Database is a Notion database the integration can see.
@@ -64,19 +63,19 @@ var descriptionNames = [][]string{
 // schema is what this package needs to know about a database, read from its properties.
 type schema struct {
 	Database
-	props       notionapi.PropertyConfigs
+	props       map[string]propertyConfig
 	title       string // name of the title property; every database has exactly one
 	description string // name of the description-like rich-text property, "" when none
 }
 
-func newSchema(db *notionapi.Database) schema {
+func newSchema(db *database) schema {
 	s := schema{
-		Database: Database{ID: db.ID.String(), Title: plainText(db.Title), URL: db.URL},
+		Database: Database{ID: db.ID, Title: plainText(db.Title), URL: db.URL},
 		props:    db.Properties,
 	}
 	best := -1
 	for _, name := range s.names() {
-		switch string(s.props[name].GetType()) {
+		switch s.props[name].Type {
 		case typeTitle:
 			s.title = name
 		case typeRichText:
@@ -101,7 +100,7 @@ func (s schema) names() []string {
 }
 
 // lookup finds a property by exact name, then by name without regard to case, then by its ID.
-func (s schema) lookup(name string) (string, notionapi.PropertyConfig, bool) {
+func (s schema) lookup(name string) (string, propertyConfig, bool) {
 	if p, ok := s.props[name]; ok {
 		return name, p, true
 	}
@@ -111,18 +110,18 @@ func (s schema) lookup(name string) (string, notionapi.PropertyConfig, bool) {
 		}
 	}
 	for _, n := range s.names() {
-		if string(s.props[n].GetID()) == name {
+		if s.props[n].ID == name {
 			return n, s.props[n], true
 		}
 	}
-	return "", nil, false
+	return "", propertyConfig{}, false
 }
 
 // namesOfType lists the properties of the given types, sorted, for messages.
 func (s schema) namesOfType(types ...string) []string {
 	var out []string
 	for _, name := range s.names() {
-		if slices.Contains(types, string(s.props[name].GetType())) {
+		if slices.Contains(types, s.props[name].Type) {
 			out = append(out, name)
 		}
 	}
@@ -131,18 +130,18 @@ func (s schema) namesOfType(types ...string) []string {
 
 // estimate decides which property estimates go to: the override when the organizer named one,
 // else a Number property named like an estimate, else a Select property named like one. Among
-// equally good candidates it does not guess: it returns KindChoice listing them.
+// equally good candidates it does not guess: it returns a CodeConflict error listing them as Choices.
 func (s schema) estimate(override string) (EstimateTarget, error) {
 	if override = strings.TrimSpace(override); override != "" {
 		name, p, ok := s.lookup(override)
 		if !ok {
-			return EstimateTarget{}, integrations.Errorf(provider, integrations.KindInvalid,
+			return EstimateTarget{}, httpx.Errorf(provider, session.CodeInvalid,
 				"database %q has no property %q; its Number and Select properties are: %s",
 				s.Title, override, listOrNone(s.namesOfType(typeNumber, typeSelect)))
 		}
-		t := string(p.GetType())
+		t := p.Type
 		if t != typeNumber && t != typeSelect {
-			return EstimateTarget{}, integrations.Errorf(provider, integrations.KindInvalid,
+			return EstimateTarget{}, httpx.Errorf(provider, session.CodeInvalid,
 				"property %q of database %q is a %s property; Pokor writes estimates to a Number or Select property",
 				name, s.Title, typeLabel(t))
 		}
@@ -169,12 +168,12 @@ func (s schema) estimate(override string) (EstimateTarget, error) {
 			}
 			return s.target(best[0], reason), nil
 		case len(best) > 1:
-			e := integrations.Errorf(provider, integrations.KindChoice,
+			e := httpx.Errorf(provider, session.CodeConflict,
 				"database %q has several %s properties that could hold the estimate (%s): choose one with the \"property\" option",
 				s.Title, typeLabel(t), strings.Join(best, ", "))
 			for _, name := range best {
-				e.Choices = append(e.Choices, integrations.Choice{
-					ID: string(s.props[name].GetID()), Name: name,
+				e.Choices = append(e.Choices, session.Choice{
+					ID: s.props[name].ID, Name: name,
 					Reason: typeLabel(t) + " property named like an estimate",
 				})
 			}
@@ -188,59 +187,50 @@ func (s schema) estimate(override string) (EstimateTarget, error) {
 		msg += fmt.Sprintf(", or choose one of its Number or Select properties (%s) with the \"property\" option",
 			strings.Join(others, ", "))
 	}
-	return EstimateTarget{}, integrations.Errorf(provider, integrations.KindInvalid, "%s", msg)
+	return EstimateTarget{}, httpx.Errorf(provider, session.CodeInvalid, "%s", msg)
 }
 
 // target describes property name as the estimate target.
 func (s schema) target(name, reason string) EstimateTarget {
 	p := s.props[name]
-	t := EstimateTarget{Property: name, ID: string(p.GetID()), Type: string(p.GetType()), Reason: reason}
-	if sel, ok := p.(*notionapi.SelectPropertyConfig); ok {
-		t.Options = optionNames(sel.Select.Options)
+	t := EstimateTarget{Property: name, ID: p.ID, Type: p.Type, Reason: reason}
+	if p.Type == typeSelect {
+		t.Options = p.options()
 	}
 	return t
 }
 
 // filter turns a query's conditions into a Notion filter, checking each property and value
 // against the schema so that a typo is reported with the options instead of importing nothing.
-func (s schema) filter(conds []condition) (notionapi.Filter, error) {
-	var filters []notionapi.Filter
+func (s schema) filter(conds []condition) (map[string]any, error) {
+	var filters []map[string]any
 	for _, c := range conds {
 		name, p, ok := s.lookup(c.property)
 		if !ok {
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"database %q has no property %q; properties you can filter on: %s",
 				s.Title, c.property, listOrNone(s.namesOfType(typeSelect, typeStatus, typeMultiSelect)))
 		}
-		var options []notionapi.Option
-		switch p := p.(type) {
-		case *notionapi.SelectPropertyConfig:
-			options = p.Select.Options
-		case *notionapi.StatusPropertyConfig:
-			options = p.Status.Options
-		case *notionapi.MultiSelectPropertyConfig:
-			options = p.MultiSelect.Options
+		switch p.Type {
+		case typeSelect, typeStatus, typeMultiSelect:
 		default:
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"property %q is a %s property; a query can filter on Select, Status and Multi-select properties: %s",
-				name, typeLabel(string(p.GetType())), listOrNone(s.namesOfType(typeSelect, typeStatus, typeMultiSelect)))
+				name, typeLabel(p.Type), listOrNone(s.namesOfType(typeSelect, typeStatus, typeMultiSelect)))
 		}
-		names := optionNames(options)
+		names := p.options()
 		value, ok := matchOption(names, c.value)
 		if !ok {
-			return nil, integrations.Errorf(provider, integrations.KindInvalid,
+			return nil, httpx.Errorf(provider, session.CodeInvalid,
 				"property %q has no option %q; its options are: %s", name, c.value, listOrNone(names))
 		}
-		f := notionapi.PropertyFilter{Property: name}
-		switch string(p.GetType()) {
-		case typeSelect:
-			f.Select = &notionapi.SelectFilterCondition{Equals: value}
-		case typeStatus:
-			f.Status = &notionapi.StatusFilterCondition{Equals: value}
-		case typeMultiSelect:
-			f.MultiSelect = &notionapi.MultiSelectFilterCondition{Contains: value}
+		// Notion's property filters: select and status match with equals, multi-select with
+		// contains.
+		cond := map[string]string{"equals": value}
+		if p.Type == typeMultiSelect {
+			cond = map[string]string{"contains": value}
 		}
-		filters = append(filters, f)
+		filters = append(filters, map[string]any{"property": name, p.Type: cond})
 	}
 	switch len(filters) {
 	case 0:
@@ -248,12 +238,12 @@ func (s schema) filter(conds []condition) (notionapi.Filter, error) {
 	case 1:
 		return filters[0], nil
 	}
-	return notionapi.AndCompoundFilter(filters), nil
+	return map[string]any{"and": filters}, nil
 }
 
 // item turns a database page into a story, reading the estimate from est when it is set.
-func (s schema) item(p *notionapi.Page, est *EstimateTarget) integrations.Item {
-	it := integrations.Item{Key: p.ID.String(), URL: p.URL, Title: propertyText(p.Properties[s.title])}
+func (s schema) item(p *page, est *EstimateTarget) session.ExternalStory {
+	it := session.ExternalStory{Key: p.ID, URL: p.URL, Title: propertyText(p.Properties[s.title])}
 	if s.description != "" {
 		it.Description = propertyText(p.Properties[s.description])
 	}
@@ -266,47 +256,27 @@ func (s schema) item(p *notionapi.Page, est *EstimateTarget) integrations.Item {
 	return it
 }
 
-// currentValue is the estimate a page holds in an estimate property. The second result is
-// false when the value is unknown: notionapi v1.13.3 decodes a null number as 0, so a 0 is
-// reported as no estimate (showing every unestimated page as "0" would be worse).
-func currentValue(p notionapi.Property) (string, bool) {
-	switch p := p.(type) {
-	case *notionapi.NumberProperty:
-		if p.Number == 0 {
-			return "", false
-		}
-		return strconv.FormatFloat(p.Number, 'f', -1, 64), true
-	case *notionapi.SelectProperty:
+// currentValue is the estimate a page holds in an estimate property; false when it holds none
+// (an empty number, no option chosen).
+func currentValue(p propertyValue) (string, bool) {
+	switch {
+	case p.Type == typeNumber && p.Number != nil:
+		return strconv.FormatFloat(*p.Number, 'f', -1, 64), true
+	case p.Type == typeSelect && p.Select != nil:
 		return p.Select.Name, true
 	}
 	return "", false
 }
 
 // propertyText is the plain text of a title or rich-text property value.
-func propertyText(p notionapi.Property) string {
-	switch p := p.(type) {
-	case *notionapi.TitleProperty:
+func propertyText(p propertyValue) string {
+	switch p.Type {
+	case typeTitle:
 		return strings.TrimSpace(plainText(p.Title))
-	case *notionapi.RichTextProperty:
+	case typeRichText:
 		return strings.TrimSpace(plainText(p.RichText))
 	}
 	return ""
-}
-
-func plainText(rt []notionapi.RichText) string {
-	var b strings.Builder
-	for _, r := range rt {
-		b.WriteString(r.PlainText)
-	}
-	return b.String()
-}
-
-func optionNames(opts []notionapi.Option) []string {
-	names := make([]string, len(opts))
-	for i, o := range opts {
-		names[i] = o.Name
-	}
-	return names
 }
 
 // matchOption finds the option a card or a query value means: the same name, the same name
@@ -323,9 +293,9 @@ func matchOption(options []string, value string) (string, bool) {
 			return o, true
 		}
 	}
-	if v, ok := (integrations.Estimate{Value: value}).Numeric(); ok {
+	if v, ok := (session.WriteBack{Value: value}).Numeric(); ok {
 		for _, o := range options {
-			if n, ok := (integrations.Estimate{Value: o}).Numeric(); ok && n == v {
+			if n, ok := (session.WriteBack{Value: o}).Numeric(); ok && n == v {
 				return o, true
 			}
 		}
@@ -396,7 +366,7 @@ func listOrNone(names []string) string {
 
 // EstimateProperty returns the property of database ref (ID, URL or title) that estimates are
 // written to and why; override names a property the organizer chose (est.Options["property"]).
-// It returns KindInvalid when the database has no suitable property and KindChoice when
+// It returns CodeInvalid when the database has no suitable property and CodeConflict (with Choices) when
 // several are equally good.
 func (c *Client) EstimateProperty(ctx context.Context, ref, override string) (EstimateTarget, error) {
 	s, err := c.database(ctx, ref)

@@ -4,34 +4,26 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jomei/notionapi"
-
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 // testSchema builds a schema from name → type, with select options for select properties.
 func testSchema(t *testing.T, props map[string]string) schema {
 	t.Helper()
-	configs := notionapi.PropertyConfigs{}
+	configs := map[string]propertyConfig{}
 	for name, typ := range props {
-		id := notionapi.PropertyID("id-" + name)
+		id := "id-" + name
 		switch typ {
-		case typeTitle:
-			configs[name] = &notionapi.TitlePropertyConfig{ID: id, Type: typeTitle}
-		case typeRichText:
-			configs[name] = &notionapi.RichTextPropertyConfig{ID: id, Type: typeRichText}
-		case typeNumber:
-			configs[name] = &notionapi.NumberPropertyConfig{ID: id, Type: typeNumber}
+		case typeTitle, typeRichText, typeNumber, "date":
+			configs[name] = propertyConfig{ID: id, Name: name, Type: typ}
 		case typeSelect:
-			configs[name] = &notionapi.SelectPropertyConfig{ID: id, Type: typeSelect,
-				Select: notionapi.Select{Options: []notionapi.Option{{Name: "S"}, {Name: "M"}, {Name: "L"}}}}
-		case "date":
-			configs[name] = &notionapi.DatePropertyConfig{ID: id, Type: "date"}
+			configs[name] = propertyConfig{ID: id, Name: name, Type: typeSelect,
+				Select: &optionList{Options: []option{{Name: "S"}, {Name: "M"}, {Name: "L"}}}}
 		default:
 			t.Fatalf("testSchema: unsupported type %s", typ)
 		}
 	}
-	return newSchema(&notionapi.Database{ID: "db", Title: []notionapi.RichText{{PlainText: "Backlog"}}, Properties: configs})
+	return newSchema(&database{ID: "db", Title: []richText{{PlainText: "Backlog"}}, Properties: configs})
 }
 
 func TestEstimateDecision(t *testing.T) {
@@ -41,7 +33,7 @@ func TestEstimateDecision(t *testing.T) {
 		override string
 		want     string // chosen property
 		wantType string
-		wantKind integrations.Kind
+		wantKind session.Code
 		wantMsg  []string
 	}{
 		{name: "number named Estimate", props: map[string]string{"Name": "title", "Estimate": "number", "Votes": "number"},
@@ -57,17 +49,17 @@ func TestEstimateDecision(t *testing.T) {
 		{name: "select when no number", props: map[string]string{"Name": "title", "T-shirt size": "select", "Votes": "number"},
 			want: "T-shirt size", wantType: "select"},
 		{name: "tie asks for a choice", props: map[string]string{"Name": "title", "Estimate (dev)": "number", "Estimate (QA)": "number"},
-			wantKind: integrations.KindChoice, wantMsg: []string{"Estimate (QA), Estimate (dev)", `"property" option`}},
+			wantKind: session.CodeConflict, wantMsg: []string{"Estimate (QA), Estimate (dev)", `"property" option`}},
 		{name: "none", props: map[string]string{"Name": "title", "Votes": "number", "Due": "date"},
-			wantKind: integrations.KindInvalid, wantMsg: []string{`add a Number property named "Estimate"`, "shared", "(Votes)"}},
+			wantKind: session.CodeInvalid, wantMsg: []string{`add a Number property named "Estimate"`, "shared", "(Votes)"}},
 		{name: "override by name", props: map[string]string{"Name": "title", "Estimate": "number", "Votes": "number"},
 			override: "votes", want: "Votes", wantType: "number"},
 		{name: "override by id", props: map[string]string{"Name": "title", "Estimate": "number", "Votes": "number"},
 			override: "id-Votes", want: "Votes", wantType: "number"},
 		{name: "override missing", props: map[string]string{"Name": "title", "Estimate": "number"},
-			override: "Points", wantKind: integrations.KindInvalid, wantMsg: []string{`no property "Points"`, "Estimate"}},
+			override: "Points", wantKind: session.CodeInvalid, wantMsg: []string{`no property "Points"`, "Estimate"}},
 		{name: "override of wrong type", props: map[string]string{"Name": "title", "Estimate": "number", "Due": "date"},
-			override: "Due", wantKind: integrations.KindInvalid, wantMsg: []string{"date property", "Number or Select"}},
+			override: "Due", wantKind: session.CodeInvalid, wantMsg: []string{"date property", "Number or Select"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,7 +71,7 @@ func TestEstimateDecision(t *testing.T) {
 						t.Errorf("message %q does not contain %q", e.Message, m)
 					}
 				}
-				if tt.wantKind == integrations.KindChoice && len(e.Choices) < 2 {
+				if tt.wantKind == session.CodeConflict && len(e.Choices) < 2 {
 					t.Errorf("choices = %v, want the candidates", e.Choices)
 				}
 				return

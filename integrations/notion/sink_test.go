@@ -5,38 +5,38 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 func TestWriteEstimate(t *testing.T) {
 	tests := []struct {
 		name      string
 		key       string
-		est       integrations.Estimate
+		est       session.WriteBack
 		wantBody  string // PATCH body; "" when no update may be sent
 		wantProp  string
 		wantValue any
 		wantDet   string
 	}{
-		{name: "number property", key: page2ID, est: integrations.Estimate{Value: "8"},
-			wantBody: `{"properties":{"Story points":{"number":8}},"archived":false}`,
+		{name: "number property", key: page2ID, est: session.WriteBack{Value: "8"},
+			wantBody: `{"properties":{"Story points":{"number":8}}}`,
 			wantProp: "Story points", wantValue: 8.0, wantDet: "Story points: 8"},
-		{name: "half a point", key: page2ID, est: integrations.Estimate{Value: "½"},
-			wantBody: `{"properties":{"Story points":{"number":0.5}},"archived":false}`,
+		{name: "half a point", key: page2ID, est: session.WriteBack{Value: "½"},
+			wantBody: `{"properties":{"Story points":{"number":0.5}}}`,
 			wantProp: "Story points", wantValue: 0.5, wantDet: "Story points: 0.5"},
-		{name: "zero is always written", key: page2ID, est: integrations.Estimate{Value: "0"},
-			wantBody: `{"properties":{"Story points":{"number":0}},"archived":false}`,
+		{name: "zero is a number like any other", key: page2ID, est: session.WriteBack{Value: "0"},
+			wantBody: `{"properties":{"Story points":{"number":0}}}`,
 			wantProp: "Story points", wantValue: 0.0, wantDet: "Story points: 0"},
-		{name: "key as url", key: "https://www.notion.so/Export-CSV-a1b2c3d4000240008000000000000002", est: integrations.Estimate{Value: "3"},
-			wantBody: `{"properties":{"Story points":{"number":3}},"archived":false}`,
+		{name: "key as url", key: "https://www.notion.so/Export-CSV-a1b2c3d4000240008000000000000002", est: session.WriteBack{Value: "3"},
+			wantBody: `{"properties":{"Story points":{"number":3}}}`,
 			wantProp: "Story points", wantValue: 3.0, wantDet: "Story points: 3"},
-		{name: "same value again sends nothing", key: page1ID, est: integrations.Estimate{Value: "5"},
+		{name: "same value again sends nothing", key: page1ID, est: session.WriteBack{Value: "5"},
 			wantProp: "Story points", wantValue: 5.0, wantDet: "Story points: 5 (already set)"},
-		{name: "select option matching the card", key: sizePage, est: integrations.Estimate{Value: "m", Deck: []string{"XS", "S", "M", "L", "XL"}},
-			wantBody: `{"properties":{"Size":{"select":{"name":"M"}}},"archived":false}`,
+		{name: "select option matching the card", key: sizePage, est: session.WriteBack{Value: "m", Deck: []string{"XS", "S", "M", "L", "XL"}},
+			wantBody: `{"properties":{"Size":{"select":{"name":"M"}}}}`,
 			wantProp: "Size", wantValue: "M", wantDet: "Size: M"},
-		{name: "organizer's property", key: page2ID, est: integrations.Estimate{Value: "2", Options: map[string]string{"property": "Priority"}},
-			wantBody: `{"properties":{"Priority":{"number":2}},"archived":false}`,
+		{name: "organizer's property", key: page2ID, est: session.WriteBack{Value: "2", Options: map[string]string{"property": "Priority"}},
+			wantBody: `{"properties":{"Priority":{"number":2}}}`,
 			wantProp: "Priority", wantValue: 2.0, wantDet: "Priority: 2"},
 	}
 	for _, tt := range tests {
@@ -71,7 +71,7 @@ func TestWriteEstimate(t *testing.T) {
 			if err != nil || f.value(id, tt.wantProp) != tt.wantValue {
 				t.Fatalf("second write: %v, %s = %v", err, tt.wantProp, f.value(id, tt.wantProp))
 			}
-			if tt.wantValue != 0.0 && !strings.HasSuffix(again.Detail, "(already set)") {
+			if !strings.HasSuffix(again.Detail, "(already set)") {
 				t.Errorf("second write detail = %q, want it to say already set", again.Detail)
 			}
 		})
@@ -82,24 +82,24 @@ func TestWriteEstimateRefused(t *testing.T) {
 	tests := []struct {
 		name    string
 		key     string
-		est     integrations.Estimate
-		kind    integrations.Kind
+		est     session.WriteBack
+		kind    session.Code
 		wantMsg []string
 	}{
-		{name: "card without select option", key: sizePage, est: integrations.Estimate{Value: "13"},
-			kind: integrations.KindInvalid, wantMsg: []string{`card "13"`, `"Size"`, "XS, S, M, L, XL", `add an option named "13"`}},
-		{name: "non-numeric card on number", key: page2ID, est: integrations.Estimate{Value: "?"},
-			kind: integrations.KindInvalid, wantMsg: []string{`card "?" is not a number`, `"Story points" is a Number property`}},
-		{name: "no estimate property", key: plainPage, est: integrations.Estimate{Value: "5"},
-			kind: integrations.KindInvalid, wantMsg: []string{`database "Ideas" has no estimate property`, `add a Number property named "Estimate"`, "shared"}},
-		{name: "override of missing property", key: page2ID, est: integrations.Estimate{Value: "5", Options: map[string]string{"property": "Effort"}},
-			kind: integrations.KindInvalid, wantMsg: []string{`no property "Effort"`, "Priority, Sprint, Story points"}},
-		{name: "page not shared", key: hiddenPg, est: integrations.Estimate{Value: "5"},
-			kind: integrations.KindNotFound, wantMsg: []string{hiddenPg, "not shared with the integration", `add "Pokor"`}},
-		{name: "page in trash", key: trashPage, est: integrations.Estimate{Value: "5"},
-			kind: integrations.KindNotFound, wantMsg: []string{"in the trash"}},
-		{name: "not an id", key: "Login with SSO", est: integrations.Estimate{Value: "5"},
-			kind: integrations.KindInvalid, wantMsg: []string{"not a Notion page ID"}},
+		{name: "card without select option", key: sizePage, est: session.WriteBack{Value: "13"},
+			kind: session.CodeInvalid, wantMsg: []string{`card "13"`, `"Size"`, "XS, S, M, L, XL", `add an option named "13"`}},
+		{name: "non-numeric card on number", key: page2ID, est: session.WriteBack{Value: "?"},
+			kind: session.CodeInvalid, wantMsg: []string{`card "?" is not a number`, `"Story points" is a Number property`}},
+		{name: "no estimate property", key: plainPage, est: session.WriteBack{Value: "5"},
+			kind: session.CodeInvalid, wantMsg: []string{`database "Ideas" has no estimate property`, `add a Number property named "Estimate"`, "shared"}},
+		{name: "override of missing property", key: page2ID, est: session.WriteBack{Value: "5", Options: map[string]string{"property": "Effort"}},
+			kind: session.CodeInvalid, wantMsg: []string{`no property "Effort"`, "Priority, Sprint, Story points"}},
+		{name: "page not shared", key: hiddenPg, est: session.WriteBack{Value: "5"},
+			kind: session.CodeNotFound, wantMsg: []string{hiddenPg, "not shared with the integration", `add "Pokor"`}},
+		{name: "page in trash", key: trashPage, est: session.WriteBack{Value: "5"},
+			kind: session.CodeNotFound, wantMsg: []string{"in the trash"}},
+		{name: "not an id", key: "Login with SSO", est: session.WriteBack{Value: "5"},
+			kind: session.CodeInvalid, wantMsg: []string{"not a Notion page ID"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +113,7 @@ func TestWriteEstimateRefused(t *testing.T) {
 					t.Errorf("message %q does not contain %q", e.Message, m)
 				}
 			}
-			if retry, _ := integrations.Retryable(err); retry {
+			if retry, _ := session.Retryable(err); retry {
 				t.Errorf("Retryable(%v) = true, want false", err)
 			}
 			if n := len(f.calls("PATCH", "")); n != 0 {

@@ -2,12 +2,12 @@ package notion
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
-	"github.com/jomei/notionapi"
-
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/session"
 )
 
 // maxSearchPages bounds database discovery to a thousand databases: enough for any picker,
@@ -19,20 +19,20 @@ const maxSearchPages = 10
 // up to 100 at a time; cursor is Notion's next_cursor from the previous Page. Each item's Key is
 // the page ID, its Title the title property, its Description the text of a property named like
 // Description, Details, Notes or Summary, and its Estimate the value of the estimate property.
-func (c *Client) List(ctx context.Context, q string, cursor string) (integrations.Page, error) {
+func (c *Client) List(ctx context.Context, q string, cursor string) (session.ExternalPage, error) {
 	parsed, err := parseQuery(q)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	// The schema is read again for every page of results rather than cached: one request more
 	// per hundred stories, and a property renamed or an option added in Notion is seen at once.
 	s, err := c.database(ctx, parsed.database)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	filter, err := s.filter(parsed.conditions)
 	if err != nil {
-		return integrations.Page{}, err
+		return session.ExternalPage{}, err
 	}
 	// Import works without an estimate property (the room can still vote); only the
 	// write-back needs one, and it reports the missing property itself.
@@ -41,27 +41,27 @@ func (c *Client) List(ctx context.Context, q string, cursor string) (integration
 		est = &t
 	}
 
-	req := &notionapi.DatabaseQueryRequest{StartCursor: notionapi.Cursor(cursor), PageSize: pageSize}
+	req := map[string]any{"page_size": pageSize}
+	if cursor != "" {
+		req["start_cursor"] = cursor
+	}
 	if filter != nil {
-		req.Filter = filter
+		req["filter"] = filter
 	}
-	var resp *notionapi.DatabaseQueryResponse
-	err = c.call(ctx, target{noun: "database", id: s.ID, action: "read"}, func(ctx context.Context) error {
-		var err error
-		resp, err = c.api.Database.Query(ctx, notionapi.DatabaseID(s.ID), req)
-		return err
-	})
-	if err != nil {
-		return integrations.Page{}, err
+	var resp list
+	if err := c.do(ctx, target{noun: "database", id: s.ID, action: "read"}, "POST", "databases/"+s.ID+"/query", req, &resp); err != nil {
+		return session.ExternalPage{}, err
 	}
-	page := integrations.Page{Items: make([]integrations.Item, 0, len(resp.Results)), Total: -1}
-	for i := range resp.Results {
-		page.Items = append(page.Items, s.item(&resp.Results[i], est))
+	out := session.ExternalPage{Stories: make([]session.ExternalStory, 0, len(resp.Results)), Total: -1, Next: resp.next()}
+	for _, raw := range resp.Results {
+		var p page
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return session.ExternalPage{}, &session.Error{Code: session.CodeUnavailable,
+				Message: provider + ": Notion sent a page Pokor could not read: " + err.Error(), Err: err}
+		}
+		out.Stories = append(out.Stories, s.item(&p, est))
 	}
-	if resp.HasMore {
-		page.Next = resp.NextCursor.String()
-	}
-	return page, nil
+	return out, nil
 }
 
 // Databases lists the databases shared with the integration, most recently edited first, so an
@@ -78,36 +78,33 @@ func (c *Client) Databases(ctx context.Context) ([]Database, error) {
 	return out, nil
 }
 
-// search pages through POST /v1/search filtered to databases. The filter is always set:
-// notionapi sends its non-pointer Filter even when unset, as {"value":"","property":""}, which
-// is not a filter Notion documents.
-func (c *Client) search(ctx context.Context, title string) ([]*notionapi.Database, error) {
-	var out []*notionapi.Database
-	req := &notionapi.SearchRequest{
-		Query:    title,
-		Filter:   notionapi.SearchFilter{Property: "object", Value: "database"},
-		Sort:     &notionapi.SortObject{Timestamp: "last_edited_time", Direction: "descending"},
-		PageSize: pageSize,
+// search pages through POST /v1/search filtered to databases, most recently edited first.
+func (c *Client) search(ctx context.Context, title string) ([]*database, error) {
+	var out []*database
+	req := map[string]any{
+		"filter":    map[string]string{"property": "object", "value": "database"},
+		"sort":      map[string]string{"timestamp": "last_edited_time", "direction": "descending"},
+		"page_size": pageSize,
+	}
+	if title != "" {
+		req["query"] = title
 	}
 	for range maxSearchPages {
-		var resp *notionapi.SearchResponse
-		err := c.call(ctx, target{action: "search"}, func(ctx context.Context) error {
-			var err error
-			resp, err = c.api.Search.Do(ctx, req)
-			return err
-		})
-		if err != nil {
+		var resp list
+		if err := c.do(ctx, target{action: "search"}, "POST", "search", req, &resp); err != nil {
 			return nil, err
 		}
-		for _, o := range resp.Results {
-			if db, ok := o.(*notionapi.Database); ok && !db.Archived {
-				out = append(out, db)
+		for _, raw := range resp.Results {
+			var db database
+			if json.Unmarshal(raw, &db) == nil && db.Object == "database" && !db.Archived && !db.InTrash {
+				out = append(out, &db)
 			}
 		}
-		if !resp.HasMore || resp.NextCursor == "" {
+		next := resp.next()
+		if next == "" {
 			break
 		}
-		req.StartCursor = resp.NextCursor
+		req["start_cursor"] = next
 	}
 	return out, nil
 }
@@ -117,22 +114,17 @@ func (c *Client) search(ctx context.Context, title string) ([]*notionapi.Databas
 // integration.
 func (c *Client) database(ctx context.Context, ref string) (schema, error) {
 	if id, ok := parseID(ref); ok {
-		var db *notionapi.Database
-		err := c.call(ctx, target{noun: "database", id: id, action: "read"}, func(ctx context.Context) error {
-			var err error
-			db, err = c.api.Database.Get(ctx, notionapi.DatabaseID(id))
-			return err
-		})
-		if err != nil {
+		var db database
+		if err := c.do(ctx, target{noun: "database", id: id, action: "read"}, "GET", "databases/"+id, nil, &db); err != nil {
 			return schema{}, err
 		}
-		return newSchema(db), nil
+		return newSchema(&db), nil
 	}
 	return c.databaseByTitle(ctx, ref)
 }
 
 // databaseByTitle finds the one shared database whose title is title, ignoring case. Several
-// databases with that title, or none but a few with similar titles, give KindChoice.
+// databases with that title, or none but a few with similar titles, give a CodeConflict error with Choices.
 func (c *Client) databaseByTitle(ctx context.Context, title string) (schema, error) {
 	title = strings.TrimSpace(title)
 	dbs, err := c.search(ctx, title)
@@ -158,15 +150,15 @@ func (c *Client) databaseByTitle(ctx context.Context, title string) (schema, err
 		return schema{}, choice(fmt.Sprintf("no database is titled %q: choose one of these or give its URL", title),
 			partial, "title contains "+fmt.Sprintf("%q", title))
 	}
-	return schema{}, integrations.Errorf(provider, integrations.KindNotFound,
+	return schema{}, httpx.Errorf(provider, session.CodeNotFound,
 		"no database titled %q is shared with the integration: open it in Notion → ••• → Connections → add %q, or give its URL",
 		title, c.botName(ctx, true))
 }
 
-func choice(msg string, dbs []schema, reason string) *integrations.Error {
-	e := integrations.Errorf(provider, integrations.KindChoice, "%s", msg)
+func choice(msg string, dbs []schema, reason string) *session.Error {
+	e := httpx.Errorf(provider, session.CodeConflict, "%s", msg)
 	for _, s := range dbs {
-		e.Choices = append(e.Choices, integrations.Choice{ID: s.ID, Name: s.Title, Reason: reason + ", " + s.URL})
+		e.Choices = append(e.Choices, session.Choice{ID: s.ID, Name: s.Title, Reason: reason + ", " + s.URL})
 	}
 	return e
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
 func TestListPagesThroughDatabase(t *testing.T) {
@@ -21,24 +21,24 @@ func TestListPagesThroughDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	if len(first.Items) != 2 || first.Next == "" || first.Total != -1 {
+	if len(first.Stories) != 2 || first.Next == "" || first.Total != -1 {
 		t.Fatalf("first page = %+v, want 2 items, a cursor and Total -1", first)
 	}
 	second, err := c.List(ctx, backlogID, first.Next)
 	if err != nil {
 		t.Fatalf("List(cursor): %v", err)
 	}
-	if len(second.Items) != 1 || second.Next != "" {
+	if len(second.Stories) != 1 || second.Next != "" {
 		t.Fatalf("second page = %+v, want 1 item and no cursor", second)
 	}
 
-	want := []integrations.Item{
+	want := []session.ExternalStory{
 		{Key: page1ID, Title: "Login with SSO", Description: "As a user I sign in with my company account.",
 			URL: "https://www.notion.so/Page-a1b2c3d4000140008000000000000001", Estimate: "5"},
 		{Key: page2ID, Title: "Export CSV", URL: "https://www.notion.so/Page-a1b2c3d4000240008000000000000002"},
 		{Key: page3ID, Title: "Dark mode", URL: "https://www.notion.so/Page-a1b2c3d4000340008000000000000003", Estimate: "0.5"},
 	}
-	got := append(first.Items, second.Items...)
+	got := append(first.Stories, second.Stories...)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("items:\n got %+v\nwant %+v", got, want)
 	}
@@ -84,7 +84,7 @@ func TestListQueries(t *testing.T) {
 				t.Fatalf("List(%q): %v", tt.query, err)
 			}
 			var keys []string
-			for _, it := range page.Items {
+			for _, it := range page.Stories {
 				keys = append(keys, it.Key)
 			}
 			if !reflect.DeepEqual(keys, tt.wantKeys) {
@@ -115,22 +115,22 @@ func TestListErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		query   string
-		kind    integrations.Kind
+		kind    session.Code
 		wantMsg []string
 	}{
-		{name: "not shared", query: hiddenID, kind: integrations.KindNotFound,
+		{name: "not shared", query: hiddenID, kind: session.CodeNotFound,
 			wantMsg: []string{hiddenID, "not shared with the integration", "••• → Connections → add \"Pokor\""}},
-		{name: "title not shared", query: "Secret plans", kind: integrations.KindNotFound,
+		{name: "title not shared", query: "Secret plans", kind: session.CodeNotFound,
 			wantMsg: []string{`no database titled "Secret plans"`, "Connections", `"Pokor"`}},
-		{name: "partial title", query: "Back", kind: integrations.KindChoice,
+		{name: "partial title", query: "Back", kind: session.CodeConflict,
 			wantMsg: []string{`no database is titled "Back"`}},
-		{name: "unknown option", query: backlogID + " [Status=Redy]", kind: integrations.KindInvalid,
+		{name: "unknown option", query: backlogID + " [Status=Redy]", kind: session.CodeInvalid,
 			wantMsg: []string{`no option "Redy"`, "Not started, Ready, Done"}},
-		{name: "unknown property", query: backlogID + " [Team=Web]", kind: integrations.KindInvalid,
+		{name: "unknown property", query: backlogID + " [Team=Web]", kind: session.CodeInvalid,
 			wantMsg: []string{`no property "Team"`, "Sprint, Status, Tags"}},
-		{name: "property not filterable", query: backlogID + " [Story points=5]", kind: integrations.KindInvalid,
+		{name: "property not filterable", query: backlogID + " [Story points=5]", kind: session.CodeInvalid,
 			wantMsg: []string{"Number property", "Select, Status and Multi-select"}},
-		{name: "bad grammar", query: backlogID + " [Status]", kind: integrations.KindInvalid,
+		{name: "bad grammar", query: backlogID + " [Status]", kind: session.CodeInvalid,
 			wantMsg: []string{"expected = or :"}},
 	}
 	for _, tt := range tests {
@@ -145,7 +145,7 @@ func TestListErrors(t *testing.T) {
 					t.Errorf("message %q does not contain %q", e.Message, m)
 				}
 			}
-			if tt.kind == integrations.KindChoice && (len(e.Choices) != 1 || e.Choices[0].ID != backlogID) {
+			if tt.kind == session.CodeConflict && (len(e.Choices) != 1 || e.Choices[0].ID != backlogID) {
 				t.Errorf("choices = %+v, want the backlog", e.Choices)
 			}
 		})
@@ -160,9 +160,9 @@ func TestListWithoutEstimateProperty(t *testing.T) {
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	want := []integrations.Item{{Key: plainPage, Title: "Offline mode", URL: "https://www.notion.so/Page-c1b2c3d4000140008000000000000001"}}
-	if !reflect.DeepEqual(page.Items, want) {
-		t.Fatalf("items = %+v, want %+v", page.Items, want)
+	want := []session.ExternalStory{{Key: plainPage, Title: "Offline mode", URL: "https://www.notion.so/Page-c1b2c3d4000140008000000000000001"}}
+	if !reflect.DeepEqual(page.Stories, want) {
+		t.Fatalf("items = %+v, want %+v", page.Stories, want)
 	}
 }
 

@@ -18,7 +18,8 @@ import (
 
 	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/integrations/github"
-	"github.com/pokor/pokor/integrations/trackers"
+	"github.com/pokor/pokor/integrations/jira"
+	"github.com/pokor/pokor/integrations/notion"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/webui/webuitest"
 )
@@ -33,7 +34,7 @@ type apiServer struct {
 func startAPI(t *testing.T, ghURL string) *apiServer {
 	t.Helper()
 	srv := webuitest.Start(t, webuitest.Options{Secret: testSecret, Service: func(c *session.Config) {
-		c.Trackers = trackers.New(trackers.Defaults{GitHub: github.Config{Token: fakeToken, BaseURL: ghURL}})
+		c.Trackers = wired(ghURL)
 		c.WriteBackPoll, c.Backoff = 10*time.Millisecond, func(int) time.Duration { return 20 * time.Millisecond }
 	}})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -41,6 +42,14 @@ func startAPI(t *testing.T, ghURL string) *apiServer {
 	go func() { defer close(done); srv.Service.RunWriteBack(ctx, "api-test") }()
 	t.Cleanup(func() { cancel(); <-done })
 	return &apiServer{t: t, http: srv.HTTP}
+}
+
+// wired is the trackers as cmd/pokor lists them, with GITHUB_TOKEN and GITHUB_API_URL set to the
+// fake GitHub.
+func wired(ghURL string) []session.Tracker {
+	env := map[string]string{"GITHUB_TOKEN": fakeToken, "GITHUB_API_URL": ghURL}
+	get := func(k string) string { return env[k] }
+	return []session.Tracker{github.Tracker(get), jira.Tracker(get), notion.Tracker(get), csv.Tracker()}
 }
 
 // browser is one organizer's cookie jar and room socket.
@@ -285,10 +294,19 @@ func TestImportEstimateWriteBackOverAPI(t *testing.T) {
 		Provider string
 		OK       bool
 		Identity string
-		Facts    []struct{ Name, Value string }
+		Facts    []struct {
+			Name, Text string
+			OK         bool
+			Value      any
+		}
 	}
 	if st, raw := ann.do("POST", ann.api("/connections/github/check"), map[string]string{"target": "acme/api"}, &check); st != http.StatusOK || strings.Contains(raw, roomToken) || !check.OK || check.Identity != "octocat" {
 		t.Errorf("check: %d %s", st, raw)
+	}
+	for _, f := range check.Facts {
+		if f.Name == "can write issues in acme/api" && (f.Text != "yes" || f.Value != true) {
+			t.Errorf("the write fact: %+v, want its text and its typed value", f)
+		}
 	}
 
 	// Estimate #1: the label and the comment appear on GitHub, and the room hears "synced".

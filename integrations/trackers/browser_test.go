@@ -36,6 +36,13 @@ func TestBrowserImportAndSync(t *testing.T) {
 		chromedp.Click(sel(`#import-preview`)),
 		chromedp.WaitVisible(sel(`#import-list li:nth-child(2)`)),
 	)
+	// The sources are the server's trackers, as their descriptors describe them.
+	if got := browsertest.Get(t, ann, chromedp.Evaluate[string](`[...document.querySelectorAll("#import-source option")].map((o) => o.value + ":" + o.textContent).join(",")`)); got != "github:GitHub issues,jira:Jira issues,notion:Notion database,csv:CSV file" {
+		t.Errorf("sources: %q", got)
+	}
+	if got := browsertest.Get(t, ann, chromedp.Text(sel(`#import-help`))); !strings.HasPrefix(got, "OWNER/REPO") {
+		t.Errorf("GitHub's query help: %q", got)
+	}
 	if got := browsertest.Get(t, ann, chromedp.Text(sel(`#import-count`))); got != "2 stories match." {
 		t.Errorf("preview count: %q", got)
 	}
@@ -116,7 +123,7 @@ func TestBrowserImportAndSync(t *testing.T) {
 
 	// CSV upload.
 	file := filepath.Join(t.TempDir(), "backlog.csv")
-	if err := os.WriteFile(file, []byte("title,key\nWrite docs,DOC-1\nShip it,DOC-2\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("title,key,Custom field (Story Points)\nWrite docs,DOC-1,8\nShip it,DOC-2,\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	browsertest.Do(t, ann,
@@ -131,4 +138,13 @@ func TestBrowserImportAndSync(t *testing.T) {
 	)
 	browsertest.Until(t, ann, "the CSV import", `document.querySelector("#import-status").textContent === "Imported 2 new and updated 0 stories from backlog.csv."`)
 	browsertest.Until(t, ann, "four stories", `document.querySelectorAll("#stories .story").length === 4`)
+
+	// The CSV's estimate is the story's imported estimate: shown, not accepted, not written.
+	browsertest.Do(t, ann, chromedp.Click(sel(`#import-close`)))
+	browsertest.Get(t, ann, chromedp.Evaluate[bool](`(() => { [...document.querySelectorAll("#stories .story")].find((e) => e.textContent.includes("Write docs")).querySelector(".st-title").click(); return true; })()`))
+	browsertest.Until(t, ann, "the imported estimate", `(document.querySelector("#sync-status") || {}).textContent?.includes("Imported estimate: 8 (from CSV")`)
+	if got := browsertest.Get(t, ann, chromedp.Evaluate[string](`[...document.querySelectorAll("#stories .story")].find((e) => e.textContent.includes("Write docs")).querySelector(".est").textContent`)); got != "(8)" {
+		t.Errorf("the story list shows %q for the imported estimate, want (8)", got)
+	}
+	browsertest.Screenshot(t, ann, "imported-estimate.png")
 }

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pokor/pokor/integrations/github"
-	"github.com/pokor/pokor/integrations/trackers"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 )
@@ -49,7 +47,7 @@ func startPokor(t *testing.T, path, ghURL, owner string) *pokor {
 	hub := session.NewHub()
 	svc := session.NewService(session.Config{
 		Store: st, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: "https://pokor.example.com",
-		Trackers:      trackers.New(trackers.Defaults{GitHub: github.Config{Token: fakeToken, BaseURL: ghURL}}),
+		Trackers:      wired(ghURL),
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		WriteBackPoll: 10 * time.Millisecond,
 		Backoff:       func(int) time.Duration { return 20 * time.Millisecond },
@@ -254,20 +252,26 @@ func TestOutboxRetriesUntilDelivered(t *testing.T) {
 	}
 }
 
-// TestOutboxSurvivesRestart: the estimate is accepted while GitHub is down, Pokor stops, GitHub
-// comes back, and Pokor starts again on the same database: the estimate is written once.
-func TestOutboxSurvivesRestart(t *testing.T) {
-	gh := newFakeGitHub(t)
-	gh.addIssue(7, "Export as PDF", "")
+// down makes GitHub hang up on every request until the flag it returns is cleared.
+func (f *fakeGitHub) down() *atomic.Bool {
 	var down atomic.Bool
 	down.Store(true)
-	gh.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
+	f.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
 		if down.Load() {
 			hangUp(w)
 			return true
 		}
 		return false
 	})
+	return &down
+}
+
+// TestOutboxSurvivesRestart: the estimate is accepted while GitHub is down, Pokor stops, GitHub
+// comes back, and Pokor starts again on the same database: the estimate is written once.
+func TestOutboxSurvivesRestart(t *testing.T) {
+	gh := newFakeGitHub(t)
+	gh.addIssue(7, "Export as PDF", "")
+	down := gh.down()
 	path := filepath.Join(t.TempDir(), "pokor.db")
 
 	first := startPokor(t, path, gh.URL(), "first")
@@ -292,6 +296,41 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 			t.Errorf("GitHub saw %d label adds and %d comments, want 1 and 1", gh.labelAdds, gh.commentPosts)
 		}
 	})
+}
+
+// TestOutboxKilledMidWrite: a process is killed while it holds the lease of a delivery (the
+// lease is 2 minutes). Started again under the same owner name (cmd/pokor derives it from the
+// host and the listen address), the worker takes the lease back at once and delivers; a
+// worker of another name leaves it alone until the lease runs out.
+func TestOutboxKilledMidWrite(t *testing.T) {
+	gh := newFakeGitHub(t)
+	gh.addIssue(8, "Import from CSV", "")
+	down := gh.down()
+	path := filepath.Join(t.TempDir(), "pokor.db")
+	first := startPokor(t, path, gh.URL(), "pokor-0@[::]:8080")
+	first.cancel()
+	<-first.done // the worker is gone; its store stays to play the killed process
+	a, story := first.estimateStory("acme/api#8", "3")
+	claimed, err := first.store.ClaimOutbox(t.Context(), "pokor-0@[::]:8080", 16, time.Now().UTC(), 2*time.Minute)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v, %d entries", err, len(claimed))
+	}
+	first.closed = true
+	first.store.Close() // killed: nothing was given back
+	down.Store(false)
+
+	other := startPokor(t, path, gh.URL(), "pokor-1@[::]:8080")
+	time.Sleep(300 * time.Millisecond)
+	if st := other.story(a, story.ID); st.SyncState != session.SyncPending {
+		t.Fatalf("another instance took a lease that is still running: %q", st.SyncState)
+	}
+	other.stop()
+
+	again := startPokor(t, path, gh.URL(), "pokor-0@[::]:8080")
+	st := again.waitSync(a, story.ID, session.SyncSynced)
+	if st.SyncedValue != "3" {
+		t.Errorf("after the restart: synced %q", st.SyncedValue)
+	}
 }
 
 // TestOutboxPermanentFailure: the issue does not exist. The write-back fails for good with the

@@ -70,6 +70,9 @@ func (s *Store) FinishOutbox(ctx context.Context, o *session.Outbox) error {
 		switch o.State {
 		case session.OutboxDelivered:
 			_, err = s.txExec(ctx, tx, `UPDATE stories SET sync_state = 'synced', sync_error = '', synced_value = ? WHERE id = ?`, o.Value, o.StoryID)
+			if err == nil && len(o.Target) > 0 {
+				_, err = s.txExec(ctx, tx, `UPDATE stories SET write_target = ? WHERE id = ?`, encodeTarget(o.Target), o.StoryID)
+			}
 		case session.OutboxFailed:
 			_, err = s.txExec(ctx, tx, `UPDATE stories SET sync_state = 'failed', sync_error = ? WHERE id = ?`, o.LastError, o.StoryID)
 		default:

@@ -5,12 +5,34 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 
 	"github.com/pokor/pokor/session"
 )
 
 const storyCols = `id, session_id, position, title, description, url, status, estimate, round, round_state,
-	source, external_key, sync_state, sync_error, synced_value, created_at`
+	source, external_key, sync_state, sync_error, synced_value, created_at, imported_estimate, write_target`
+
+// encodeTarget stores a write target as JSON, "" for none.
+func encodeTarget(t session.WriteTarget) string {
+	if len(t) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+// decodeTarget reads what encodeTarget stored; a value it cannot read is no target.
+func decodeTarget(s string) session.WriteTarget {
+	if s == "" {
+		return nil
+	}
+	var t session.WriteTarget
+	if json.Unmarshal([]byte(s), &t) != nil {
+		return nil
+	}
+	return t
+}
 
 func newID() string {
 	var b [16]byte
@@ -23,12 +45,15 @@ func scanStory(row interface{ Scan(...any) error }) (*session.Story, error) {
 		st                         session.Story
 		status, roundState, syncSt string
 		created                    int64
+		target                     string
 	)
 	err := row.Scan(&st.ID, &st.SessionID, &st.Position, &st.Title, &st.Description, &st.URL, &status, &st.Estimate,
-		&st.Round, &roundState, &st.Source, &st.ExternalKey, &syncSt, &st.SyncError, &st.SyncedValue, &created)
+		&st.Round, &roundState, &st.Source, &st.ExternalKey, &syncSt, &st.SyncError, &st.SyncedValue, &created,
+		&st.ImportedEstimate, &target)
 	if err != nil {
 		return nil, notFound(err)
 	}
+	st.Target = decodeTarget(target)
 	st.Status, st.RoundState, st.SyncState = session.StoryStatus(status), session.RoundState(roundState), session.SyncState(syncSt)
 	st.CreatedAt = fromMS(created)
 	return &st, nil
@@ -47,11 +72,19 @@ func (s *Store) SaveStories(ctx context.Context, sessionID string, stories []*se
 				existing, err := scanStory(tx.QueryRowContext(ctx, s.q(`SELECT `+storyCols+` FROM stories
 					WHERE session_id = ? AND source = ? AND external_key = ?`), sessionID, st.Source, st.ExternalKey))
 				if err == nil {
-					if _, err := s.txExec(ctx, tx, `UPDATE stories SET title = ?, description = ?, url = ? WHERE id = ?`,
-						st.Title, st.Description, st.URL, existing.ID); err != nil {
+					// Importing again refreshes what the tracker holds; a target given replaces the
+					// stored one (the next write decides again), none keeps it.
+					target := existing.Target
+					if len(st.Target) > 0 {
+						target = st.Target
+					}
+					if _, err := s.txExec(ctx, tx, `UPDATE stories SET title = ?, description = ?, url = ?, imported_estimate = ?,
+						write_target = ? WHERE id = ?`,
+						st.Title, st.Description, st.URL, st.ImportedEstimate, encodeTarget(target), existing.ID); err != nil {
 						return err
 					}
 					existing.Title, existing.Description, existing.URL = st.Title, st.Description, st.URL
+					existing.ImportedEstimate, existing.Target = st.ImportedEstimate, target
 					*st = *existing
 					continue
 				}
@@ -66,9 +99,10 @@ func (s *Store) SaveStories(ctx context.Context, sessionID string, stories []*se
 			maxPos++
 			st.ID, st.SessionID, st.Position = newID(), sessionID, maxPos
 			st.Status, st.Round, st.RoundState = session.StoryOpen, 1, session.RoundVoting
-			if _, err := s.txExec(ctx, tx, `INSERT INTO stories (`+storyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			if _, err := s.txExec(ctx, tx, `INSERT INTO stories (`+storyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				st.ID, sessionID, st.Position, st.Title, st.Description, st.URL, string(st.Status), st.Estimate, st.Round,
-				string(st.RoundState), st.Source, st.ExternalKey, string(st.SyncState), st.SyncError, st.SyncedValue, ms(st.CreatedAt)); err != nil {
+				string(st.RoundState), st.Source, st.ExternalKey, string(st.SyncState), st.SyncError, st.SyncedValue, ms(st.CreatedAt),
+				st.ImportedEstimate, encodeTarget(st.Target)); err != nil {
 				return err
 			}
 			if _, err := s.txExec(ctx, tx, `INSERT INTO rounds (story_id, number, state, started_at) VALUES (?, 1, 'voting', ?)`,

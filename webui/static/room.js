@@ -187,7 +187,8 @@
       const sync = st.sync_state ? h("span", { class: "sync " + st.sync_state, title: st.sync_error || st.sync_state }, { pending: "⟳", synced: "✓", failed: "⚠" }[st.sync_state]) : null;
       return h("li", { class: "story" + (st.id === cur ? " current" : "") },
         h("button", { type: "button", class: "st-title", onclick: () => pick(st) }, st.title),
-        sync, h("span", { class: "est", title: "estimate" }, st.estimate || ""), tools);
+        sync, st.estimate || !st.imported_estimate ? h("span", { class: "est", title: "estimate" }, st.estimate || "")
+          : h("span", { class: "est muted", title: "imported estimate, not accepted" }, "(" + st.imported_estimate + ")"), tools);
     }));
   }
 

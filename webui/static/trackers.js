@@ -1,5 +1,6 @@
 // Trackers in the room: the import dialog (preview, import all or some, CSV upload, progress from
-// "import" events), the session's connections to GitHub, Jira and Notion, and the write-back
+// "import" events), the session's connections to the trackers (as their descriptors describe
+// them), the imported estimate and the write-back
 // state of the current story with its "Retry sync" button. It talks to the JSON API (docs/api.md)
 // and hooks into room.js through window.Pokor. All text goes in through textContent.
 "use strict";
@@ -23,47 +24,15 @@
   const show = (el, on) => { el.hidden = !on; };
   function error(id, msg) { const el = $(id); el.textContent = msg || ""; show(el, !!msg); }
 
-  // What each tracker takes: the query grammar (the same as after "/pokor Sprint 42 from …"),
-  // the credentials of a connection (never filled from the server) and its write-back options.
-  const trackers = {
-    github: {
-      name: "GitHub",
-      example: "acme/api label:ready milestone:\"v2\"",
-      help: "OWNER/REPO [label:NAME]… [milestone:\"Title or number\"] [assignee:LOGIN] [state:open|closed|all], as in /pokor Sprint 42 from github acme/api label:ready",
-      target: "OWNER/REPO",
-      fields: [{ key: "token", label: "Token (fine-grained, Issues: read and write)", type: "password" }],
-      options: [
-        { key: "mode", label: "Write back", choices: [["label+comment", "label and comment"], ["label", "label only"], ["comment", "comment only"]] },
-        { key: "label_prefix", label: "Label prefix", placeholder: "estimate: " },
-      ],
-    },
-    jira: {
-      name: "Jira",
-      example: "project = API AND sprint in openSprints()",
-      help: "JQL, a project key (API) or a board (board:42), as in /pokor Sprint 42 from jira project = API",
-      target: "issue key (API-12) or project key (API)",
-      fields: [
-        { key: "base_url", label: "Site", type: "url", placeholder: "https://your-domain.atlassian.net" },
-        { key: "email", label: "Email (Jira Cloud)", type: "email" },
-        { key: "api_token", label: "API token (Cloud) or personal access token (Data Center)", type: "password" },
-      ],
-      options: [
-        { key: "field", label: "Story points field id (empty: found automatically)", placeholder: "customfield_10016" },
-        { key: "values", label: "Word cards as numbers (empty: 1, 2, 3, 5, 8… by position)", placeholder: "XS=1,S=2,M=3,L=5,XL=8" },
-        { key: "comment_fallback", label: "Add a comment when no field can be written", checkbox: true },
-      ],
-    },
-    notion: {
-      name: "Notion",
-      example: "Backlog [Status=Ready]",
-      help: "<database ID, URL or title> [Property=Value]…, e.g. Backlog [Status=Ready] [Sprint:\"Sprint 42\"]",
-      target: "database ID, URL or title",
-      fields: [{ key: "token", label: "Integration token (ntn_… or secret_…)", type: "password" }],
-      options: [{ key: "property", label: "Estimate property (empty: chosen automatically)", placeholder: "Story points" }],
-    },
-  };
+  // What each tracker takes comes from the server: the trackers' descriptors (GET
+  // /api/v1/trackers), rendered into the dialog's data-trackers. Each has its query grammar (the
+  // same as after "/pokor Sprint 42 from …"), the credentials of a connection (never filled from
+  // the server), its write-back options, or a file format (CSV).
+  const list = JSON.parse($("import").dataset.trackers || "[]");
+  const trackers = Object.fromEntries(list.map((t) => [t.name, t]));
+  const labelOf = (name) => (trackers[name] && trackers[name].label) || name;
 
-  const ui = { source: "github", page: null, importing: null, connections: [] };
+  const ui = { source: list.length ? list[0].name : "", page: null, importing: null, connections: [] };
   const isOrg = () => P.state.snap && P.state.snap.me.role === "organizer" && !P.state.snap.session.closed_at;
 
   // ---- dialog ----
@@ -78,19 +47,27 @@
   $("import-source").addEventListener("change", (e) => selectSource(e.target.value));
   $("import-query").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); preview(); } });
 
+  // queryable reports a tracker imported by query, with a connection; the others take a file.
+  const queryable = (t) => t && !t.file;
+
   function selectSource(source) {
     ui.source = source;
     const t = trackers[source];
-    show($("import-query-box"), !!t);
-    show($("import-csv-box"), source === "csv");
-    show($("connection-box"), !!t);
+    show($("import-query-box"), queryable(t));
+    show($("import-csv-box"), !!(t && t.file));
+    show($("connection-box"), queryable(t));
     show($("import-preview-box"), false);
     error("import-error", "");
     if (!t) return;
-    $("import-query").placeholder = t.example;
-    $("import-help").textContent = t.help;
-    $("connection-name").textContent = t.name;
-    $("connection-target").placeholder = t.target + " (optional)";
+    if (t.file) {
+      $("import-file").accept = t.file.accept;
+      $("import-file-help").textContent = t.file.help;
+      return;
+    }
+    $("import-query").placeholder = t.query.example;
+    $("import-help").textContent = t.query.help;
+    $("connection-name").textContent = t.label;
+    $("connection-target").placeholder = t.check.target + " (optional)";
     renderConnection();
   }
 
@@ -98,7 +75,7 @@
   async function preview() {
     error("import-error", "");
     const query = $("import-query").value.trim();
-    if (!query) { error("import-error", "Type a query first, for example: " + trackers[ui.source].example); return; }
+    if (!query) { error("import-error", "Type a query first, for example: " + trackers[ui.source].query.example); return; }
     $("import-preview").disabled = true;
     show($("import-progress"), false);
     try {
@@ -120,7 +97,8 @@
     $("import-count").textContent = count;
     $("import-list").replaceChildren(...page.stories.map((st, i) => h("li", null,
       h("label", { class: "choice" }, h("input", { type: "checkbox", checked: true, "data-i": String(i) }),
-        h("span", { class: "key" }, st.key), " ", h("span", null, st.title)))));
+        h("span", { class: "key" }, st.key), " ", h("span", null, st.title),
+        st.estimate ? h("span", { class: "muted small" }, " (" + labelOf(ui.source) + " estimate: " + st.estimate + ")") : null))));
     $("import-check-all").checked = true;
     show($("import-check-all").parentElement, n > 1);
     show($("import-some"), n > 0);
@@ -133,8 +111,8 @@
   $("import-all").addEventListener("click", async () => {
     error("import-error", "");
     const query = $("import-query").value.trim();
-    if (!query) { error("import-error", "Type a query first, for example: " + trackers[ui.source].example); return; }
-    progress({ state: "running", done: 0, total: -1, message: "Starting the import from " + trackers[ui.source].name + "…" });
+    if (!query) { error("import-error", "Type a query first, for example: " + trackers[ui.source].query.example); return; }
+    progress({ state: "running", done: 0, total: -1, message: "Starting the import from " + labelOf(ui.source) + "…" });
     try { await P.http("POST", api("/import"), { source: ui.source, query }); }
     catch (e) { show($("import-progress"), false); error("import-error", e.message); }
   });
@@ -145,14 +123,15 @@
     error("import-error", "");
     const picked = [...$("import-list").querySelectorAll("input[type=checkbox]:checked")].map((b) => ui.page.stories[Number(b.dataset.i)]);
     if (!picked.length) { error("import-error", "Select at least one story."); return; }
-    const stories = picked.map((st) => ({ title: st.title, description: st.description || "", url: st.url || "", source: ui.source, key: st.key }));
+    const stories = picked.map((st) => ({ title: st.title, description: st.description || "", url: st.url || "", source: ui.source, key: st.key,
+      estimate: st.estimate || "", target: st.target }));
     $("import-some").disabled = true;
     try {
       for (let i = 0; i < stories.length; i += 25) {
         progress({ state: "running", done: i, total: stories.length });
         await P.http("POST", api("/stories"), { stories: stories.slice(i, i + 25) });
       }
-      progress({ state: "done", done: stories.length, total: stories.length, message: `Imported ${stories.length} ${stories.length === 1 ? "story" : "stories"} from ${trackers[ui.source].name}.` });
+      progress({ state: "done", done: stories.length, total: stories.length, message: `Imported ${stories.length} ${stories.length === 1 ? "story" : "stories"} from ${labelOf(ui.source)}.` });
     } catch (e) { error("import-error", e.message); show($("import-progress"), false); }
     finally { $("import-some").disabled = false; }
   });
@@ -202,22 +181,22 @@
 
   function renderConnection() {
     const t = trackers[ui.source];
-    if (!t) return;
+    if (!queryable(t)) return;
     const c = connectionOf(ui.source), opts = (c && c.options) || {}, have = new Set((c && c.fields) || []);
     $("connection-state").textContent = c ? "(this session: " + (have.size ? [...have].join(", ") + " set" : "options only") + ")" : "(server defaults)";
-    const rows = t.fields.map((f) => h("label", null, f.label,
+    const rows = t.credentials.map((f) => h("label", null, f.label,
       h("input", { name: "cred-" + f.key, "data-cred": f.key, type: f.type, autocomplete: "off", spellcheck: "false",
         placeholder: have.has(f.key) ? "saved; type to replace" : (f.placeholder || "") })));
     for (const o of t.options) {
       if (o.checkbox) {
-        rows.push(h("label", { class: "choice" }, h("input", { type: "checkbox", "data-opt": o.key, checked: opts[o.key] === "true" }), o.label));
+        rows.push(h("label", { class: "choice", title: o.help }, h("input", { type: "checkbox", "data-opt": o.key, checked: opts[o.key] === "true" }), o.label));
       } else if (o.choices) {
-        rows.push(h("label", null, o.label, h("select", { "data-opt": o.key },
-          ...o.choices.map(([v, label]) => h("option", { value: v, selected: (opts[o.key] || o.choices[0][0]) === v }, label)))));
+        rows.push(h("label", { title: o.help }, o.label, h("select", { "data-opt": o.key },
+          ...o.choices.map((c) => h("option", { value: c.value, selected: (opts[o.key] || o.choices[0].value) === c.value }, c.label)))));
       } else {
-        const input = h("input", { "data-opt": o.key, autocomplete: "off", placeholder: o.placeholder || "" });
+        const input = h("input", { "data-opt": o.key, autocomplete: "off", placeholder: o.placeholder || "", title: o.help });
         input.value = opts[o.key] || "";
-        rows.push(h("label", null, o.label, input));
+        rows.push(h("label", { title: o.help }, o.label, input, h("span", { class: "small muted" }, o.help)));
       }
     }
     $("connection-fields").replaceChildren(...rows);
@@ -243,11 +222,11 @@
       await P.http("PUT", api("/connections/" + ui.source), connectionInput());
       clearSecrets();
       await loadConnections();
-      P.toast(trackers[ui.source].name + " connection saved for this session.");
+      P.toast(labelOf(ui.source) + " connection saved for this session.");
     } catch (e) { error("connection-error", e.message); }
   });
   $("connection-remove").addEventListener("click", async () => {
-    if (!confirm("Forget this session's " + trackers[ui.source].name + " credentials and options? The server's defaults apply again.")) return;
+    if (!confirm("Forget this session's " + labelOf(ui.source) + " credentials and options? The server's defaults apply again.")) return;
     try { await P.http("DELETE", api("/connections/" + ui.source)); await loadConnections(); }
     catch (e) { error("connection-error", e.message); }
   });
@@ -264,7 +243,7 @@
       const head = h("li", { class: check.ok ? "ok" : "bad" }, (check.ok ? "✓ Works" : "✗ Something is missing") +
         (check.identity ? " as " + check.identity : "") + (check.site ? " on " + check.site : ""));
       $("connection-facts").replaceChildren(head, ...(check.facts || []).map((f) =>
-        h("li", { class: f.ok ? "ok" : "bad" }, (f.ok ? "✓ " : "✗ ") + f.name + ": " + f.value)));
+        h("li", { class: f.ok ? "ok" : "bad" }, (f.ok ? "✓ " : "✗ ") + f.name + ": " + f.text)));
     } catch (e) { $("connection-facts").replaceChildren(); error("connection-error", e.message); }
     finally { btn.disabled = false; }
   });
@@ -277,8 +256,16 @@
     const s = P.state.snap;
     $("open-import").hidden = !isOrg();
     const st = s && s.stories.find((x) => x.id === P.currentId());
+    if (st && !st.sync_state && st.imported_estimate && !st.estimate) {
+      // What the tracker or file held at import: shown, never written back until the team
+      // accepts an estimate of its own.
+      syncBox.className = "sync-status imported";
+      syncBox.replaceChildren("Imported estimate: " + st.imported_estimate + " (from " + labelOf(st.source || "csv") + "; written back only once you accept one).");
+      show(syncBox, true);
+      return;
+    }
     if (!st || !st.sync_state) { show(syncBox, false); return; }
-    const where = (trackers[st.source] || { name: st.source }).name + " " + st.external_key;
+    const where = labelOf(st.source) + " " + st.external_key;
     const parts = [];
     // The reason names the tracker already said in the sentence ("github: …"); say it once.
     const reason = (st.sync_error || "").replace(st.source + ": ", "");

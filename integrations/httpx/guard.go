@@ -1,4 +1,4 @@
-package trackers
+package httpx
 
 import (
 	"context"
@@ -12,35 +12,37 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pokor/pokor/integrations"
+	"github.com/pokor/pokor/session"
 )
 
-// guardSite checks a tracker site that an organizer typed for one session (only Jira takes
-// one). It must be https and resolve to public addresses, unless its host is in allowed. For a
-// public site it returns an HTTP client that checks every address again when it dials, so a DNS
+// PublicSite checks a tracker site that an organizer typed for one session (a Jira site, a
+// self-managed GitLab): it must be https and resolve to public addresses, unless its host is
+// in allowed (allowedVar names the setting that lists them, for the message). For a public
+// site it returns an HTTP client that checks every address again when it dials, so a DNS
 // answer that changes later (rebinding) cannot reach a private address either. For an allowed
-// host it returns nil: the default client.
-func guardSite(site string, allowed []string) (*http.Client, error) {
+// host it returns nil: the default client. A site that an organizer types must not turn the
+// server into a proxy into its own network.
+func PublicSite(provider, site string, allowed []string, allowedVar string) (*http.Client, error) {
 	u, err := url.Parse(strings.TrimSpace(site))
 	if err != nil || u.Host == "" {
-		return nil, integrations.Errorf("jira", integrations.KindInvalid, "the Jira site %q is not a URL like https://acme.atlassian.net", site)
+		return nil, Errorf(provider, session.CodeInvalid, "the site %q is not a URL such as https://example.com", site)
 	}
 	host := u.Hostname()
 	if slices.ContainsFunc(allowed, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), host) }) {
 		return nil, nil
 	}
 	deny := func() error {
-		return integrations.Errorf("jira", integrations.KindInvalid,
-			"the Jira site %s is on a private network; the server admin can allow it by adding %s to JIRA_ALLOWED_HOSTS", host, host)
+		return Errorf(provider, session.CodeInvalid,
+			"the site %s is on a private network; the server admin can allow it by adding %s to %s", host, host, allowedVar)
 	}
 	if u.Scheme != "https" {
-		return nil, integrations.Errorf("jira", integrations.KindInvalid, "the Jira site must use https:// (got %s)", u.Scheme)
+		return nil, Errorf(provider, session.CodeInvalid, "the site must use https:// (got %s)", u.Scheme)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return nil, integrations.Errorf("jira", integrations.KindInvalid, "the Jira site %s cannot be found (DNS: %v)", host, err)
+		return nil, Errorf(provider, session.CodeInvalid, "the site %s cannot be found (DNS: %v)", host, err)
 	}
 	for _, a := range addrs {
 		if !public(a) {
