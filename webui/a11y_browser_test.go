@@ -1,0 +1,45 @@
+package webui
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pokor/pokor/webui/browsertest"
+)
+
+// TestAccessibility runs axe-core on the landing page, an error page, the join page and the
+// room, in light and dark mode, and fails on every serious or critical violation.
+func TestAccessibility(t *testing.T) {
+	exe := browsertest.Chromium(t)
+	axe := browsertest.AxeSource(t)
+	ts := newTestServer(t, "")
+	ann, bob := browsertest.Start(t, exe, 1280, 900), browsertest.Start(t, exe, 1280, 900)
+
+	browsertest.Do(t, ann,
+		chromedp.Navigate(ts.http.URL+"/"),
+		chromedp.WaitVisible(css(`#create`)),
+		chromedp.SendKeys(css(`#create input[name=title]`), "Sprint 42"),
+		chromedp.SendKeys(css(`#create input[name=name]`), "Ann"),
+		chromedp.Click(css(`#create button[type=submit]`)),
+		chromedp.WaitVisible(css(`#add-story input[name=title]`)),
+		chromedp.SendKeys(css(`#add-story input[name=title]`), "Login page\n"),
+		chromedp.WaitVisible(css(`#cards .card`)),
+	)
+	roomURL := browsertest.Get(t, ann, chromedp.Location())
+	browsertest.Do(t, bob, chromedp.Navigate(roomURL), chromedp.WaitVisible(css(`#join-form input[name=name]`)))
+
+	for _, scheme := range []string{"light", "dark"} {
+		browsertest.Do(t, ann, browsertest.ColorScheme(scheme))
+		browsertest.Do(t, bob, browsertest.ColorScheme(scheme))
+		browsertest.Axe(t, ann, axe, "the room ("+scheme+")")
+		browsertest.Axe(t, bob, axe, "the join page ("+scheme+")")
+	}
+	for _, page := range []struct{ name, path string }{{"the landing page", "/"}, {"an error page", "/s/nosuchsession"}} {
+		browsertest.Do(t, bob, chromedp.Navigate(ts.http.URL+page.path), chromedp.WaitVisible(css(`main`)))
+		for _, scheme := range []string{"light", "dark"} {
+			browsertest.Do(t, bob, browsertest.ColorScheme(scheme))
+			browsertest.Axe(t, bob, axe, page.name+" ("+scheme+")")
+		}
+	}
+}
