@@ -257,6 +257,17 @@ func TestTracing(t *testing.T) {
 	if !found {
 		t.Errorf("no request log line with trace_id %s:\n%s", traceID, logs.String())
 	}
+	// And the write-back's line names the write-back's trace.
+	found = false
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "estimate written back" {
+			found = rec["trace_id"] == hex.EncodeToString(root.TraceId)
+		}
+	}
+	if !found {
+		t.Errorf("no write-back log line with trace_id %x:\n%s", root.TraceId, logs.String())
+	}
 }
 
 // TestTracingOff: without OTEL_EXPORTER_OTLP_ENDPOINT nothing is set up and logs carry no ids.
