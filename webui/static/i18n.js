@@ -1,9 +1,12 @@
 // The page's messages (webui/i18n/<lang>.json, put in the page by the server) and formatting in
 // its language: Pokor.t(key, {name: "Ann"}), Pokor.plural(key, n, params), Pokor.number(n),
-// Pokor.date(d). The language picker remembers a choice in the pokor_lang cookie.
+// Pokor.date(d). The language picker remembers a choice in the pokor_lang cookie. The same
+// functions are window.PokorI18n, which the room's scripts use (room.js makes window.Pokor its
+// own).
 "use strict";
 (function () {
-  const P = (window.Pokor = window.Pokor || {});
+  const P = (window.PokorI18n = {});
+  window.Pokor = Object.assign(window.Pokor || {}, P);
   const el = document.getElementById("i18n-messages");
   const messages = el ? JSON.parse(el.textContent) : {};
   const lang = document.documentElement.lang || "en";
@@ -26,6 +29,8 @@
   const numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
   P.number = (n) => numbers.format(n);
   P.date = (d, opts) => new Intl.DateTimeFormat(lang, opts || { dateStyle: "medium", timeStyle: "short" }).format(d instanceof Date ? d : new Date(d));
+
+  Object.assign(window.Pokor, P);
 
   document.addEventListener("DOMContentLoaded", () => {
     const picker = document.getElementById("language");
