@@ -26,6 +26,8 @@ const (
 	EvAdmission     EventType = "admission" // sent to a waiting joiner: admitted or denied
 	EvNotice        EventType = "notice"    // a message for organizers (a failed Slack post)
 	EvClosed        EventType = "closed"    // the session ended
+	EvTimer         EventType = "timer"     // a round timer started, stopped or ran out
+	EvNudge         EventType = "nudge"     // sent to one voter: an organizer waits for their vote
 	EvReconnect     EventType = "reconnect" // the server is going away; reconnect
 	EvAck           EventType = "ack"       // reply to a client request on the socket
 	EvError         EventType = "error"     // reply to a client request that failed

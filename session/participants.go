@@ -2,19 +2,25 @@ package session
 
 import (
 	"context"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // ParticipantView is a participant as the room shows it.
 type ParticipantView struct {
 	*Participant
 	Connected bool `json:"connected"`
+	// Chat is the platform a participant came from ("slack", "discord"), so that organizers know
+	// a nudge also reaches them there; the chat identity itself is never sent.
+	Chat string `json:"chat,omitempty"`
 }
 
 func (s *Service) participantView(p *Participant, online map[string]bool) ParticipantView {
 	if online == nil {
 		online = s.online(p.SessionID)
 	}
-	return ParticipantView{Participant: p, Connected: online[p.ID]}
+	return ParticipantView{Participant: p, Connected: online[p.ID], Chat: chatPlatform(p.ChatID)}
 }
 
 // ParticipantInput changes a participant; nil fields stay as they are.
@@ -46,6 +52,9 @@ func (s *Service) UpdateParticipant(ctx context.Context, a Actor, id string, in 
 	if in.Name != nil {
 		n, err := cleanName("name", *in.Name, MaxNameLen)
 		if err != nil {
+			return nil, err
+		}
+		if n, err = s.distinctName(ctx, sess.ID, n, p.ID); err != nil {
 			return nil, err
 		}
 		p.Name = n
@@ -230,6 +239,36 @@ func (s *Service) PresenceChanged(sessionID, participantID string, connected boo
 	if !connected {
 		if sess, err := s.cfg.Store.Session(ctx, sessionID); err == nil && sess.CurrentStoryID != "" {
 			s.maybeAutoReveal(ctx, sessionID, sess.CurrentStoryID)
+		}
+	}
+}
+
+// distinctName returns name, or name with a number ("Ann (2)") when another participant of the
+// session already has it (in any case), so that votes and the table never mix two people up.
+// except is the participant being renamed, whose own name does not count.
+func (s *Service) distinctName(ctx context.Context, sessionID, name, except string) (string, error) {
+	ps, err := s.cfg.Store.Participants(ctx, sessionID)
+	if err != nil {
+		return "", internal("loading participants", err)
+	}
+	taken := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		if p.ID != except {
+			taken[strings.ToLower(p.Name)] = true
+		}
+	}
+	if !taken[strings.ToLower(name)] {
+		return name, nil
+	}
+	for n := 2; ; n++ {
+		suffix := " (" + strconv.Itoa(n) + ")"
+		base := []rune(name)
+		if max := MaxNameLen - utf8.RuneCountInString(suffix); len(base) > max {
+			base = base[:max]
+		}
+		candidate := strings.TrimSpace(string(base)) + suffix
+		if !taken[strings.ToLower(candidate)] {
+			return candidate, nil
 		}
 	}
 }

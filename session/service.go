@@ -58,6 +58,12 @@ type Config struct {
 	// from 2 s to 15 min with jitter. Tests shorten both.
 	WriteBackPoll time.Duration
 	Backoff       func(attempts int) time.Duration
+
+	// Nudger reminds participants who came from a chat to vote; nil reminds in the room only.
+	Nudger ChatNudger
+	// TimerPoll is how often RunTimers looks for timers whose deadline passed; zero means every
+	// second.
+	TimerPoll time.Duration
 }
 
 // Service is the one way to read or change sessions; it enforces who may do what.
@@ -67,6 +73,7 @@ type Service struct {
 	now       func() time.Time
 	approvals Approvals
 	trackers  *trackerSet
+	nudged    nudges
 }
 
 // NewService returns a service over cfg.
@@ -201,6 +208,9 @@ func (s *Service) Join(ctx context.Context, sessionID string, in JoinInput) (*Pa
 	if err != nil {
 		return nil, "", err
 	}
+	if name, err = s.distinctName(ctx, sessionID, name, ""); err != nil {
+		return nil, "", err
+	}
 	role := in.Role
 	switch role {
 	case "":
@@ -302,6 +312,9 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "Organizer"
+	}
+	if name, err = s.distinctName(ctx, l.SessionID, name, ""); err != nil {
+		return nil, "", err
 	}
 	p := &Participant{ID: newID(), SessionID: l.SessionID, Name: name, Role: l.Role, Status: StatusActive, ChatID: l.ChatID, CreatedAt: s.now().UTC()}
 	if err := s.cfg.Store.AddParticipant(ctx, p, HashToken(tok)); err != nil {

@@ -18,6 +18,9 @@ type Snapshot struct {
 	// OrganizerURL is the viewer's own organizer link, for organizers of an open session: it is
 	// in the snapshot of that viewer only.
 	OrganizerURL string `json:"organizer_url,omitempty"`
+	// Timer is the running round timer, if any; Now is the server's clock, for the countdown.
+	Timer *TimerView `json:"timer,omitempty"`
+	Now   time.Time  `json:"now"`
 }
 
 // Snapshot returns the room as the actor may see it. A participant waiting for admission sees
@@ -31,10 +34,11 @@ func (s *Service) Snapshot(ctx context.Context, a Actor) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{Session: sess, Me: me, Participants: []ParticipantView{}, Stories: []StoryView{}, MyVotes: map[string]Vote{}, Emojis: Emojis}
+	snap := &Snapshot{Session: sess, Me: me, Participants: []ParticipantView{}, Stories: []StoryView{}, MyVotes: map[string]Vote{}, Emojis: Emojis, Now: s.now().UTC()}
 	if me.Status == StatusPending {
 		return snap, nil
 	}
+	snap.Timer = s.currentTimer(ctx, sess.ID)
 	ps, err := s.cfg.Store.Participants(ctx, sess.ID)
 	if err != nil {
 		return nil, internal("loading participants", err)

@@ -13,9 +13,11 @@ type Bucket struct {
 
 // Stats summarises a revealed round.
 type Stats struct {
-	// Votes counts every vote; Estimating excludes abstentions ("?", "☕").
+	// Votes counts every vote; Estimating those that estimate and Abstained the abstentions
+	// ("?", "☕"), so that Votes = Estimating + Abstained.
 	Votes      int `json:"votes"`
 	Estimating int `json:"estimating"`
+	Abstained  int `json:"abstained"`
 	// Average and Median are set for numeric decks (Median may fall between two cards).
 	Average *float64 `json:"average,omitempty"`
 	Median  *float64 `json:"median,omitempty"`
@@ -24,7 +26,8 @@ type Stats struct {
 	MedianCard string `json:"median_card,omitempty"`
 	// Mode lists the most common cards (several on a tie).
 	Mode []string `json:"mode"`
-	// Consensus is true when every estimating vote is the same card.
+	// Consensus is true when at least MinConsensus votes estimate and all of them are the same
+	// card: one estimate beside abstentions is not an agreement.
 	Consensus bool `json:"consensus"`
 	// Spread is the distance between the lowest and highest estimate: a number for numeric decks,
 	// a count of deck steps for ordinal ones.
@@ -38,6 +41,9 @@ type Stats struct {
 	// Distribution has one bucket per card that was voted, in deck order.
 	Distribution []Bucket `json:"distribution"`
 }
+
+// MinConsensus is the number of estimating votes a consensus needs.
+const MinConsensus = 2
 
 // ComputeStats summarises votes cast with deck.
 func ComputeStats(deck Deck, votes []Vote) Stats {
@@ -63,6 +69,7 @@ func ComputeStats(deck Deck, votes []Vote) Stats {
 		}
 	}
 	st.Estimating = len(est)
+	st.Abstained = st.Votes - st.Estimating
 	if len(est) == 0 {
 		return st
 	}
@@ -78,7 +85,7 @@ func ComputeStats(deck Deck, votes []Vote) Stats {
 			st.Mode = append(st.Mode, b.Card)
 		}
 	}
-	st.Consensus = len(st.Mode) == 1 && best == len(est)
+	st.Consensus = len(est) >= MinConsensus && len(st.Mode) == 1 && best == len(est)
 
 	rank := func(c string) float64 { return float64(deck.Index(c)) }
 	numeric := deck.Numeric()

@@ -47,7 +47,7 @@ func TestComputeStats(t *testing.T) {
 		{
 			name: "fibonacci with an abstention", deck: fib, cards: []string{"8", "5", "?", "3", "5"},
 			want: session.Stats{
-				Votes: 5, Estimating: 4, Average: ptr(5.25), Median: ptr(5), MedianCard: "5",
+				Votes: 5, Estimating: 4, Abstained: 1, Average: ptr(5.25), Median: ptr(5), MedianCard: "5",
 				Mode: []string{"5"}, Spread: 5, Min: "3", Max: "8", Suggestion: "5",
 				Distribution: []session.Bucket{{"3", 1}, {"5", 2}, {"8", 1}, {"?", 1}},
 			},
@@ -55,7 +55,7 @@ func TestComputeStats(t *testing.T) {
 		{
 			name: "fibonacci consensus ignores abstentions", deck: fib, cards: []string{"5", "☕", "5", "?", "5"},
 			want: session.Stats{
-				Votes: 5, Estimating: 3, Average: ptr(5), Median: ptr(5), MedianCard: "5",
+				Votes: 5, Estimating: 3, Abstained: 2, Average: ptr(5), Median: ptr(5), MedianCard: "5",
 				Mode: []string{"5"}, Consensus: true, Spread: 0, Min: "5", Max: "5", Suggestion: "5",
 				Distribution: []session.Bucket{{"5", 3}, {"?", 1}, {"☕", 1}},
 			},
@@ -119,7 +119,7 @@ func TestComputeStats(t *testing.T) {
 		{
 			name: "t-shirt ordinal median, spread in steps and mode", deck: shirt, cards: []string{"XL", "M", "S", "M", "?"},
 			want: session.Stats{
-				Votes: 5, Estimating: 4, MedianCard: "M",
+				Votes: 5, Estimating: 4, Abstained: 1, MedianCard: "M",
 				Mode: []string{"M"}, Spread: 3, Min: "S", Max: "XL", Suggestion: "M",
 				Distribution: []session.Bucket{{"S", 1}, {"M", 2}, {"XL", 1}, {"?", 1}},
 			},
@@ -151,8 +151,33 @@ func TestComputeStats(t *testing.T) {
 		{
 			name: "only abstentions", deck: shirt, cards: []string{"?", "☕", "?"},
 			want: session.Stats{
-				Votes: 3, Estimating: 0, Mode: []string{},
+				Votes: 3, Estimating: 0, Abstained: 3, Mode: []string{},
 				Distribution: []session.Bucket{{"?", 2}, {"☕", 1}},
+			},
+		},
+		{
+			// The case: one estimate beside a "?" and a coffee is not a consensus.
+			name: "one estimate and two abstentions is no consensus", deck: fib, cards: []string{"3", "?", "☕"},
+			want: session.Stats{
+				Votes: 3, Estimating: 1, Abstained: 2, Average: ptr(3), Median: ptr(3), MedianCard: "3",
+				Mode: []string{"3"}, Spread: 0, Min: "3", Max: "3", Suggestion: "3",
+				Distribution: []session.Bucket{{"3", 1}, {"?", 1}, {"☕", 1}},
+			},
+		},
+		{
+			name: "a single vote is no consensus", deck: shirt, cards: []string{"M"},
+			want: session.Stats{
+				Votes: 1, Estimating: 1, MedianCard: "M",
+				Mode: []string{"M"}, Min: "M", Max: "M", Suggestion: "M",
+				Distribution: []session.Bucket{{"M", 1}},
+			},
+		},
+		{
+			name: "two equal estimates and an abstention are a consensus", deck: fib, cards: []string{"8", "?", "8"},
+			want: session.Stats{
+				Votes: 3, Estimating: 2, Abstained: 1, Average: ptr(8), Median: ptr(8), MedianCard: "8",
+				Mode: []string{"8"}, Consensus: true, Min: "8", Max: "8", Suggestion: "8",
+				Distribution: []session.Bucket{{"8", 2}, {"?", 1}},
 			},
 		},
 		{

@@ -109,6 +109,9 @@ type Store interface {
 	// DeleteConnection forgets a session's connection to a tracker.
 	DeleteConnection(ctx context.Context, sessionID, tracker string) error
 
+	// TimerStore keeps the round timers.
+	TimerStore
+
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store.

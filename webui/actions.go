@@ -185,6 +185,29 @@ var roomActions = map[string]actionFunc{
 	"history": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
 		return svc.History(ctx, a, r.StoryID)
 	},
+	"start_timer": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		var in session.TimerInput
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		if in.StoryID == "" {
+			in.StoryID = r.StoryID
+		}
+		return svc.StartTimer(ctx, a, in)
+	},
+	"stop_timer": func(ctx context.Context, svc *session.Service, a session.Actor, _ request) (any, error) {
+		return svc.StopTimer(ctx, a)
+	},
+	"check_timer": func(ctx context.Context, svc *session.Service, a session.Actor, _ request) (any, error) {
+		v, err := svc.CheckTimer(ctx, a)
+		if v == nil && err == nil {
+			return map[string]any{"timer": nil}, nil
+		}
+		return v, err
+	},
+	"nudge": func(ctx context.Context, svc *session.Service, a session.Actor, r request) (any, error) {
+		return svc.NudgeVoters(ctx, a, r.StoryID, r.ParticipantID)
+	},
 }
 
 type organizerLink struct {

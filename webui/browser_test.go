@@ -18,6 +18,9 @@ func TestBrowserEstimation(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	ts := newTestServer(t, "")
 	ann, bob, cat := browsertest.Start(t, exe, 1280, 900), browsertest.Start(t, exe, 1280, 900), browsertest.Start(t, exe, 1280, 900)
+	for name, b := range map[string]context.Context{"Ann": ann, "Bob": bob, "Cat": cat} {
+		watchConsole(t, browser{name: name, ctx: b})
+	}
 
 	// Ann creates the session from the landing page and adds a story.
 	browsertest.Do(t, ann,
@@ -49,9 +52,9 @@ func TestBrowserEstimation(t *testing.T) {
 	}
 	browsertest.Do(t, ann, chromedp.WaitVisible(css(`#people li:nth-child(3)`)))
 
-	// Ann clicks 5; Bob presses the key of the sixth card (8); Cat votes 5 with a rationale.
+	// Ann clicks 5; Bob presses 8 (the key is the value); Cat votes 5 with a rationale.
 	browsertest.Do(t, ann, chromedp.Click(css(`#cards .card[data-card="5"]`)), chromedp.WaitVisible(css(`#cards .card.selected`)))
-	browsertest.Do(t, bob, chromedp.KeyEvent("6"), chromedp.WaitVisible(css(`#cards .card.selected[data-card="8"]`)))
+	browsertest.Do(t, bob, chromedp.KeyEvent("8"), chromedp.WaitVisible(css(`#cards .card.selected[data-card="8"]`)))
 	browsertest.Do(t, cat,
 		chromedp.SetValue(css(`#confidence`), "high"),
 		chromedp.SendKeys(css(`#rationale`), "same as the signup page"),

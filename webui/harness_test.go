@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -34,12 +35,29 @@ type testServer struct {
 	svc   *session.Service
 	web   *Server
 	http  *httptest.Server
+	// stopTimers ends the timer worker.
+	stopTimers func()
 }
 
 const testSecret = "test-secret-key-that-is-long-enough-0123456789"
 
 // newTestServer starts a server on a fresh database in dir (a new temp dir when empty).
 func newTestServer(t *testing.T, dir string) *testServer {
+	t.Helper()
+	return startTestServer(t, dir, serverOptions{})
+}
+
+// serverOptions adjust a test server.
+type serverOptions struct {
+	// addr is the address to listen on; a restarted server takes the port its clients know.
+	addr string
+	// service changes the service's configuration (a chat nudger) before it is built.
+	service func(*session.Config)
+}
+
+// startTestServer starts a server on the database in dir (a new temp dir when empty); the
+// database of an earlier server in the same dir is opened as it was left, as after a restart.
+func startTestServer(t *testing.T, dir string, opts serverOptions) *testServer {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -56,9 +74,21 @@ func newTestServer(t *testing.T, dir string) *testServer {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts := &testServer{t: t, dir: dir, keys: keys, store: store, hub: hub}
 	ts.http = httptest.NewUnstartedServer(nil)
+	if opts.addr != "" {
+		ln, err := net.Listen("tcp", opts.addr)
+		if err != nil {
+			t.Fatalf("listening on %s again: %v", opts.addr, err)
+		}
+		ts.http.Listener.Close()
+		ts.http.Listener = ln
+	}
 	base := "http://" + ts.http.Listener.Addr().String()
-	ts.svc = session.NewService(session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log,
-		Trackers: []session.Tracker{csv.Tracker()}})
+	cfg := session.Config{Store: store, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: base, Logger: log,
+		Trackers: []session.Tracker{csv.Tracker()}}
+	if opts.service != nil {
+		opts.service(&cfg)
+	}
+	ts.svc = session.NewService(cfg)
 	hub.OnPresence(ts.svc.PresenceChanged)
 	ts.web, err = New(Config{Service: ts.svc, Hub: hub, BaseURL: base, Logger: log, Ready: store.Ping})
 	if err != nil {
@@ -66,6 +96,9 @@ func newTestServer(t *testing.T, dir string) *testServer {
 	}
 	ts.http.Config.Handler = ts.web.Handler()
 	ts.http.Start()
+	timers, stopTimers := context.WithCancel(context.Background())
+	go ts.svc.RunTimers(timers)
+	ts.stopTimers = stopTimers
 	t.Cleanup(ts.close)
 	return ts
 }
@@ -74,6 +107,7 @@ func (ts *testServer) close() {
 	if ts.http == nil {
 		return
 	}
+	ts.stopTimers()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ts.web.Shutdown(ctx)

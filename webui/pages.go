@@ -24,6 +24,9 @@ type pageData struct {
 	// same list for its script.
 	Trackers     []session.Tracker
 	TrackersJSON string
+	// Member tells the room's script whether the visitor's cookie already makes it a participant,
+	// so that a newcomer sees the join form without a refused request first.
+	Member bool
 	// L is the page's language (i18n); Languages are those the picker offers.
 	L         *i18n.Catalog
 	Languages []*i18n.Catalog
@@ -96,10 +99,11 @@ func (s *Server) room(c *gin.Context) {
 	}
 	trackers := s.svc.Trackers()
 	js, _ := json.Marshal(trackers)
+	_, err = s.actor(c)
 	// The room's own texts are not in the catalogs yet: it stays English, and says so to screen
-	// readers with lang="en".
+	// readers with lang="en" (its announcements are in English too).
 	s.page(c, "room.html", pageData{L: s.langs.Reference(), Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis,
-		Trackers: trackers, TrackersJSON: string(js)})
+		Trackers: trackers, TrackersJSON: string(js), Member: err == nil})
 }
 
 // enter redeems a pre-signed link: it sets the participant cookie and redirects to the clean room

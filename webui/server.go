@@ -137,6 +137,11 @@ func (s *Server) routes() {
 	api.POST("/sessions/:id/stories/:sid/revote", s.act("revote"))
 	api.POST("/sessions/:id/stories/:sid/accept", s.act("accept"))
 	api.GET("/sessions/:id/stories/:sid/rounds", s.act("history"))
+	api.GET("/sessions/:id/timer", s.act("check_timer"))
+	api.POST("/sessions/:id/timer", s.act("start_timer"))
+	api.DELETE("/sessions/:id/timer", s.act("stop_timer"))
+	api.POST("/sessions/:id/nudge", s.act("nudge"))
+	api.POST("/sessions/:id/participants/:pid/nudge", s.act("nudge"))
 	s.trackerRoutes(api)
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {

@@ -65,6 +65,8 @@ type fakeDiscord struct {
 	// MissingEdits is how many more edits of an original response answer 404 Unknown Webhook,
 	// as when the deferral has not reached Discord yet.
 	MissingEdits atomic.Int32
+	// closedDMs holds the users who take no direct messages (set before the test runs).
+	closedDMs map[string]bool
 
 	mu     sync.Mutex
 	reqs   []apiRequest
@@ -73,7 +75,7 @@ type fakeDiscord struct {
 
 func newFakeDiscord(t *testing.T) *fakeDiscord {
 	t.Helper()
-	f := &fakeDiscord{signal: make(chan struct{}, 1)}
+	f := &fakeDiscord{signal: make(chan struct{}, 1), closedDMs: map[string]bool{}}
 	mux := http.NewServeMux()
 	bot := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +100,18 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 		}
 		writeJSON(w, http.StatusOK, message(r.PathValue("app"), testChannel, body(r)))
 	})
+	// Create DM: the DM channel's id is "9" and the recipient's id, so posts to it can be told apart.
+	mux.HandleFunc("POST /api/v10/users/@me/channels", bot(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := body(r).(map[string]any)
+		to, _ := b["recipient_id"].(string)
+		writeJSON(w, http.StatusOK, map[string]any{"id": "9" + to, "type": 1, "last_message_id": nil, "flags": 0,
+			"recipients": []any{map[string]any{"id": to, "username": "someone", "discriminator": "0", "global_name": nil, "avatar": nil}}})
+	}))
 	mux.HandleFunc("POST /api/v10/channels/{channel}/messages", bot(func(w http.ResponseWriter, r *http.Request) {
+		if dm, ok := strings.CutPrefix(r.PathValue("channel"), "9"); ok && f.closedDMs[dm] {
+			writeJSON(w, http.StatusForbidden, map[string]any{"message": "Cannot send messages to this user", "code": 50007})
+			return
+		}
 		if s := int(f.ChannelStatus.Load()); s != 0 {
 			writeJSON(w, s, map[string]any{"message": "Missing Access", "code": 50001})
 			return

@@ -47,7 +47,7 @@ func TestManifest(t *testing.T) {
 	for _, ch := range c.Options[1].Choices {
 		choices = append(choices, ch.Value)
 	}
-	if want := []any{"github", "jira", "notion"}; !reflect.DeepEqual(choices, want) {
+	if want := []any{"github", "jira", "notion", "gitlab", "azure"}; !reflect.DeepEqual(choices, want) {
 		t.Errorf("source choices = %v, want %v", choices, want)
 	}
 	if total > 8000 {

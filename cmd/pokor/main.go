@@ -22,8 +22,10 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/integrations/azuredevops"
 	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/integrations/github"
+	"github.com/pokor/pokor/integrations/gitlab"
 	"github.com/pokor/pokor/integrations/jira"
 	"github.com/pokor/pokor/integrations/notion"
 	"github.com/pokor/pokor/session"
@@ -70,6 +72,8 @@ func trackers(get func(string) string) []session.Tracker {
 		github.Tracker(get),
 		jira.Tracker(get),
 		notion.Tracker(get),
+		gitlab.Tracker(get),
+		azuredevops.Tracker(get),
 		csv.Tracker(),
 	}
 }
@@ -215,6 +219,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
 		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
 		Trackers: trackers(m.Config.Get),
+		Nudger:   m.Notifiers,
 	}
 	if err := m.openRedis(&svcCfg); err != nil {
 		return err
@@ -231,6 +236,7 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 	m.OnStart(m.Service.RunApprovals)
 	m.OnStart(func(ctx context.Context) { m.Service.RunWriteBack(ctx, m.writeBackOwner()) })
+	m.OnStart(m.Service.RunTimers)
 	m.Web, err = webui.New(webui.Config{
 		Service: m.Service, Hub: m.Hub, BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Version: version,
 		Ready: m.ready,

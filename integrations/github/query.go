@@ -5,9 +5,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/pokor/pokor/integrations/httpx"
+	"github.com/pokor/pokor/integrations/querytext"
 	"github.com/pokor/pokor/session"
 )
 
@@ -71,7 +71,7 @@ func parseQuery(s string) (issueQuery, error) {
 		return httpx.Errorf(provider, session.CodeInvalid, "%s; write the query as %s",
 			fmt.Sprintf(format, args...), QueryGrammar)
 	}
-	tokens, err := splitQuery(s)
+	tokens, err := querytext.Split(s)
 	if err != nil {
 		return issueQuery{}, bad("%v", err)
 	}
@@ -122,42 +122,4 @@ func parseQuery(s string) (issueQuery, error) {
 		}
 	}
 	return q, nil
-}
-
-// isQuote reports whether r opens or closes a quoted value. Curly quotes count because chat
-// clients on phones and Macs replace straight quotes as the user types.
-func isQuote(r rune) bool { return r == '"' || r == '“' || r == '”' }
-
-// splitQuery splits a query on white space, keeping quoted text ("v2 beta") together and
-// dropping the quotes, so that both milestone:"v2 beta" and "milestone:v2 beta" work.
-func splitQuery(s string) ([]string, error) {
-	var (
-		tokens  []string
-		cur     strings.Builder
-		inToken bool
-		inQuote bool
-	)
-	for _, r := range s {
-		switch {
-		case isQuote(r):
-			inQuote = !inQuote
-			inToken = true
-		case unicode.IsSpace(r) && !inQuote:
-			if inToken {
-				tokens = append(tokens, cur.String())
-				cur.Reset()
-				inToken = false
-			}
-		default:
-			cur.WriteRune(r)
-			inToken = true
-		}
-	}
-	if inQuote {
-		return nil, fmt.Errorf("a quote is not closed")
-	}
-	if inToken {
-		tokens = append(tokens, cur.String())
-	}
-	return tokens, nil
 }

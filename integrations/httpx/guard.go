@@ -70,3 +70,15 @@ func public(a netip.Addr) bool {
 	a = a.Unmap()
 	return a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a)
 }
+
+// SameSite compares two site URLs the way a person would: case, a trailing slash and
+// surrounding spaces do not matter.
+func SameSite(a, b string) bool {
+	norm := func(s string) string { return strings.TrimRight(strings.ToLower(strings.TrimSpace(s)), "/") }
+	return norm(a) == norm(b)
+}
+
+// AllowedHosts splits a setting such as JIRA_ALLOWED_HOSTS ("jira.corp, jira2.corp") into hosts.
+func AllowedHosts(setting string) []string {
+	return strings.FieldsFunc(setting, func(r rune) bool { return r == ',' || r == ' ' })
+}

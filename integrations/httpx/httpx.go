@@ -236,7 +236,8 @@ func (a *API) Do(ctx context.Context, method, path string, query url.Values, bod
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}
-	if body != nil {
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		// A JSON variant set in Header (application/json-patch+json) is kept.
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := a.HTTP.Do(req)

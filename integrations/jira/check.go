@@ -73,6 +73,9 @@ func (c *Client) Check(ctx context.Context, issueKeyOrProject string) (session.C
 			return ch, err
 		}
 		key = k
+		if c.checkBoardEstimation(ctx, &ch, key, boardID) {
+			return ch, nil
+		}
 	case issueKeyRe.MatchString(target) || issueIDRe.MatchString(target):
 		key = strings.ToUpper(target)
 	case projectKeyRe.MatchString(target):

@@ -166,6 +166,10 @@ func (c *Client) chooseWrite(ctx context.Context, key string, scope issueScope, 
 			return writePlan{}, err
 		}
 	}
+	// A board's number field is written through the board's estimation endpoint (estimation.go).
+	if plan, ok, err := c.boardPlan(ctx, key, scope, board, wb); err != nil || ok {
+		return plan, err
+	}
 	d, err := c.discover(ctx, key, scope, board, strings.TrimSpace(wb.Target[TargetField]))
 	if err != nil {
 		return writePlan{}, err

@@ -79,6 +79,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"Connections", testConnections},
 		{"DeleteIdleSessions", testDeleteIdleSessions},
 		{"SlackInstallations", testSlackInstallations},
+		{"Timers", testTimers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

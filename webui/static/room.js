@@ -22,7 +22,7 @@
   function toast(msg, kind) {
     const t = h("div", { class: "toast " + (kind || ""), role: kind === "error" ? "alert" : "status" }, msg);
     $("toasts").append(t);
-    setTimeout(() => t.remove(), kind === "error" ? 7000 : 4000);
+    setTimeout(() => t.remove(), kind === "error" || kind === "warning" ? 8000 : 4000);
   }
 
   async function http(method, path, body) {
@@ -41,14 +41,19 @@
       state.ws.send(JSON.stringify(Object.assign({ id, type }, fields)));
     });
   }
-  const act = (type, fields) => call(type, fields).catch((e) => { toast(e.message, "error"); throw e; });
+  // act sends a request and shows its failure as a toast. It never rejects, so that no failed
+  // action leaves an unhandled rejection behind: it resolves with the result, or with FAILED.
+  const FAILED = Symbol("failed");
+  const act = (type, fields) => call(type, fields).catch((e) => { toast(e.message, "error"); return FAILED; });
+  const ok = (r) => r !== FAILED;
 
   // Hooks for the room's other scripts (trackers.js): the state, the request helpers, and
   // handlers for events room.js does not know ("import") and for every render.
-  const hooks = window.Pokor = { sid, state, call, http, toast, render: () => render(), currentId: () => currentId(), onEvent: [], onRender: [] };
+  const hooks = window.Pokor = { sid, state, call, act, http, toast, render: () => render(), currentId: () => currentId(), onEvent: [], onRender: [] };
 
   // ---- connection ----
   async function start() {
+    if (document.body.dataset.member === "false") { document.body.dataset.member = ""; showJoin(); return; }
     try {
       state.snap = await http("GET", "/api/v1/sessions/" + sid);
     } catch (e) {
@@ -100,7 +105,7 @@
   function onEvent(ev) {
     const s = state.snap, d = ev.data;
     switch (ev.type) {
-      case "snapshot": state.snap = d; break;
+      case "snapshot": state.snap = d; if (d.timer) onTimer(d.timer); break;
       case "ack": case "error": {
         const p = state.pending.get(d.id); state.pending.delete(d.id);
         if (ev.type === "ack") { if (p) p.resolve(d.result); } else if (p) p.reject(new Error(d.message)); else toast(d.message, "error");
@@ -108,6 +113,7 @@
       }
       case "session": s.session = d; break;
       case "participant":
+        noteJoinRequest(d);
         upsert(s.participants, d);
         if (d.id === s.me.id) {
           // Our own role or status changed: the server sends a fresh snapshot for the new role.
@@ -115,7 +121,7 @@
           s.me.name = d.name;
         }
         break;
-      case "participant_removed": s.participants = s.participants.filter((p) => p.id !== d.id); break;
+      case "participant_removed": s.participants = s.participants.filter((p) => p.id !== d.id); dropJoinRequest(d.id); break;
       case "presence": { const p = byId(s.participants, d.id); if (p) p.connected = d.connected; break; }
       case "story": case "round": case "revealed": case "accepted": {
         const before = byId(s.stories, d.id);
@@ -123,10 +129,13 @@
         if (ev.type === "accepted" || ev.type === "story") { if (before) { d.voters = d.voters || before.voters; if (d.round_state === before.round_state && d.round === before.round) { d.votes = d.votes || before.votes; d.stats = d.stats || before.stats; } } }
         if (ev.type === "round") { d.votes = undefined; d.stats = undefined; }
         upsert(s.stories, d);
-        if (ev.type === "revealed" && d.id === currentId()) $("results").scrollIntoView({ behavior: "smooth", block: "nearest" });
+        if (ev.type === "revealed" && d.id === currentId()) $("results").scrollIntoView({ behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth", block: "nearest" });
         break;
       }
-      case "story_removed": s.stories = s.stories.filter((x) => x.id !== d.id); delete s.my_votes[d.id]; break;
+      case "story_removed":
+        s.stories = s.stories.filter((x) => x.id !== d.id); delete s.my_votes[d.id];
+        if (state.editing && state.editing.id === d.id) state.editing = null;
+        break;
       case "stories_order": s.stories.sort((a, b) => d.ids.indexOf(a.id) - d.ids.indexOf(b.id)); break;
       case "voted": {
         const st = byId(s.stories, d.story_id);
@@ -146,7 +155,9 @@
         else showEnded("An organizer did not admit you", "Ask the organizer if this is a mistake.");
         return;
       case "notice": toast(d.message, d.level || ""); return;
-      case "closed": s.session = d; break;
+      case "closed": s.session = d; s.timer = null; break;
+      case "timer": onTimer(d); break;
+      case "nudge": showNudge(d); return;
       case "reconnect": setConn("server restarting…", "bad"); reconnectSoon(); return;
       default: for (const f of hooks.onEvent) f(ev); return;
     }
@@ -160,16 +171,20 @@
 
   function render() {
     const s = state.snap;
-    document.title = s.session.title + " · Pokor";
+    renderTitle();
     $("title").textContent = s.session.title;
     $("join").hidden = true;
     $("bar-actions").hidden = false;
-    if (s.me.status === "pending") { $("waiting").hidden = false; $("room").hidden = true; return; }
+    const pending = s.me.status === "pending", ended = !!s.session.closed_at;
+    // A joiner waiting for approval may not export or share the room: the server would refuse.
+    $("export-menu").hidden = pending; $("copy-link").hidden = pending || ended;
+    if (pending) { $("waiting").hidden = false; $("room").hidden = true; return; }
     $("waiting").hidden = true;
-    if (s.session.closed_at) showEnded("This session has ended", "The estimates are kept; you can still export them from the menu.");
+    if (ended) renderEnded();
     $("room").hidden = false;
-    for (const el of document.querySelectorAll(".org-only")) el.hidden = !isOrg() || !!s.session.closed_at;
-    $("open-settings").hidden = !isOrg();
+    document.body.classList.toggle("session-ended", ended);
+    for (const el of document.querySelectorAll(".org-only")) el.hidden = !isOrg() || ended;
+    $("open-settings").hidden = !isOrg() || ended;
     renderStories(); renderCurrent(); renderPeople();
     for (const f of hooks.onRender) f();
   }
@@ -178,15 +193,20 @@
     const s = state.snap, list = $("stories"), cur = currentId();
     const done = s.stories.filter((x) => x.status === "estimated").length;
     $("story-count").textContent = s.stories.length ? `${done}/${s.stories.length}` : "";
+    renderTotal();
+    const async = !!s.session.settings.async;
+    $("async-note").hidden = !async || !!s.session.closed_at;
     list.replaceChildren(...s.stories.map((st, i) => {
+      if (state.editing && state.editing.id === st.id) return state.editing.node;
       const tools = isOrg() && !s.session.closed_at ? h("span", { class: "tools" },
         h("button", { type: "button", title: "Move up", "aria-label": "Move up", disabled: i === 0, onclick: () => move(i, -1) }, "↑"),
         h("button", { type: "button", title: "Move down", "aria-label": "Move down", disabled: i === s.stories.length - 1, onclick: () => move(i, 1) }, "↓"),
-        h("button", { type: "button", title: "Edit", "aria-label": "Edit story", onclick: () => editStory(st) }, "✎"),
+        h("button", { type: "button", title: "Edit", "aria-label": "Edit story " + st.title, onclick: () => editStory(st) }, "✎"),
         h("button", { type: "button", title: "Remove", "aria-label": "Remove story", onclick: () => { if (confirm("Remove “" + st.title + "” and its votes?")) act("remove_story", { story_id: st.id }); } }, "✕")) : null;
       const sync = st.sync_state ? h("span", { class: "sync " + st.sync_state, title: st.sync_error || st.sync_state }, { pending: "⟳", synced: "✓", failed: "⚠" }[st.sync_state]) : null;
-      return h("li", { class: "story" + (st.id === cur ? " current" : "") },
+      return h("li", { class: "story" + (st.id === cur ? " current" : "") + (st.status === "estimated" ? " done" : ""), "data-id": st.id },
         h("button", { type: "button", class: "st-title", onclick: () => pick(st) }, st.title),
+        async ? storyProgress(st) : null,
         sync, st.estimate || !st.imported_estimate ? h("span", { class: "est", title: "estimate" }, st.estimate || "")
           : h("span", { class: "est muted", title: "imported estimate, not accepted" }, "(" + st.imported_estimate + ")"), tools);
     }));
@@ -202,14 +222,29 @@
     [ids[i], ids[i + delta]] = [ids[i + delta], ids[i]];
     act("reorder", { data: { ids } });
   }
+  // editStory turns a story's row into a form, edited in place; the form survives re-renders.
   function editStory(st) {
-    const title = prompt("Story title", st.title);
-    if (title === null) return;
-    const description = prompt("Description (optional)", st.description || "");
-    if (description === null) return;
-    const url = prompt("Link (optional)", st.url || "");
-    if (url === null) return;
-    act("update_story", { story_id: st.id, data: { title, description, url } });
+    const err = h("p", { class: "error small", role: "alert", hidden: true });
+    const form = h("form", { class: "story-edit", novalidate: true },
+      h("label", null, "Title", h("input", { name: "title", maxlength: "200", required: true, value: st.title })),
+      h("label", null, "Description", h("textarea", { name: "description", rows: "4", maxlength: "10000" })),
+      h("label", null, "Link", h("input", { name: "url", type: "url", maxlength: "2000", placeholder: "https://… (optional)", value: st.url || "" })),
+      err,
+      h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save"), h("button", { type: "button", onclick: () => { state.editing = null; render(); } }, "Cancel")));
+    form.description.value = st.description || "";
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      try {
+        await call("update_story", { story_id: st.id, data: { title: form.title.value, description: form.description.value, url: form.url.value } });
+        state.editing = null; render();
+      } catch (ex) { err.textContent = ex.message; err.hidden = false; }
+    });
+    form.addEventListener("keydown", (e) => { if (e.key === "Escape") { state.editing = null; render(); } });
+    state.editing = { id: st.id, node: h("li", { class: "story editing", "data-id": st.id }, form) };
+    render();
+    form.title.focus();
+    form.title.setSelectionRange(form.title.value.length, form.title.value.length);
   }
 
   function renderCurrent() {
@@ -217,21 +252,20 @@
     $("no-story").hidden = !!st; $("current").hidden = !st;
     if (!st) { $("no-story-text").textContent = isOrg() ? "Add a story on the left to start estimating." : "Waiting for the organizer to add a story."; return; }
     $("story-title").textContent = st.title;
-    $("story-round").textContent = `round ${st.round} · ${st.status === "estimated" ? "estimated " + st.estimate : st.round_state}`;
+    $("story-round").textContent = s.session.closed_at ? (st.status === "estimated" ? "estimated " + st.estimate : "not estimated") : `round ${st.round} · ${st.status === "estimated" ? "estimated " + st.estimate : st.round_state}`;
     $("story-desc").textContent = st.description || "";
     const link = $("story-link"); link.hidden = !st.url; if (st.url) link.href = st.url;
     const voting = st.round_state === "voting" && st.status === "open" && !s.session.closed_at;
     const canVote = s.me.role !== "spectator" && voting;
     $("vote-area").hidden = !canVote;
     const mine = s.my_votes[st.id];
-    $("cards").replaceChildren(...s.session.deck.cards.map((c, i) => h("button", {
-      type: "button", class: "card" + (mine && mine.card === c ? " selected" : ""), "aria-pressed": mine && mine.card === c ? "true" : "false",
-      "data-card": c, onclick: () => vote(c),
-    }, i < 10 ? h("span", { class: "key" }, String((i + 1) % 10)) : null, c)));
-    if (document.activeElement !== $("rationale")) $("rationale").value = mine ? mine.rationale || "" : $("rationale").value;
-    if (document.activeElement !== $("confidence") && mine) $("confidence").value = mine.confidence || "";
+    renderCards(mine);
+    renderVoteForm(st, mine);
     $("reveal").hidden = !voting; $("reveal").disabled = !(st.voters || []).length;
-    $("revote").hidden = voting;
+    $("revote").hidden = voting || !!s.session.closed_at;
+    renderTimerControls(st, voting);
+    renderTable(st);
+    renderWaiting(st, voting);
     $("accept").hidden = st.round_state !== "revealed";
     const key = st.id + ":" + st.round + ":" + st.round_state;
     if (st.stats && state.prefill !== key) { $("accept-value").value = st.stats.suggestion || ""; state.prefill = key; }
@@ -244,8 +278,9 @@
     box.hidden = st.round_state !== "revealed" || !st.stats;
     if (box.hidden) return;
     const x = st.stats;
-    const rows = [["Votes", x.votes], ["Average", x.average ?? "—"], ["Median", x.median_card || "—"],
-      ["Most common", x.mode.length ? x.mode.join(", ") : "—"], ["Consensus", x.consensus ? "yes 🎉" : "no"],
+    const abstained = x.abstained ?? (x.votes - x.estimating);
+    const rows = [["Votes", `${x.estimating} estimated` + (abstained ? `, ${abstained} abstained (?, ☕)` : "")], ["Average", x.average ?? "—"], ["Median", x.median_card || "—"],
+      ["Most common", x.mode.length ? x.mode.join(", ") : "—"], ["Consensus", x.consensus ? "yes 🎉" : x.estimating < 2 ? "no (needs two estimates)" : "no"],
       ["Spread", x.min ? `${x.min} – ${x.max} (${x.spread})` : "—"]];
     $("stats").replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
     $("chart").replaceChildren(...chart(x.distribution));
@@ -275,7 +310,8 @@
   }
 
   function renderPeople() {
-    const s = state.snap, st = byId(s.stories, currentId()), voters = new Set(st ? st.voters || [] : []);
+    const s = state.snap, st = byId(s.stories, currentId());
+    const voters = new Set(st && !s.session.closed_at && st.round_state === "voting" ? st.voters || [] : []);
     const active = s.participants.filter((p) => p.status === "active");
     $("people-count").textContent = `${active.filter((p) => p.connected).length}/${active.length} online`;
     $("people").replaceChildren(...s.participants.map((p) => {
@@ -288,9 +324,9 @@
         tools.push(h("button", { type: "button", title: "Throw an emoji", "aria-label": "Throw an emoji at " + p.name, onclick: (e) => openPicker(e, p) }, "👍"));
         if (isOrg() || me) {
           const roles = isOrg() ? ["organizer", "voter", "spectator"] : ["voter", "spectator"];
-          if (roles.includes(p.role)) tools.push(h("select", { "aria-label": "Role of " + p.name, onchange: (e) => act("update_participant", { participant_id: p.id, data: { role: e.target.value } }).catch(() => render()) },
+          if (roles.includes(p.role)) tools.push(h("select", { "aria-label": "Role of " + p.name, onchange: (e) => act("update_participant", { participant_id: p.id, data: { role: e.target.value } }).then((r) => { if (!ok(r)) render(); }) },
             ...roles.map((r) => h("option", { value: r, selected: r === p.role }, r))));
-          tools.push(h("button", { type: "button", title: "Rename", "aria-label": "Rename " + p.name, onclick: () => { const n = prompt("Name", p.name); if (n) act("update_participant", { participant_id: p.id, data: { name: n } }); } }, "✎"));
+          tools.push(h("button", { type: "button", title: "Rename", "aria-label": "Rename " + p.name, onclick: () => rename(p) }, "✎"));
           if (isOrg() && !me) tools.push(h("button", { type: "button", title: "Remove", "aria-label": "Remove " + p.name, onclick: () => { if (confirm("Remove " + p.name + "?")) act("remove_participant", { participant_id: p.id }); } }, "✕"));
         }
       }
@@ -303,33 +339,55 @@
     }));
   }
 
+  function rename(p) {
+    const n = prompt("Name", p.name);
+    if (!n || !n.trim()) return;
+    act("update_participant", { participant_id: p.id, data: { name: n } }).then((r) => {
+      if (ok(r) && r && r.name !== n.trim()) toast(`Someone here is already called ${n.trim()}: the name is now ${r.name}.`, "warning");
+    });
+  }
+
   // ---- actions ----
+  // vote casts card on the current story, or withdraws it when it is the card already cast (the
+  // toggle of a card and of its key). Confidence and rationale go with it.
   async function vote(card) {
     const s = state.snap, st = byId(s.stories, currentId());
     if (!st) return;
     const mine = s.my_votes[st.id];
-    if (mine && mine.card === card) { await act("retract", { story_id: st.id }); delete s.my_votes[st.id]; render(); return; }
+    if (mine && mine.card === card) { await withdraw(st); return; }
+    await castVote(st, card);
+  }
+  async function castVote(st, card) {
     const v = await act("vote", { story_id: st.id, data: { card, confidence: $("confidence").value, rationale: $("rationale").value } });
-    s.my_votes[st.id] = v; render();
+    if (ok(v) && v) { state.snap.my_votes[st.id] = v; clearNudge(); render(); }
+  }
+  async function withdraw(st) {
+    if (ok(await act("retract", { story_id: st.id }))) { delete state.snap.my_votes[st.id]; render(); }
   }
   function revote() { const st = byId(state.snap.stories, currentId()); if (st) act("revote", { story_id: st.id }); }
+  // Changing confidence or rationale after voting updates the vote cast: the same card is sent
+  // again with the new fields, never toggled off.
   for (const id of ["confidence", "rationale"]) $(id).addEventListener("change", () => {
     const st = byId(state.snap.stories, currentId()), mine = st && state.snap.my_votes[st.id];
-    if (mine) vote(mine.card === undefined ? "" : mine.card).catch(() => {});
+    if (mine && mine.card) castVote(st, mine.card);
   });
-  // Re-sending the same card would withdraw it, so extra fields go through a direct vote call.
-  vote.withExtras = null;
   $("reveal").addEventListener("click", () => { const st = byId(state.snap.stories, currentId()); if (st) act("reveal", { story_id: st.id }); });
   $("revote").addEventListener("click", revote);
   $("accept").addEventListener("submit", (e) => {
     e.preventDefault();
     const st = byId(state.snap.stories, currentId());
-    if (st) act("accept", { story_id: st.id, data: { value: $("accept-value").value } }).then(() => { state.viewId = ""; });
+    if (st) act("accept", { story_id: st.id, data: { value: $("accept-value").value } }).then((r) => { if (ok(r)) state.viewId = ""; });
   });
   $("add-story").addEventListener("submit", (e) => {
     e.preventDefault();
     const f = e.target;
-    act("add_stories", { data: { title: f.title.value, description: f.description.value, url: f.url.value } }).then(() => f.reset());
+    // The form empties at once, so that the next title can be typed straight away; a refused
+    // story comes back into it.
+    const data = { title: f.title.value, description: f.description.value, url: f.url.value };
+    f.reset();
+    act("add_stories", { data }).then((r) => {
+      if (!ok(r) && !f.title.value) { f.title.value = data.title; f.description.value = data.description; f.url.value = data.url; }
+    });
   });
   $("history-box").addEventListener("toggle", () => { if ($("history-box").open) loadHistory(); });
   $("copy-link").addEventListener("click", async () => {
@@ -355,7 +413,7 @@
     try { await call("update_session", { data: { title: f.title.value, settings } }); $("settings").close(); }
     catch (err) { $("settings-error").textContent = err.message; $("settings-error").hidden = false; }
   });
-  $("end-session").addEventListener("click", () => { if (confirm("End this session for everyone? Estimates are kept and can be exported.")) act("close_session").then(() => $("settings").close()); });
+  $("end-session").addEventListener("click", () => { if (confirm("End this session for everyone? Estimates are kept and can be exported.")) act("close_session").then((r) => { if (ok(r)) $("settings").close(); }); });
 
   // Emoji picker.
   let target = null;
@@ -381,33 +439,359 @@
     if (d.to === state.snap.me.id) toast(`${nameOf(d.from)} threw ${d.emoji} at you`);
   }
 
-  // Keyboard: the number keys vote (1 is the first card, 0 the tenth), "?" votes "?",
-  // Backspace withdraws. Typing in a field is left alone.
-  document.addEventListener("keydown", (e) => {
-    if (!state.snap || e.ctrlKey || e.metaKey || e.altKey || e.target.closest("input, textarea, select, dialog")) return;
-    const cards = state.snap.session.deck.cards, st = byId(state.snap.stories, currentId());
-    if (!st || $("vote-area").hidden) return;
-    let card = null;
-    if (/^[0-9]$/.test(e.key)) card = cards[(Number(e.key) + 9) % 10];
-    else if (e.key === "?" && cards.includes("?")) card = "?";
-    else if (e.key === "Backspace" && state.snap.my_votes[st.id]) { e.preventDefault(); act("retract", { story_id: st.id }).then(() => { delete state.snap.my_votes[st.id]; render(); }); return; }
-    if (card) { e.preventDefault(); const mine = state.snap.my_votes[st.id]; if (!mine || mine.card !== card) vote(card); }
-  });
+  // Keyboard: typing a card's key (shown on the card) votes it and typing it again withdraws
+  // it; Backspace withdraws. Typing in a field is left alone. See cardKeys for the keys.
+  document.addEventListener("keydown", onCardKey);
 
   // ---- join / ended ----
+  let joinBound = false;
   async function showJoin() {
     $("join").hidden = false;
+    $("join-name").focus();
+    if (joinBound) return;
+    joinBound = true;
     $("join-form").addEventListener("submit", async (e) => {
       e.preventDefault();
-      const f = e.target;
+      const f = e.target, typed = f.name.value.trim();
       $("join-error").hidden = true;
+      if (!typed) { $("join-error").textContent = "Type your name to join."; $("join-error").hidden = false; $("join-name").focus(); return; }
       try {
-        await http("POST", "/api/v1/sessions/" + sid + "/participants", { name: f.name.value, role: f.role.value });
+        const res = await http("POST", "/api/v1/sessions/" + sid + "/participants", { name: typed, role: f.role.value });
+        // The server makes a name distinct ("Ann (2)"): say so, so nobody wonders who is who.
+        if (res && res.participant && res.participant.name !== typed) toast(`Someone here is already called ${typed}: you joined as ${res.participant.name}. You can rename yourself in the People list.`, "warning");
         start();
       } catch (err) { $("join-error").textContent = err.message; $("join-error").hidden = false; }
-    }, { once: false });
+    });
   }
   function showEnded(title, text) { $("ended-title").textContent = title; $("ended-text").textContent = text; $("ended").hidden = false; }
+
+  // ---- title, join requests, totals, async progress, end of session ----
+  // renderTitle puts what needs attention in the tab title: join requests waiting for an
+  // organizer ("(2) …") and a nudge ("⏳ …").
+  function renderTitle() {
+    const s = state.snap;
+    const waiting = isOrg() ? s.participants.filter((p) => p.status === "pending").length : 0;
+    document.title = (waiting ? `(${waiting}) ` : "") + (state.nudgedAt ? "⏳ " : "") + s.session.title + " · Pokor";
+  }
+
+  // noteJoinRequest shows organizers a toast, with Admit and Deny, when someone asks to join.
+  function noteJoinRequest(p) {
+    const s = state.snap;
+    if (p.status !== "pending") dropJoinRequest(p.id); // answered, here or by another organizer
+    if (!s || !isOrg() || p.status !== "pending") return;
+    const before = byId(s.participants, p.id);
+    if (before && before.status === "pending") return;
+    const t = h("div", { class: "toast join-request", role: "status", "data-id": p.id }, h("span", null, `${p.name} asks to join`),
+      h("span", { class: "row" },
+        h("button", { type: "button", class: "primary", onclick: () => { t.remove(); act("admit", { participant_id: p.id, data: { admit: true } }); } }, "Admit"),
+        h("button", { type: "button", onclick: () => { t.remove(); act("admit", { participant_id: p.id, data: { admit: false } }); } }, "Deny")));
+    $("toasts").append(t);
+    setTimeout(() => t.remove(), 30000);
+  }
+
+  function dropJoinRequest(id) {
+    for (const t of document.querySelectorAll("#toasts .join-request")) if (t.dataset.id === id) t.remove();
+  }
+
+  // acceptedTotal adds up the accepted estimates that are numbers ("½" counts 0.5); null when none is.
+  function acceptedTotal() {
+    let sum = 0, any = false;
+    for (const st of state.snap.stories) {
+      if (st.status !== "estimated" || !st.estimate) continue;
+      const v = st.estimate === "½" ? 0.5 : Number(st.estimate);
+      if (Number.isFinite(v)) { sum += v; any = true; }
+    }
+    return any ? Math.round(sum * 100) / 100 : null;
+  }
+  function renderTotal() {
+    const total = acceptedTotal(), el = $("story-total");
+    el.hidden = total === null;
+    el.textContent = total === null ? "" : `${total} ${total === 1 ? "point" : "points"}`;
+  }
+
+  // storyProgress is the "voted / voters" of a story in async mode.
+  function storyProgress(st) {
+    if (st.status === "estimated") return null;
+    if (st.round_state === "revealed") return h("span", { class: "progress revealed", title: "revealed" }, "revealed");
+    const voters = state.snap.participants.filter((p) => p.status === "active" && p.role !== "spectator");
+    const ids = new Set(voters.map((p) => p.id));
+    const voted = (st.voters || []).filter((id) => ids.has(id)).length;
+    return h("span", { class: "progress" + (voted && voted >= voters.length ? " all" : ""), title: `${voted} of ${voters.length} voters have voted` }, `${voted}/${voters.length} voted`);
+  }
+
+  // renderEnded shows the final state of an ended session: what was estimated, and the export.
+  function renderEnded() {
+    const s = state.snap, done = s.stories.filter((x) => x.status === "estimated").length, total = acceptedTotal();
+    showEnded("This session has ended", `Ended ${new Date(s.session.closed_at).toLocaleString()}. Nothing changes any more; the estimates are kept.`);
+    $("ended-summary").textContent = `${done} of ${s.stories.length} ${s.stories.length === 1 ? "story" : "stories"} estimated` + (total !== null ? `, ${total} points in all.` : ".");
+    $("ended-summary").hidden = false;
+    $("ended-csv").hidden = false;
+  }
+
+  // ---- cards and their keys ----
+  // cardKeys maps each card to the key that votes it. Where a deck's values can be typed, the key
+  // is the value: 8 votes 8, and 1 then 3 (typed quickly) votes 13; "?" is ?, ☕ is c and ½ is h.
+  // Decks of words (T-shirt sizes, custom) use positions: 1 for the first card, 0 for the tenth.
+  function cardKeys(cards) {
+    const keys = new Map();
+    const typed = cards.every((c) => c === "?" || c === "☕" || c === "½" || /^[0-9]+$/.test(c));
+    let pos = 0;
+    for (const c of cards) {
+      if (c === "?") keys.set(c, "?");
+      else if (c === "☕") keys.set(c, "c");
+      else if (c === "½") keys.set(c, "h");
+      else if (typed) keys.set(c, c);
+      else if (++pos <= 10) keys.set(c, String(pos % 10));
+    }
+    return keys;
+  }
+
+  // renderCards builds the cards once per deck and then only marks the one cast, so that focus
+  // and hover survive the room's updates.
+  function renderCards(mine) {
+    const cards = state.snap.session.deck.cards, box = $("cards"), sig = cards.join("\u0000");
+    if (box.dataset.deck !== sig) {
+      const keys = cardKeys(cards);
+      box.dataset.deck = sig;
+      box.replaceChildren(...cards.map((c) => h("button", { type: "button", class: "card", "data-card": c, "aria-keyshortcuts": keys.get(c), title: keys.has(c) ? `Key: ${keys.get(c)}` : null, onclick: () => vote(c) },
+        keys.has(c) ? h("span", { class: "key", "aria-hidden": "true" }, keys.get(c)) : null, h("span", { class: "face" }, c))));
+    }
+    for (const b of box.children) {
+      const sel = !!mine && mine.card === b.dataset.card;
+      b.classList.toggle("selected", sel);
+      b.setAttribute("aria-pressed", sel ? "true" : "false");
+    }
+  }
+
+  // renderVoteForm empties confidence and rationale for each new story and round, so that nothing
+  // carries over unseen, and otherwise shows what the vote cast holds.
+  function renderVoteForm(st, mine) {
+    const key = st.id + ":" + st.round, conf = $("confidence"), why = $("rationale");
+    if (state.formKey !== key) {
+      state.formKey = key;
+      conf.value = mine ? mine.confidence || "" : "";
+      why.value = mine ? mine.rationale || "" : "";
+      return;
+    }
+    if (!mine) return;
+    if (document.activeElement !== why) why.value = mine.rationale || "";
+    if (document.activeElement !== conf) conf.value = mine.confidence || "";
+  }
+
+  // onCardKey votes with the keyboard. Keys of several characters (13) are read together when
+  // typed within keyWait of each other; a key that is a prefix of another (1 of 13) waits that
+  // long before it votes.
+  const keyWait = 700, keyBuf = { text: "", at: 0, timer: 0 };
+  function onCardKey(e) {
+    if (!state.snap || e.ctrlKey || e.metaKey || e.altKey || e.target.closest("input, textarea, select, dialog, [contenteditable]") || document.querySelector("dialog[open]")) return;
+    const st = byId(state.snap.stories, currentId());
+    if (!st || $("room").hidden || $("vote-area").hidden) return;
+    if (e.key === "Backspace") {
+      if (state.snap.my_votes[st.id]) { e.preventDefault(); withdraw(st); }
+      return;
+    }
+    if (e.key.length !== 1) return;
+    const byKey = new Map([...cardKeys(state.snap.session.deck.cards)].map(([c, k]) => [k, c]));
+    const starts = (t) => [...byKey.keys()].filter((k) => k.startsWith(t));
+    const k = e.key.toLowerCase(), prev = Date.now() - keyBuf.at < keyWait ? keyBuf.text : "";
+    clearTimeout(keyBuf.timer);
+    let text = prev + k;
+    if (!starts(text).length) {
+      if (byKey.has(prev)) vote(byKey.get(prev)); // the key before stands on its own
+      text = k;
+    }
+    const cands = starts(text);
+    keyBuf.text = "";
+    if (!cands.length) return;
+    e.preventDefault();
+    const fire = () => { keyBuf.text = ""; vote(byKey.get(text)); };
+    if (cands.length === 1 && cands[0] === text) { fire(); return; }
+    keyBuf.text = text; keyBuf.at = Date.now();
+    keyBuf.timer = setTimeout(() => { if (byKey.has(text)) fire(); else keyBuf.text = ""; }, keyWait);
+  }
+
+  // ---- round timer ----
+  // The server sends the deadline with its clock; the countdown runs here, so every member sees
+  // the same remaining time whatever their own clock says, across reloads and restarts.
+  const fmtSecs = (n) => `${Math.floor(n / 60)}:${String(n % 60).padStart(2, "0")}`;
+  function onTimer(d) {
+    state.timerOffset = new Date(d.now).getTime() - Date.now();
+    if (d.state === "running") {
+      // A new timer ends the signal of the last one.
+      state.snap.timer = d; state.timerRang = "";
+      clearTimeout(state.ringTimer); $("timer").classList.remove("ringing");
+      return;
+    }
+    if (state.snap.timer && state.snap.timer.id === d.id) state.snap.timer = null;
+    if (d.state === "expired" && state.timerRang !== d.id) {
+      state.timerRang = d.id;
+      if (!d.revealed) ring(d);
+    }
+  }
+  // timerShown reports whether a timer belongs on the screen: the round it counts is on it, voting.
+  function timerShown(t) {
+    const st = t && byId(state.snap.stories, t.story_id);
+    return !!st && st.id === currentId() && st.round === t.round && st.round_state === "voting" && st.status === "open" && !state.snap.session.closed_at;
+  }
+  // ring signals the end of a timer that does not reveal: a toast and a gentle pulse.
+  function ring(t) {
+    if (!timerShown(t)) return;
+    toast(isOrg() ? "Time is up: reveal when you are ready." : "Time is up.", "warning");
+    const el = $("timer");
+    el.hidden = false; el.classList.add("ringing");
+    $("timer-left").textContent = "Time is up"; $("timer-note").textContent = ""; $("timer-fill").style.width = "0%";
+    clearTimeout(state.ringTimer);
+    state.ringTimer = setTimeout(() => { el.classList.remove("ringing"); tickTimer(); }, 8000);
+  }
+  function tickTimer() {
+    const t = state.snap && state.snap.timer, el = $("timer");
+    clearTimeout(state.timerTick);
+    if (el.classList.contains("ringing")) return;
+    if (!t || !timerShown(t)) { el.hidden = true; return; }
+    const left = Math.max(0, new Date(t.deadline).getTime() - (Date.now() + (state.timerOffset || 0))), secs = Math.ceil(left / 1000);
+    el.hidden = false;
+    el.classList.toggle("low", secs <= 10);
+    $("timer-left").textContent = fmtSecs(secs);
+    $("timer-fill").style.width = (100 * left / (t.seconds * 1000)).toFixed(1) + "%";
+    $("timer-note").textContent = t.reveal ? (left ? "reveals at zero" : "revealing…") : "";
+    if (left <= 0) {
+      // Whoever's screen reaches zero first tells the server, which ends the timer once.
+      if (state.timerChecked !== t.id) { state.timerChecked = t.id; call("check_timer").catch(() => {}); }
+      return;
+    }
+    state.timerTick = setTimeout(tickTimer, (left % 1000) || 1000);
+  }
+  function renderTimerControls(st, voting) {
+    const t = state.snap.timer, running = !!t && t.story_id === st.id;
+    $("timer-form").hidden = !voting;
+    $("timer-stop").hidden = !voting || !running;
+    $("timer-start").textContent = running ? "Restart timer" : "Start timer";
+    tickTimer();
+  }
+  // parseDuration reads "1:30", "90" (seconds) or "2m"; 0 when it cannot.
+  function parseDuration(v) {
+    v = v.trim();
+    let m;
+    if ((m = /^(\d+):([0-5]\d)$/.exec(v))) return Number(m[1]) * 60 + Number(m[2]);
+    if (/^\d+$/.test(v)) return Number(v);
+    if ((m = /^(\d+)\s*m(in)?$/i.exec(v))) return Number(m[1]) * 60;
+    return 0;
+  }
+  $("timer-preset").addEventListener("change", () => {
+    const custom = $("timer-preset").value === "custom";
+    $("timer-custom-box").hidden = !custom; $("timer-custom-help").hidden = !custom;
+    if (custom) $("timer-custom").focus();
+  });
+  $("timer-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const st = byId(state.snap.stories, currentId());
+    if (!st) return;
+    let seconds = Number($("timer-preset").value);
+    if ($("timer-preset").value === "custom") {
+      seconds = parseDuration($("timer-custom").value);
+      if (!seconds) { toast("Give the timer a length such as 1:30, 90 (seconds) or 2m.", "error"); $("timer-custom").focus(); return; }
+    }
+    act("start_timer", { story_id: st.id, data: { seconds, reveal: $("timer-reveal").checked } });
+  });
+  $("timer-stop").addEventListener("click", () => act("stop_timer"));
+
+  // ---- the table ----
+  // Everyone who votes sits around the table, you at the front; a card lies face down once its
+  // owner voted, and all cards flip together at reveal (style.css drops the motion when the
+  // system asks for less). Seats are kept from render to render so that the flip can animate.
+  function renderTable(st) {
+    const s = state.snap, box = $("poker-table"), seats = state.seats || (state.seats = new Map());
+    const people = s.participants.filter((p) => p.status === "active" && p.role !== "spectator");
+    const meAt = people.findIndex((p) => p.id === s.me.id);
+    const seated = meAt > 0 ? people.slice(meAt).concat(people.slice(0, meAt)) : people;
+    const revealed = st.round_state === "revealed", voted = new Set(st.voters || []), cards = new Map();
+    let anonymous = false;
+    for (const v of revealed ? st.votes || [] : []) { if (v.participant_id) cards.set(v.participant_id, v.card); else anonymous = true; }
+    const key = st.id + ":" + st.round;
+    box.classList.toggle("instant", state.tableKey !== key); // another story or round: no flip
+    state.tableKey = key;
+    box.classList.toggle("crowded", seated.length > 12);
+    const n = seated.length;
+    seated.forEach((p, i) => {
+      let seat = seats.get(p.id);
+      if (!seat) {
+        seat = h("div", { class: "seat", "data-id": p.id },
+          h("div", { class: "pcard", "aria-hidden": "true" }, h("div", { class: "pcard-inner" }, h("span", { class: "pcard-back" }), h("span", { class: "pcard-front" }))),
+          h("span", { class: "seat-name" }), h("span", { class: "visually-hidden seat-state" }));
+        seats.set(p.id, seat);
+      }
+      const has = voted.has(p.id), card = cards.get(p.id);
+      seat.querySelector(".seat-name").textContent = p.name + (p.id === s.me.id ? " (you)" : "");
+      seat.querySelector(".pcard-front").textContent = card ?? "";
+      seat.querySelector(".seat-state").textContent = card !== undefined ? `: ${card}` : has ? ": voted" : ": not voted yet";
+      seat.classList.toggle("voted", has);
+      seat.classList.toggle("flipped", card !== undefined);
+      seat.classList.toggle("offline", !p.connected);
+      seat.classList.toggle("me", p.id === s.me.id);
+      // Around an ellipse, starting at the bottom (you) and going clockwise.
+      const a = Math.PI / 2 + (2 * Math.PI * i) / Math.max(n, 1);
+      seat.style.left = (50 + 43 * Math.cos(a)).toFixed(2) + "%";
+      seat.style.top = (50 + 37 * Math.sin(a)).toFixed(2) + "%";
+      if (seat.parentNode !== box) box.append(seat);
+    });
+    const ids = new Set(seated.map((p) => p.id));
+    for (const [id, seat] of seats) if (!ids.has(id)) { seat.remove(); seats.delete(id); }
+    const center = $("table-center"), x = st.stats;
+    if (revealed && x) {
+      const summary = x.consensus ? `Consensus: ${x.mode[0]}` : x.average != null ? `Average ${x.average}` : x.median_card ? `Median ${x.median_card}` : "No estimates";
+      center.textContent = anonymous ? summary + " · " + (st.votes || []).map((v) => v.card).join(" ") : summary;
+    } else if (st.status === "estimated") center.textContent = `Estimate: ${st.estimate}`;
+    else center.textContent = `${[...voted].filter((id) => ids.has(id)).length}/${n} voted`;
+    if (box.classList.contains("instant")) requestAnimationFrame(() => requestAnimationFrame(() => box.classList.remove("instant")));
+  }
+
+  // ---- who has not voted, and nudges ----
+  function renderWaiting(st, voting) {
+    const s = state.snap, box = $("waiting-for"), voted = new Set(st.voters || []);
+    const waiting = s.participants.filter((p) => p.status === "active" && p.role === "voter" && !voted.has(p.id));
+    box.hidden = !voting || !waiting.length;
+    if (box.hidden) return;
+    const canNudge = isOrg(), recent = (p) => Date.now() - (nudgedAt.get(p.id) || 0) < nudgeGap;
+    $("waiting-text").replaceChildren(h("span", { class: "muted" }, "Still to vote: "), ...waiting.flatMap((p, i) => [i ? ", " : "",
+      canNudge && p.id !== s.me.id
+        ? h("button", { type: "button", class: "nudge-one", "data-id": p.id, disabled: recent(p), onclick: () => nudge(st, p),
+          title: recent(p) ? `${p.name} was nudged a moment ago` : `Nudge ${p.name}: a gentle reminder on their screen` + (p.chat ? " and in " + p.chat : ""), "aria-label": "Nudge " + p.name },
+          p.name, h("span", { "aria-hidden": "true" }, recent(p) ? " ✓" : " 👋"))
+        : h("span", { class: "waiting-name" + (p.connected ? "" : " muted"), "data-id": p.id }, p.name)]));
+    $("nudge-all").hidden = !canNudge || waiting.filter((p) => !recent(p) && p.id !== s.me.id).length < 2;
+  }
+  // nudgedAt remembers whom this organizer nudged, so that the button rests as long as the
+  // server would refuse another nudge (nudgeGap, session/nudge.go).
+  const nudgedAt = new Map(), nudgeGap = 20000;
+  async function nudge(st, p) {
+    const r = await act("nudge", { story_id: st.id, participant_id: p ? p.id : "" });
+    if (!ok(r) || !r) return;
+    for (const n of r.nudged) nudgedAt.set(n.id, Date.now());
+    render();
+    setTimeout(() => { if (state.snap) render(); }, nudgeGap + 100);
+    const names = r.nudged.map((n) => n.name + (n.chat ? ` (also on ${n.chat[0].toUpperCase() + n.chat.slice(1)})` : ""));
+    toast(names.length ? "Nudged " + names.join(", ") + "." : "Everyone still to vote was nudged a moment ago.");
+  }
+  $("nudge-all").addEventListener("click", () => { const st = byId(state.snap.stories, currentId()); if (st) nudge(st, null); });
+  // showNudge is the gentle signal on a voter's screen: a line above the cards, a short wiggle of
+  // the cards (none with reduced motion) and an hourglass in the tab title, until they vote.
+  function showNudge(d) {
+    const st = byId(state.snap.stories, currentId());
+    if (!st || st.id !== d.story_id || state.snap.my_votes[st.id]) return;
+    const b = $("nudge-banner"), cards = $("cards");
+    b.textContent = `${d.from_name} is waiting for your vote.`;
+    b.hidden = false;
+    cards.classList.remove("nudged"); void cards.offsetWidth; cards.classList.add("nudged");
+    state.nudgedAt = Date.now(); renderTitle();
+    clearTimeout(state.nudgeTimer);
+    state.nudgeTimer = setTimeout(clearNudge, 20000);
+  }
+  function clearNudge() {
+    clearTimeout(state.nudgeTimer);
+    $("nudge-banner").hidden = true; $("cards").classList.remove("nudged");
+    state.nudgedAt = 0;
+    if (state.snap) renderTitle();
+  }
 
   start();
 })();

@@ -81,7 +81,10 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	s.HTTP.Config.Handler = s.Web.Handler()
 	s.HTTP.Start()
+	timers, stopTimers := context.WithCancel(context.Background())
+	go s.Service.RunTimers(timers)
 	t.Cleanup(func() {
+		stopTimers()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		s.Web.Shutdown(ctx)
