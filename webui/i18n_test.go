@@ -109,6 +109,7 @@ func TestBrowserGerman(t *testing.T) {
 	if h := browsertest.Get(t, anna, chromedp.Text(css(`#create h2`))); h != "Neue Sitzung" {
 		t.Fatalf("after a reload the heading is %q", h)
 	}
+	browsertest.Screenshot(t, anna, "landing-de.png")
 	if n := browsertest.Get(t, anna, chromedp.Evaluate[string](`Pokor.plural("room.votes", 1234.5)`)); n != "1.234,5 Stimmen" {
 		t.Errorf("a number in German: %q", n)
 	}
