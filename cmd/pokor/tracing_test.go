@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -142,39 +141,7 @@ func TestTracing(t *testing.T) {
 		t.Fatal("tracing is off with OTEL_EXPORTER_OTLP_ENDPOINT set")
 	}
 
-	base := "http://" + m.Addr()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	call := func(method, path string, body any, out any) {
-		t.Helper()
-		raw, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(raw))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-		}
-		if out != nil {
-			json.Unmarshal(b, out)
-		}
-	}
-	var created struct {
-		Session struct{ ID string }
-	}
-	call("POST", "/api/v1/sessions", map[string]string{"name": "Ann"}, &created)
-	api := "/api/v1/sessions/" + created.Session.ID
-	call("PUT", api+"/connections/github", map[string]any{"options": map[string]string{"mode": "label"}}, nil)
-	var stories []struct{ ID string }
-	call("POST", api+"/stories", map[string]string{"title": "Login fails", "source": "github", "key": "acme/api#1"}, &stories)
-	sid := stories[0].ID
-	call("PUT", api+"/stories/"+sid+"/vote", map[string]string{"card": "5"}, nil)
-	call("POST", api+"/stories/"+sid+"/reveal", nil, nil)
-	call("POST", api+"/stories/"+sid+"/accept", map[string]string{"value": "5"}, nil)
+	acceptGitHubEstimate(t, "http://"+m.Addr())
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		gh.mu.Lock()

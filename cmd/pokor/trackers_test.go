@@ -241,7 +241,31 @@ func TestServeWritesBack(t *testing.T) {
 	go func() { done <- m.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	base := "http://" + m.Addr()
+	acceptGitHubEstimate(t, "http://"+m.Addr())
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		gh.mu.Lock()
+		writes := append([]string(nil), gh.writes...)
+		gh.mu.Unlock()
+		if len(writes) > 0 {
+			if len(writes) != 1 || writes[0] != "labels estimate: 5" {
+				t.Errorf("GitHub saw %v", writes)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the estimate never reached GitHub")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// acceptGitHubEstimate does over the JSON API of the server at base what an organizer does to
+// estimate a GitHub issue: create a session, connect GitHub, add acme/api#1, vote 5, reveal and
+// accept. The write-back follows.
+func acceptGitHubEstimate(t *testing.T, base string) {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	call := func(method, path string, body any, out any) {
@@ -274,21 +298,4 @@ func TestServeWritesBack(t *testing.T) {
 	call("PUT", api+"/stories/"+sid+"/vote", map[string]string{"card": "5"}, nil)
 	call("POST", api+"/stories/"+sid+"/reveal", nil, nil)
 	call("POST", api+"/stories/"+sid+"/accept", map[string]string{"value": "5"}, nil)
-
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		gh.mu.Lock()
-		writes := append([]string(nil), gh.writes...)
-		gh.mu.Unlock()
-		if len(writes) > 0 {
-			if len(writes) != 1 || writes[0] != "labels estimate: 5" {
-				t.Errorf("GitHub saw %v", writes)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the estimate never reached GitHub")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
