@@ -132,7 +132,7 @@ func parseObjects(t *testing.T, manifest string) map[string]helmObject {
 // TestHelmChart lints charts/pokor and renders it the ways an operator installs it.
 func TestHelmChart(t *testing.T) {
 	chart := filepath.Join(repoRoot, "charts", "pokor")
-	if out, err := runHelm(t, "lint", "--strict", chart, "--set", "existingSecret=pokor"); err != nil {
+	if out, err := runHelm(t, "lint", "--strict", chart, "-f", filepath.Join(chart, "ci", "existing-secret-values.yaml")); err != nil {
 		t.Fatalf("helm lint: %v\n%s", err, out)
 	}
 
