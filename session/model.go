@@ -76,7 +76,7 @@ type Session struct {
 	Settings Settings `json:"settings"`
 	// CurrentStoryID is the story the room is estimating now; empty before the first pick.
 	CurrentStoryID string `json:"current_story_id,omitempty"`
-	// Origin records where the session was started ("web", "slack", "discord") and the chat
+	// Origin records where the session was started ("web", "slack", "discord", "mattermost") and the chat
 	// channel to report back to; it is never sent to a browser.
 	Origin    Origin     `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
@@ -89,7 +89,7 @@ type Session struct {
 
 // Origin says which chat a session came from, so that summaries go back there.
 type Origin struct {
-	Platform string `json:"platform,omitempty"` // "slack", "discord" or empty for the web
+	Platform string `json:"platform,omitempty"` // "slack", "discord", "mattermost" or empty for the web
 	// Team is the Slack workspace or Discord guild; Channel the channel to post summaries to.
 	Team    string `json:"team,omitempty"`
 	Channel string `json:"channel,omitempty"`

@@ -33,7 +33,7 @@ const nudgeGap = 20 * time.Second
 type Nudged struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	// Chat is the platform the reminder was also sent through ("slack", "discord"), if any.
+	// Chat is the platform the reminder was also sent through ("slack", "discord", "mattermost"), if any.
 	Chat string `json:"chat,omitempty"`
 }
 

@@ -11,7 +11,7 @@ import (
 type ParticipantView struct {
 	*Participant
 	Connected bool `json:"connected"`
-	// Chat is the platform a participant came from ("slack", "discord"), so that organizers know
+	// Chat is the platform a participant came from ("slack", "discord", "mattermost"), so that organizers know
 	// a nudge also reaches them there; the chat identity itself is never sent.
 	Chat string `json:"chat,omitempty"`
 }

@@ -25,6 +25,9 @@ type Notice struct {
 	// names of the participants its votes name.
 	Round *RoundView
 	Names map[string]string
+	// People are the names of those who voted in the session, for "closed". (Who voted on an
+	// "estimated" story is in Round, which hides names when the round was anonymous.)
+	People []string
 }
 
 // Notifier reports notices back to a chat (Slack, Discord). Failures are shown to organizers.
@@ -531,12 +534,42 @@ func (s *Service) notify(sess *Session, n Notice) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		if n.Kind == "closed" {
+			n.People = s.voters(ctx, sess.ID)
+		}
 		if err := s.cfg.Notifier.Notify(ctx, n); err != nil {
 			s.log.Warn("reporting to chat failed", "session", sess.ID, "platform", sess.Origin.Platform, "err", err)
 			s.publish(ctx, Event{Type: EvNotice, SessionID: sess.ID, OrganizersOnly: true,
 				Data: map[string]string{"level": "warning", "message": "Could not post the summary to " + sess.Origin.Platform + ": " + err.Error()}})
 		}
 	}()
+}
+
+// voters returns the names of those who voted in a session, in the order they joined: who took
+// part, for the summary of a session that ended. It names no vote. A store failure leaves the
+// names out of the summary, nothing more.
+func (s *Service) voters(ctx context.Context, sessionID string) []string {
+	votes, err := s.cfg.Store.SessionVotes(ctx, sessionID)
+	if err != nil {
+		s.log.Warn("loading who voted for a chat summary", "session", sessionID, "err", err)
+		return nil
+	}
+	voted := make(map[string]bool, len(votes))
+	for _, v := range votes {
+		voted[v.ParticipantID] = true
+	}
+	ps, err := s.cfg.Store.Participants(ctx, sessionID)
+	if err != nil {
+		s.log.Warn("loading participants for a chat summary", "session", sessionID, "err", err)
+		return nil
+	}
+	var names []string
+	for _, p := range ps {
+		if voted[p.ID] {
+			names = append(names, p.Name)
+		}
+	}
+	return names
 }
 
 // Emojis are the emojis participants may throw at each other.

@@ -103,8 +103,8 @@ func (f *chatAPI) waitFor(t *testing.T, what string, match func(chatRequest) boo
 func TestBrowserNudge(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	api := newChatAPI(t)
-	notifiers := bots.Notifiers{}
-	ts := startTestServer(t, "", serverOptions{service: func(c *session.Config) { c.Nudger = notifiers }})
+	chats := bots.Chats{}
+	ts := startTestServer(t, "", serverOptions{service: func(c *session.Config) { c.Nudger = chats }})
 	sb, err := slack.New(slack.Config{SigningSecret: "test-signing-secret", BotToken: "xoxb-test-token", APIURL: api.URL + "/slack/api",
 		BaseURL: ts.http.URL, Service: ts.svc})
 	if err != nil {
@@ -115,8 +115,9 @@ func TestBrowserNudge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(db.Close)
-	notifiers["slack"], notifiers["discord"] = sb, db
+	t.Cleanup(func() { _ = db.Close() })
+	chats["slack"] = bots.Chat{Platform: slack.Platform, Bot: sb}
+	chats["discord"] = bots.Chat{Platform: discord.Platform, Bot: db}
 
 	sess, _, _, err := ts.svc.CreateSession(t.Context(), session.CreateInput{Title: "Sprint 42", Organizer: "Ann", ChatID: "slack:T1:UANN",
 		Origin: session.Origin{Platform: "slack", Team: "T1", Channel: "C1"}})
@@ -172,7 +173,7 @@ func TestBrowserNudge(t *testing.T) {
 		t.Errorf("Discord Create DM: %+v", open)
 	}
 	msg := api.waitFor(t, "a Discord DM to Cat", func(q chatRequest) bool { return q.Path == "/discord/api/v10/channels/9333444555/messages" })
-	if c, _ := msg.JSON["content"].(string); !strings.Contains(c, "Ann is waiting for your vote on Login page in **Sprint 42**") {
+	if c, _ := msg.JSON["content"].(string); !strings.Contains(c, "Ann is waiting for your vote on “Login page” in **Sprint 42**") {
 		t.Errorf("Discord DM: %+v", msg.JSON)
 	}
 	api.mu.Lock()

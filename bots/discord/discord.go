@@ -9,7 +9,6 @@
 package discord
 
 import (
-	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -19,12 +18,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gin-gonic/gin"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -68,12 +67,8 @@ type Bot struct {
 	// retryWait is the first pause before editing a response Discord does not know yet.
 	retryWait time.Duration
 
-	// ctx ends when the bot closes; background work (deferred imports) runs under it. mu
-	// orders starting work against Close.
-	mu     sync.Mutex
-	ctx    context.Context
-	cancel context.CancelFunc
-	work   sync.WaitGroup
+	// work is what runs after the answers (deferred imports); Close waits for it.
+	work *bots.Work
 }
 
 // InteractionsPath is where Mount serves the interactions endpoint.
@@ -119,7 +114,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b.api.Client = client
 	b.api.StateEnabled = false
-	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.work = bots.NewWork()
 	return b, nil
 }
 
@@ -130,11 +125,9 @@ func (b *Bot) Mount(r gin.IRouter) {
 
 // Close stops background work (an import still running ends with a message saying so) and
 // waits for it.
-func (b *Bot) Close() {
-	b.mu.Lock()
-	b.cancel()
-	b.mu.Unlock()
-	b.work.Wait()
+func (b *Bot) Close() error {
+	b.work.Stop()
+	return nil
 }
 
 // apiTransport sends discordgo's requests to DISCORD_API_URL and API v10.

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/bots/botstest"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui/webuitest"
@@ -233,15 +234,7 @@ func (f fakeTrackers) trackers() []session.Tracker {
 	return []session.Tracker{{Name: "github", Label: "GitHub", WritesBack: true,
 		Query: session.QueryGrammar{Example: "acme/api label:ready", Summary: "import GitHub issues"},
 		Open:  func(session.Credentials) (session.TrackerClient, error) { return f, nil }},
-		unconfigured("jira", "Jira", "project = API"), unconfigured("notion", "Notion", "Backlog")}
-}
-
-// unconfigured is a tracker this server has no credentials for.
-func unconfigured(name, label, example string) session.Tracker {
-	return session.Tracker{Name: name, Label: label, WritesBack: true, Query: session.QueryGrammar{Example: example},
-		Open: func(session.Credentials) (session.TrackerClient, error) {
-			return nil, &session.Error{Code: session.CodeForbidden, Message: name + ": no " + label + " credentials: set them on the server"}
-		}}
+		botstest.Unconfigured("jira", "Jira", "project = API"), botstest.Unconfigured("notion", "Notion", "Backlog")}
 }
 
 func (fakeTrackers) List(_ context.Context, query, _ string) (session.ExternalPage, error) {
@@ -294,7 +287,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	e := &env{api: newFakeDiscord(t), priv: testKey(t)}
-	notifiers := bots.Notifiers{}
+	notifiers := bots.Chats{}
 	srv := webuitest.Start(t, webuitest.Options{
 		Secret: strings.Repeat("pokor-test-secret-", 3),
 		Logger: log,
@@ -312,11 +305,11 @@ func newEnv(t *testing.T, opt envOptions) *env {
 				t.Fatal(err)
 			}
 			e.bot.Mount(s.Web.Router())
-			notifiers["discord"] = e.bot
+			notifiers["discord"] = bots.Chat{Platform: Platform, Bot: e.bot}
 		},
 	})
 	// Registered after Start, so it runs first: imports still running finish before the store closes.
-	t.Cleanup(e.bot.Close)
+	t.Cleanup(func() { _ = e.bot.Close() })
 	e.srv, e.svc = srv.HTTP, srv.Service
 	return e
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -64,20 +63,20 @@ func (b *Bot) interactions(c *gin.Context) {
 func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 	data := in.ApplicationCommandData()
 	if data.Name != commandName {
-		c.JSON(http.StatusOK, ephemeral(b.help()))
+		c.JSON(http.StatusOK, ephemeral(b.help("")))
 		return
 	}
 	cmd, err := bots.NewGrammar(b.svc.Trackers()).FromOptions(option(data, "title"), option(data, "source"), option(data, "query"))
 	var perr *bots.ParseError
 	switch {
 	case errors.As(err, &perr):
-		c.JSON(http.StatusOK, ephemeral(discordMarkdown(perr.Msg)+"\n\n"+b.help()))
+		c.JSON(http.StatusOK, ephemeral(b.help(perr.Msg)))
 		return
 	case err != nil:
-		c.JSON(http.StatusOK, ephemeral(session.ErrorMessage(err)))
+		c.JSON(http.StatusOK, b.failure("read the command", err))
 		return
 	case cmd.Help:
-		c.JSON(http.StatusOK, ephemeral(b.help()))
+		c.JSON(http.StatusOK, ephemeral(b.help("")))
 		return
 	}
 	user := invoker(in)
@@ -101,10 +100,7 @@ func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 		Title: cmd.Title, Organizer: user.DisplayName(), ChatID: chatID, Origin: origin,
 	})
 	if err != nil {
-		if session.ErrorCode(err) == session.CodeInternal {
-			b.log.Error("discord: creating a session", "err", err)
-		}
-		c.JSON(http.StatusOK, ephemeral(session.ErrorMessage(err)))
+		c.JSON(http.StatusOK, b.failure("start the session", err, "guild", in.GuildID))
 		return
 	}
 	link := b.organizerLink(sess.ID, chatID, user.DisplayName(), now)
@@ -118,7 +114,7 @@ func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 		// import instead.
 		outcome := fmt.Sprintf("Importing from %s in the background; the room shows the progress.", cmd.Source)
 		if err := b.svc.StartImport(c.Request.Context(), actor, cmd.Source, cmd.Query); err != nil {
-			outcome = importOutcome(cmd, session.ImportResult{}, err)
+			outcome = bots.ImportOutcome(Markup, sess.Title, cmd, session.ImportResult{}, err, false)
 		}
 		c.JSON(http.StatusOK, sessionMessage(sess, link, outcome))
 		return
@@ -129,23 +125,9 @@ func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 	})
 	// Send the deferral now, so that Discord knows the response before the edit arrives.
 	c.Writer.Flush()
-	b.background(func(ctx context.Context) {
+	b.work.Go(func(ctx context.Context) {
 		b.finishImport(ctx, appID, in.Token, sess, actor, link, cmd)
 	})
-}
-
-// background runs f in a goroutine that Close waits for; after Close it does nothing.
-func (b *Bot) background(f func(ctx context.Context)) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ctx.Err() != nil {
-		return
-	}
-	b.work.Add(1)
-	go func() {
-		defer b.work.Done()
-		f(b.ctx)
-	}()
 }
 
 // finishImport runs the import of a deferred /pokor and edits the answer with its outcome.
@@ -157,7 +139,7 @@ func (b *Bot) finishImport(ctx context.Context, appID, token string, sess *sessi
 	if err != nil && session.ErrorCode(err) == session.CodeInternal {
 		b.log.Error("discord: import failed", "session", sess.ID, "source", cmd.Source, "err", err)
 	}
-	content := ready(sess, importOutcome(cmd, res, err))
+	content := ready(sess, bots.ImportOutcome(Markup, sess.Title, cmd, res, err, b.work.Stopping()))
 	components := buttons(sess.ID, link)
 	// The edit must go out even when the bot is closing, or the answer stays "thinking".
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -200,12 +182,15 @@ func (b *Bot) component(c *gin.Context, in *discordgo.Interaction) {
 		return
 	}
 	sess, err := b.svc.Session(c.Request.Context(), id)
-	if err != nil {
-		c.JSON(http.StatusOK, ephemeral(session.ErrorMessage(err)+"; run /pokor to start a new session."))
+	switch {
+	case session.ErrorCode(err) == session.CodeNotFound:
+		c.JSON(http.StatusOK, ephemeral(bots.Gone(Markup, false)))
 		return
-	}
-	if sess.Closed() {
-		c.JSON(http.StatusOK, ephemeral("This session has ended; run /pokor to start a new one."))
+	case err != nil:
+		c.JSON(http.StatusOK, b.failure("load the session", err, "session", id))
+		return
+	case sess.Closed():
+		c.JSON(http.StatusOK, ephemeral(bots.Gone(Markup, true)))
 		return
 	}
 	room := b.svc.RoomURL(sess.ID)
@@ -214,7 +199,7 @@ func (b *Bot) component(c *gin.Context, in *discordgo.Interaction) {
 		// A mention shows the name; allowed_mentions keeps it from pinging anyone.
 		inviter = "<@" + u.ID + "> invites you"
 	}
-	content := fmt.Sprintf("%s to estimate **%s** with planning poker. Join here: <%s>", inviter, escapeMarkdown(sess.Title), room)
+	content := fmt.Sprintf("%s to estimate **%s** with planning poker. Join here: <%s>", inviter, Markup.Escape(sess.Title), room)
 	c.JSON(http.StatusOK, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{
@@ -262,27 +247,13 @@ func buttons(sessionID, link string) []discordgo.MessageComponent {
 // ready is the text of the answer to /pokor, with the outcome of an import when there was one.
 func ready(sess *session.Session, outcome string) string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "**%s** is ready.\n", escapeMarkdown(sess.Title))
+	fmt.Fprintf(&s, "**%s** is ready.\n", Markup.Escape(sess.Title))
 	if outcome != "" {
 		s.WriteString(outcome + "\n")
 	}
 	s.WriteString("The **Join as organizer** button is for you alone and works for 24 hours. " +
 		"**Invite channel** posts a join link for everyone here.")
 	return s.String()
-}
-
-// importOutcome says in words what an import did.
-func importOutcome(cmd bots.Command, res session.ImportResult, err error) string {
-	switch n := res.Added + res.Updated; {
-	case err != nil:
-		return fmt.Sprintf("⚠️ Could not import from %s: %s\nYou can import from the room.", cmd.Source, session.ErrorMessage(err))
-	case n == 0:
-		return fmt.Sprintf("No stories from %s match %s; add stories in the room.", cmd.Source, escapeMarkdown(cmd.Query))
-	case n == 1:
-		return fmt.Sprintf("Imported 1 story from %s.", cmd.Source)
-	default:
-		return fmt.Sprintf("Imported %d stories from %s.", n, cmd.Source)
-	}
 }
 
 // ephemeral is a message only the user who interacted sees.
@@ -318,22 +289,23 @@ func option(d discordgo.ApplicationCommandInteractionData, name string) string {
 	return ""
 }
 
-// help is the shared grammar, introduced for Discord's options.
-func (b *Bot) help() string {
+// help is the shared grammar, introduced for Discord's options, after what was wrong when there
+// is something.
+func (b *Bot) help(problem string) string {
 	g := bots.NewGrammar(b.svc.Trackers())
-	return "In Discord, fill in the options of `/pokor`: `title`, `source` (" + g.Names() + ") and `query`. " +
-		"They mean the same as the words of the text form:\n\n" + discordMarkdown(g.Help())
+	text := "In Discord, fill in the options of `/pokor`: `title`, `source` (" + g.Names() + ") and `query`. " +
+		"They mean the same as the words of the text form:\n\n" + g.HelpIn(Markup, "")
+	if problem != "" {
+		text = Markup.Warn + " " + problem + "\n\n" + text
+	}
+	return text
 }
 
-var slackBold = regexp.MustCompile(`\*([^*\n]+)\*`)
-
-// discordMarkdown turns the shared text's Slack bold (*x*) into Discord's (**x**); Discord
-// would show *x* in italics.
-func discordMarkdown(s string) string { return slackBold.ReplaceAllString(s, "**$1**") }
-
-// markdownSpecial are the characters that format text inline. Headings (#) and quotes (>) count
-// only at the start of a line, where user text never is in our messages.
-var markdownSpecial = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `_`, `\_`, `~`, `\~`, "`", "\\`", `|`, `\|`, `[`, `\[`, `]`, `\]`)
-
-// escapeMarkdown shows text typed by users (titles, queries) as written.
-func escapeMarkdown(s string) string { return markdownSpecial.Replace(s) }
+// failure is the reply to a domain error from Discord, mapped once for every call site: the
+// internal ones are logged with attrs, and the user sees what to do.
+func (b *Bot) failure(what string, err error, attrs ...any) *discordgo.InteractionResponse {
+	if session.ErrorCode(err) == session.CodeInternal {
+		b.log.Error("discord: could not "+what, append(attrs, "err", err)...)
+	}
+	return ephemeral(bots.Failure(Markup, what, err))
+}

@@ -284,7 +284,7 @@ func TestInviteChannel(t *testing.T) {
 	})
 	t.Run("unknown session", func(t *testing.T) {
 		out := e.interact(t, invite(t, invitePrefix+"nosuchsession"))
-		if dig(t, out, "data", "flags") != 64.0 || !strings.Contains(dig(t, out, "data", "content").(string), "session not found") {
+		if dig(t, out, "data", "flags") != 64.0 || !strings.Contains(dig(t, out, "data", "content").(string), "This session no longer exists") {
 			t.Fatalf("answer %v, want an ephemeral not-found message", out)
 		}
 	})
@@ -304,8 +304,8 @@ func TestDeferredImport(t *testing.T) {
 		want      string
 		wantCount int
 	}{
-		{"imported", "github", "acme/api label:ready", "Imported 2 stories from github.", 2},
-		{"tracker error", "github", "acme/missing", "Could not import from github: github: repository acme/missing not found", 0},
+		{"imported", "github", "acme/api label:ready", "Imported 2 stories from github into **Sprint 42**.", 2},
+		{"tracker error", "github", "acme/missing", "Could not import stories from github into **Sprint 42**: github: repository acme/missing not found", 0},
 		{"tracker not configured", "notion", "0123456789abcdef0123456789abcdef", `no Notion credentials`, 0},
 	}
 	for _, tt := range tests {

@@ -15,26 +15,15 @@ import (
 // maxContent is Discord's limit on a message's content, in characters.
 const maxContent = 2000
 
-// Notify implements session.Notifier for sessions started from Discord: it posts the summary of
-// an accepted estimate or of the finished session to the channel /pokor was run in. With a bot
-// token it posts as the bot; otherwise, or when the bot may not post there (not invited),
-// it uses the interaction webhook while its token is valid (15 minutes after /pokor).
-func (b *Bot) Notify(ctx context.Context, n session.Notice) error {
-	if n.Session == nil {
-		return errors.New("discord: a notice without a session")
-	}
-	content := summary(n)
-	components := []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Open the room", Style: discordgo.LinkButton, URL: n.URL},
-	}}}
-	if n.URL == "" {
-		components = nil
-	}
-	o := n.Session.Origin
+// PostChannel implements bots.Bot: it posts m to the channel /pokor was run in. With a bot token
+// it posts as the bot; otherwise, or when the bot may not post there (not invited), it uses the
+// interaction webhook while its token is valid (15 minutes after /pokor).
+func (b *Bot) PostChannel(ctx context.Context, o session.Origin, m bots.Message) error {
+	content, components := layout(m)
 	var botErr error
 	if b.api.Token != "" && o.Channel != "" {
 		_, err := b.api.ChannelMessageSendComplex(o.Channel, &discordgo.MessageSend{
-			Content: content, Components: components, AllowedMentions: noMentions(),
+			Content: content, Components: components, AllowedMentions: noMentions(), Flags: noEmbeds,
 		}, discordgo.WithContext(ctx))
 		if err == nil {
 			return nil
@@ -43,7 +32,7 @@ func (b *Bot) Notify(ctx context.Context, n session.Notice) error {
 	}
 	if app, token, ok := webhook(o.ReplyURL); ok && b.now().Before(o.ReplyExpires) {
 		_, err := b.api.WebhookExecute(app, token, false, &discordgo.WebhookParams{
-			Content: content, Components: components, AllowedMentions: noMentions(),
+			Content: content, Components: components, AllowedMentions: noMentions(), Flags: noEmbeds,
 		}, discordgo.WithContext(ctx))
 		if err == nil {
 			return nil
@@ -56,6 +45,58 @@ func (b *Bot) Notify(ctx context.Context, n session.Notice) error {
 	return errors.New("discord: cannot post the summary: without DISCORD_BOT_TOKEN Pokor can answer in the channel only for 15 minutes after /pokor")
 }
 
+// PostPerson implements bots.Bot: the bot opens a direct message with the Discord user of chatID
+// ("discord:GUILD:USER"; Create DM, https://discord.com/developers/docs/resources/user#create-dm)
+// and posts m there. When the user takes no direct messages from the server's members, it
+// mentions them in the channel the session came from, pinging them alone. It needs
+// DISCORD_BOT_TOKEN.
+func (b *Bot) PostPerson(ctx context.Context, o session.Origin, chatID string, m bots.Message) error {
+	parts := strings.SplitN(chatID, ":", 3)
+	if len(parts) != 3 || parts[0] != "discord" || parts[2] == "" {
+		return fmt.Errorf("discord: %q is not a Discord user", chatID)
+	}
+	user := parts[2]
+	if b.api.Token == "" {
+		return errors.New("discord: direct messages are sent by the bot: set DISCORD_BOT_TOKEN")
+	}
+	content, components := layout(m)
+	dm, err := b.api.UserChannelCreate(user, discordgo.WithContext(ctx))
+	if err == nil {
+		_, err = b.api.ChannelMessageSendComplex(dm.ID, &discordgo.MessageSend{
+			Content: content, Components: components, AllowedMentions: noMentions(), Flags: noEmbeds,
+		}, discordgo.WithContext(ctx))
+		if err == nil {
+			return nil
+		}
+	}
+	dmErr := apiError("sending a direct message", err)
+	if o.Platform != Platform.Name || o.Channel == "" {
+		return dmErr
+	}
+	_, err = b.api.ChannelMessageSendComplex(o.Channel, &discordgo.MessageSend{
+		Content: bots.Truncate("<@"+user+"> "+content, maxContent), Components: components, Flags: noEmbeds,
+		AllowedMentions: &discordgo.MessageAllowedMentions{Users: []string{user}},
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return errors.Join(dmErr, apiError("mentioning in the channel", err))
+	}
+	return nil
+}
+
+// noEmbeds keeps Discord from previewing every tracker link of a summary under it.
+const noEmbeds = discordgo.MessageFlagsSuppressEmbeds
+
+// layout lays m out: its text within Discord's limit, and its link as a link button.
+func layout(m bots.Message) (string, []discordgo.MessageComponent) {
+	content := bots.Truncate(m.Text, maxContent)
+	if m.Link == nil || m.Link.URL == "" {
+		return content, nil
+	}
+	return content, []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: m.Link.Label, Style: discordgo.LinkButton, URL: m.Link.URL},
+	}}}
+}
+
 // webhook splits an interaction webhook URL made by command into application id and token.
 func webhook(replyURL string) (app, token string, ok bool) {
 	rest, ok := strings.CutPrefix(replyURL, discordgo.EndpointWebhooks)
@@ -64,72 +105,4 @@ func webhook(replyURL string) (app, token string, ok bool) {
 	}
 	app, token, ok = strings.Cut(rest, "/")
 	return app, token, ok && app != "" && token != "" && !strings.Contains(token, "/")
-}
-
-// summary is the text of a notice, within Discord's length limit.
-func summary(n session.Notice) string {
-	title := escapeMarkdown(n.Session.Title)
-	switch n.Kind {
-	case "estimated":
-		if n.Story == nil {
-			break
-		}
-		return clip(fmt.Sprintf("🃏 %s estimated **%s** in **%s**.", storyName(n.Story), escapeMarkdown(n.Story.Estimate), title) + votesLine(n))
-	case "closed":
-		done := 0
-		for _, st := range n.Stories {
-			if st.Status == session.StoryEstimated {
-				done++
-			}
-		}
-		var s strings.Builder
-		fmt.Fprintf(&s, "🏁 **%s** has ended: %d of %d %s estimated.", title, done, len(n.Stories), plural(len(n.Stories), "story", "stories"))
-		for i, st := range n.Stories {
-			line := "\n• " + storyName(st) + ": "
-			if st.Status == session.StoryEstimated {
-				line += "**" + escapeMarkdown(st.Estimate) + "**"
-			} else {
-				line += "not estimated"
-			}
-			more := fmt.Sprintf("\n…and %d more", len(n.Stories)-i)
-			if len([]rune(s.String()))+len([]rune(line))+len([]rune(more)) > maxContent {
-				s.WriteString(more)
-				break
-			}
-			s.WriteString(line)
-		}
-		return s.String()
-	}
-	return clip(fmt.Sprintf("**%s** was updated.", title))
-}
-
-// storyName is a story's title, prefixed with its tracker key when imported.
-func storyName(st *session.Story) string {
-	name := escapeMarkdown(st.Title)
-	if st.ExternalKey != "" && !strings.Contains(st.Title, st.ExternalKey) {
-		name = escapeMarkdown(st.ExternalKey) + " " + name
-	}
-	return name
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > maxContent {
-		return string(r[:maxContent-1]) + "…"
-	}
-	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// votesLine is the round's votes on a line of their own (bots.VotesLine), or nothing.
-func votesLine(n session.Notice) string {
-	if l := bots.VotesLine(n); l != "" {
-		return "\n" + escapeMarkdown(l)
-	}
-	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -60,14 +61,14 @@ func TestSummariesReachTheChannel(t *testing.T) {
 			if msg.Auth != wantAuth {
 				t.Errorf("Authorization = %q, want %q", msg.Auth, wantAuth)
 			}
-			if c := dig(t, msg.Body, "content").(string); c != "🃏 Login page estimated **5** in **Sprint 42**.\nVotes: Mason 5" {
+			if c := dig(t, msg.Body, "content").(string); c != "**Sprint 42**: “Login page” estimated at **5**.\nVotes: Mason 5" {
 				t.Errorf("content = %q", c)
 			}
 			if got := dig(t, msg.Body, "allowed_mentions", "parse"); !reflect.DeepEqual(got, []any{}) {
 				t.Errorf("allowed_mentions.parse = %v, want []", got)
 			}
-			if f := dig(t, msg.Body, "flags"); f != nil {
-				t.Errorf("flags = %v: the summary must be public", f)
+			if f := dig(t, msg.Body, "flags"); f != 4.0 {
+				t.Errorf("flags = %v, want 4 (SUPPRESS_EMBEDS, and public: not 64)", f)
 			}
 			button := dig(t, msg.Body, "components", 0, "components", 0).(map[string]any)
 			if button["style"] != 5.0 || button["url"] != e.svc.RoomURL(room.id) {
@@ -76,8 +77,8 @@ func TestSummariesReachTheChannel(t *testing.T) {
 
 			room.do(t, "POST", "/close", nil)
 			end := e.api.waitFor(t, "the session summary", posted("has ended"))
-			wantEnd := "🏁 **Sprint 42** has ended: 1 of 2 stories estimated.\n• Login page: **5**\n• Sign-up form: not estimated"
-			if c := dig(t, end.Body, "content").(string); c != wantEnd {
+			wantEnd := "**Sprint 42** has ended: 1 of 2 stories estimated, 5 points in all.\n• “Login page”: **5**\nTook part: "
+			if c := dig(t, end.Body, "content").(string); !strings.HasPrefix(c, wantEnd) {
 				t.Errorf("content = %q, want %q", c, wantEnd)
 			}
 			if tt.channelStatus != 0 {
@@ -103,7 +104,7 @@ func TestNotifyWithoutAWayToPost(t *testing.T) {
 		Platform: "discord", Team: testGuild, Channel: testChannel,
 		ReplyURL: "https://discord.com/api/v9/webhooks/" + testAppID + "/expired-token", ReplyExpires: time.Now().Add(15 * time.Minute),
 	}}
-	err := e.bot.Notify(t.Context(), session.Notice{Kind: "closed", Session: sess, URL: "http://pokor.example/s/s1"})
+	err := e.bot.PostChannel(t.Context(), sess.Origin, bots.Message{Text: "Sprint 42 has ended.", Link: &bots.Link{Label: "Open the room", URL: "http://pokor.example/s/s1"}})
 	if err == nil || !strings.Contains(err.Error(), "DISCORD_BOT_TOKEN") {
 		t.Fatalf("err = %v, want one telling to set DISCORD_BOT_TOKEN", err)
 	}
@@ -120,7 +121,7 @@ func TestNotifyErrorsHideTheToken(t *testing.T) {
 		Platform: "discord", Channel: testChannel,
 		ReplyURL: "https://discord.com/api/v9/webhooks/" + testAppID + "/secret-token", ReplyExpires: time.Now().Add(time.Minute),
 	}}
-	err := e.bot.Notify(t.Context(), session.Notice{Kind: "closed", Session: sess})
+	err := e.bot.PostChannel(t.Context(), sess.Origin, bots.Message{Text: "Sprint 42 has ended."})
 	if err == nil {
 		t.Fatal("Notify succeeded with Discord down")
 	}
@@ -129,40 +130,24 @@ func TestNotifyErrorsHideTheToken(t *testing.T) {
 	}
 }
 
-func TestSummary(t *testing.T) {
+// TestSummaryFits: a long session's summary fits in one Discord message.
+func TestSummaryFits(t *testing.T) {
 	sess := &session.Session{Title: "Q3 *planning*"}
 	many := make([]*session.Story, 200)
 	for i := range many {
-		many[i] = &session.Story{Title: strings.Repeat("long title ", 3), Status: session.StoryEstimated, Estimate: "8"}
+		many[i] = &session.Story{Title: strings.Repeat("long title ", 8), Status: session.StoryEstimated, Estimate: "8"}
 	}
-	tests := []struct {
-		name string
-		n    session.Notice
-		want string
-	}{
-		{"estimated, imported", session.Notice{Kind: "estimated", Session: sess, Story: &session.Story{Title: "Login", ExternalKey: "acme/api#1", Estimate: "M"}},
-			`🃏 acme/api#1 Login estimated **M** in **Q3 \*planning\***.`},
-		{"closed, none", session.Notice{Kind: "closed", Session: sess},
-			`🏁 **Q3 \*planning\*** has ended: 0 of 0 stories estimated.`},
-		{"closed, one", session.Notice{Kind: "closed", Session: sess, Stories: []*session.Story{{Title: "A", Status: session.StoryEstimated, Estimate: "3"}}},
-			"🏁 **Q3 \\*planning\\*** has ended: 1 of 1 story estimated.\n• A: **3**"},
+	people := make([]string, 50)
+	for i := range people {
+		people[i] = strings.Repeat("n", 32)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := summary(tt.n); got != tt.want {
-				t.Fatalf("summary = %q, want %q", got, tt.want)
-			}
-		})
+	got := bots.Summarize(session.Notice{Kind: "closed", Session: sess, Stories: many, People: people}).Render(Markup)
+	if n := len([]rune(got)); n > maxContent {
+		t.Fatalf("summary is %d characters, Discord allows %d", n, maxContent)
 	}
-	t.Run("long sessions fit in a message", func(t *testing.T) {
-		got := summary(session.Notice{Kind: "closed", Session: sess, Stories: many})
-		if n := len([]rune(got)); n > maxContent {
-			t.Fatalf("summary is %d characters, Discord allows %d", n, maxContent)
-		}
-		if !strings.Contains(got, "more") || !strings.HasPrefix(got, "🏁 **Q3 \\*planning\\*** has ended: 200 of 200 stories") {
-			t.Fatalf("summary = %q", got)
-		}
-	})
+	if !strings.Contains(got, "more in the session") || !strings.HasPrefix(got, "**Q3 \\*planning\\*** has ended: 200 of 200 stories") {
+		t.Fatalf("summary = %q", got)
+	}
 }
 
 func TestWebhook(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -22,7 +23,7 @@ func TestNudge(t *testing.T) {
 		From:        "Olga",
 		URL:         "https://poker.example.com/s/abc",
 	}
-	if err := e.bot.Nudge(t.Context(), n); err != nil {
+	if err := nudger(e.bot).Nudge(t.Context(), n); err != nil {
 		t.Fatal(err)
 	}
 	reqs := e.api.requests()
@@ -33,7 +34,7 @@ func TestNudge(t *testing.T) {
 		t.Errorf("DM opened with %v", got)
 	}
 	content, _ := dig(t, reqs[1].Body, "content").(string)
-	if want := `Olga is waiting for your vote on Log in with SSO in **Sprint \*42\***.`; !strings.Contains(content, want) {
+	if want := `Olga is waiting for your vote on “Log in with SSO” in **Sprint \*42\***.`; !strings.Contains(content, want) {
 		t.Errorf("reminder %q, want %q", content, want)
 	}
 	if url := dig(t, reqs[1].Body, "components", 0, "components", 0, "url"); url != n.URL {
@@ -41,7 +42,7 @@ func TestNudge(t *testing.T) {
 	}
 
 	n.Participant.ChatID = "discord:" + testGuild + ":" + closed
-	if err := e.bot.Nudge(t.Context(), n); err != nil {
+	if err := nudger(e.bot).Nudge(t.Context(), n); err != nil {
 		t.Fatal(err)
 	}
 	reqs = e.api.requests()
@@ -59,7 +60,7 @@ func TestNudge(t *testing.T) {
 
 	// Without a channel to fall back on, the refusal is reported with Discord's words.
 	n.Session.Origin = session.Origin{}
-	err := e.bot.Nudge(t.Context(), n)
+	err := nudger(e.bot).Nudge(t.Context(), n)
 	if err == nil || !strings.Contains(err.Error(), "Cannot send messages to this user (code 50007)") {
 		t.Errorf("error %v", err)
 	}
@@ -67,8 +68,11 @@ func TestNudge(t *testing.T) {
 
 func TestNudgeWithoutToken(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	err := e.bot.Nudge(t.Context(), session.Nudge{Session: &session.Session{}, Story: &session.Story{}, Participant: &session.Participant{ChatID: "discord:G:U"}})
+	err := nudger(e.bot).Nudge(t.Context(), session.Nudge{Session: &session.Session{}, Story: &session.Story{}, Participant: &session.Participant{ChatID: "discord:G:U"}})
 	if err == nil || !strings.Contains(err.Error(), "DISCORD_BOT_TOKEN") {
 		t.Errorf("error %v", err)
 	}
 }
+
+// nudger is what the server nudges with: the shared chat seam, with this platform's bot.
+func nudger(b *Bot) bots.Chats { return bots.Chats{Platform.Name: {Platform: Platform, Bot: b}} }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	slackgo "github.com/slack-go/slack"
@@ -27,8 +26,6 @@ const (
 	replyLifetime = 30 * time.Minute
 	// linkLifetime is how long the Join as organizer link works.
 	linkLifetime = 24 * time.Hour
-	// importTimeout bounds an import started from Slack.
-	importTimeout = 10 * time.Minute
 	// postTimeout bounds one post to a response_url.
 	postTimeout = 10 * time.Second
 )
@@ -92,7 +89,7 @@ func commandKey(sc slackgo.SlashCommand, body []byte) string {
 
 // answer runs a parsed command and returns the message to show its author.
 func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.WebhookMessage {
-	cmd, err := bots.NewGrammar(b.svc.Trackers()).Parse(sc.Text)
+	cmd, err := bots.NewGrammar(b.svc.Trackers()).Parse(unescape(sc.Text))
 	var pe *bots.ParseError
 	switch {
 	case errors.As(err, &pe):
@@ -103,7 +100,7 @@ func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.Webh
 		return b.help("")
 	}
 	now := b.now()
-	name := displayName(sc.UserName)
+	name := bots.DisplayName(sc.UserName, "Slack user")
 	chatID := "slack:" + sc.TeamID + ":" + sc.UserID
 	sess, org, _, err := b.svc.CreateSession(ctx, session.CreateInput{
 		Title: cmd.Title, Organizer: name, ChatID: chatID,
@@ -111,56 +108,16 @@ func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.Webh
 			ReplyURL: sc.ResponseURL, ReplyExpires: now.Add(replyLifetime)},
 	})
 	if err != nil {
-		if session.ErrorCode(err) == session.CodeInternal {
-			b.log.Error("creating a session from Slack", "team", sc.TeamID, "err", err)
-		}
-		return ephemeral(":warning: Pokor could not start the session: " + session.ErrorMessage(err))
+		return b.failure("start the session", err, "team", sc.TeamID)
 	}
 	link := b.svc.LinkURL(session.Link{SessionID: sess.ID, Role: session.RoleOrganizer, ChatID: chatID, Name: name,
 		Expires: now.Add(linkLifetime).Unix()})
 	if cmd.Source != "" {
-		b.startImport(sess, org, cmd, sc.ResponseURL)
+		b.work.Import(b.svc, b.log, Markup, sess, org.ID, cmd, func(_ context.Context, text string) error {
+			return b.postReply(sc.ResponseURL, ephemeral(text))
+		})
 	}
 	return organizerMessage(sess, link, cmd)
-}
-
-// displayName is the organizer's name in the room: the Slack user name, within the room's limit.
-func displayName(userName string) string {
-	name := strings.TrimSpace(userName)
-	if name == "" {
-		return "Slack user"
-	}
-	if utf8.RuneCountInString(name) > session.MaxNameLen {
-		name = string([]rune(name)[:session.MaxNameLen])
-	}
-	return name
-}
-
-// startImport imports the stories the command names, after the answer: trackers may take longer
-// than Slack's 3 seconds. The outcome goes to the response_url in words.
-func (b *Bot) startImport(sess *session.Session, org *session.Participant, cmd bots.Command, responseURL string) {
-	b.background(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, importTimeout)
-		defer cancel()
-		res, err := b.svc.Import(ctx, session.Actor{SessionID: sess.ID, ParticipantID: org.ID}, cmd.Source, cmd.Query)
-		var text string
-		switch {
-		case err != nil && b.ctx.Err() != nil:
-			text = fmt.Sprintf(":warning: The import from %s into *%s* was interrupted because Pokor is restarting. Import again from the room.", cmd.Source, escape(sess.Title))
-		case err != nil:
-			if session.ErrorCode(err) == session.CodeInternal {
-				b.log.Error("import from Slack failed", "session", sess.ID, "source", cmd.Source, "err", err)
-			}
-			text = fmt.Sprintf(":warning: Could not import stories from %s into *%s*: %s", cmd.Source, escape(sess.Title), escape(session.ErrorMessage(err)))
-		case res.Added+res.Updated == 0:
-			text = fmt.Sprintf("No stories from %s match `%s`; *%s* is ready for stories added in the room.", cmd.Source, escape(cmd.Query), escape(sess.Title))
-		default:
-			text = fmt.Sprintf(":white_check_mark: Imported %s from %s into *%s*.", plural(res.Added+res.Updated, "story", "stories"), cmd.Source, escape(sess.Title))
-		}
-		if err := b.postReply(responseURL, ephemeral(text)); err != nil {
-			b.log.Warn("reporting an import to Slack", "session", sess.ID, "err", err)
-		}
-	})
 }
 
 // postReply posts a message to a response_url. It runs with its own deadline, so an outcome is
@@ -188,24 +145,30 @@ func ephemeral(text string, blocks ...slackgo.Block) *slackgo.WebhookMessage {
 
 // help shows the /pokor grammar, after what was wrong when there is something.
 func (b *Bot) help(problem string) *slackgo.WebhookMessage {
-	text := bots.NewGrammar(b.svc.Trackers()).Help()
-	if problem != "" {
-		text = ":warning: " + problem + "\n\n" + text
-	}
+	text := bots.NewGrammar(b.svc.Trackers()).HelpIn(Markup, problem)
 	return ephemeral(text, slackgo.NewSectionBlock(mrkdwn(text), nil, nil))
+}
+
+// failure is the reply to a domain error from Slack, mapped once for every call site: the
+// internal ones are logged with attrs, and the author sees what to do.
+func (b *Bot) failure(what string, err error, attrs ...any) *slackgo.WebhookMessage {
+	if session.ErrorCode(err) == session.CodeInternal {
+		b.log.Error("could not "+what, append(attrs, "err", err)...)
+	}
+	return ephemeral(bots.Failure(Markup, what, err))
 }
 
 // organizerMessage is the private answer to /pokor: the session's title, the organizer's
 // pre-signed link, and the button that invites the channel. The link appears only here.
 func organizerMessage(sess *session.Session, link string, cmd bots.Command) *slackgo.WebhookMessage {
 	blocks := []slackgo.Block{
-		slackgo.NewHeaderBlock(plain(truncate(sess.Title, 150))),
+		slackgo.NewHeaderBlock(plain(bots.Truncate(sess.Title, 150))),
 		slackgo.NewSectionBlock(mrkdwn("Your planning-poker session is ready. *Join as organizer* opens it with you in charge: "+
 			"the link is yours alone and works for 24 hours. *Invite channel* posts a link everyone here can join with."), nil, nil),
 	}
 	if cmd.Source != "" {
 		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":hourglass_flowing_sand: Importing stories from %s (`%s`); the result will appear here.",
-			cmd.Source, escape(truncate(cmd.Query, 200))))))
+			cmd.Source, escape(bots.Truncate(cmd.Query, 200))))))
 	}
 	join := slackgo.NewButtonBlockElement(actionJoinOrganizer, "", plain("Join as organizer")).WithURL(link).WithStyle(slackgo.StylePrimary)
 	invite := slackgo.NewButtonBlockElement(actionInvite, sess.ID, plain("Invite channel"))
@@ -221,25 +184,17 @@ func mrkdwn(s string) *slackgo.TextBlockObject {
 	return slackgo.NewTextBlockObject(slackgo.MarkdownType, s, false, false)
 }
 
+// unescape undoes the escaping Slack applies to a slash command's text (&, < and > arrive as
+// &amp;, &lt; and &gt;), so a JQL or WIQL query such as `Status <> Done` reaches the tracker
+// as typed (https://docs.slack.dev/messaging/formatting-message-text#escaping).
+func unescape(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
+
 // escape makes user text safe in Slack mrkdwn: &, < and > are its control characters
 // (https://docs.slack.dev/messaging/formatting-message-text#escaping).
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// truncate shortens s to at most n runes, marking the cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // Dedupe of retries.

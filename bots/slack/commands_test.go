@@ -90,8 +90,8 @@ func TestSlashCommand(t *testing.T) {
 	if p := e.organizer(id, form); p.Role != session.RoleOrganizer || p.Name != "Steve" {
 		t.Errorf("the Slack user is %+v", p)
 	}
-	if e.store.created.Load() != 1 {
-		t.Errorf("%d sessions created, want 1", e.store.created.Load())
+	if e.store.Created() != 1 {
+		t.Errorf("%d sessions created, want 1", e.store.Created())
 	}
 }
 
@@ -177,7 +177,7 @@ func TestSlashCommandRefusesUnsigned(t *testing.T) {
 			}
 		})
 	}
-	if n := e.store.created.Load(); n != 0 {
+	if n := e.store.Created(); n != 0 {
 		t.Errorf("refused requests created %d sessions", n)
 	}
 	if e.slack.hookCount("") != 0 {
@@ -186,8 +186,8 @@ func TestSlashCommandRefusesUnsigned(t *testing.T) {
 
 	// Slack's certificate check is answered without a signature, and creates nothing.
 	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
-	if status, _ := e.send("/slack/commands", "ssl_check=1&token=x", h); status != http.StatusOK || e.store.created.Load() != 0 {
-		t.Errorf("ssl_check: %d, %d sessions", status, e.store.created.Load())
+	if status, _ := e.send("/slack/commands", "ssl_check=1&token=x", h); status != http.StatusOK || e.store.Created() != 0 {
+		t.Errorf("ssl_check: %d, %d sessions", status, e.store.Created())
 	}
 }
 
@@ -233,12 +233,12 @@ func TestSlashCommandRetry(t *testing.T) {
 	if status != http.StatusOK || string(again) != string(first) {
 		t.Fatalf("the retry got %d %s, want the first answer", status, again)
 	}
-	if n := e.store.created.Load(); n != 1 {
+	if n := e.store.Created(); n != 1 {
 		t.Fatalf("%d sessions created, want 1", n)
 	}
 	// Another invocation (another trigger_id) is another session.
 	e.startSession("Sprint 43")
-	if n := e.store.created.Load(); n != 2 {
+	if n := e.store.Created(); n != 2 {
 		t.Fatalf("%d sessions created, want 2", n)
 	}
 }
@@ -258,7 +258,7 @@ func TestSlashCommandHelp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			m := e.command(e.commandForm(tt.text))
-			if m.ResponseType != "ephemeral" || !strings.Contains(m.Text, tt.says) || !strings.Contains(m.Text, bots.NewGrammar(e.trackers.trackers()).Help()) {
+			if m.ResponseType != "ephemeral" || !strings.Contains(m.Text, tt.says) || !strings.Contains(m.Text, bots.NewGrammar(e.trackers.Trackers()).Help()) {
 				t.Fatalf("answer %+v, want the grammar and %q", m, tt.says)
 			}
 			if len(m.Blocks) != 1 || m.Blocks[0].Text == nil || m.Blocks[0].Text.Type != "mrkdwn" {
@@ -266,7 +266,7 @@ func TestSlashCommandHelp(t *testing.T) {
 			}
 		})
 	}
-	if n := e.store.created.Load(); n != 0 {
+	if n := e.store.Created(); n != 0 {
 		t.Errorf("help created %d sessions", n)
 	}
 }
@@ -288,7 +288,7 @@ func TestSlashCommandImport(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			gate := make(chan struct{})
-			e.trackers.gate = gate
+			e.trackers.Gate = gate
 			form := e.commandForm("Sprint 42 from github " + tt.query)
 			m := e.command(form) // returns while the tracker is held: the import comes after
 			invite, ok := m.button(actionInvite)
@@ -352,5 +352,22 @@ func BenchmarkSlashCommand(b *testing.B) {
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Join as organizer") {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
 		}
+	}
+}
+
+// Slack escapes &, < and > in a slash command's text; the session gets the text as typed.
+func TestSlashCommandUnescapesText(t *testing.T) {
+	e := newEnv(t)
+	m := e.command(e.commandForm("R&amp;D &lt;sprint&gt; &amp;lt;"))
+	invite, ok := m.button(actionInvite)
+	if !ok {
+		t.Fatalf("answer %+v, want the session", m)
+	}
+	sess, err := e.store.Session(t.Context(), invite.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "R&D <sprint> &lt;"; sess.Title != want {
+		t.Fatalf("title %q, want %q", sess.Title, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -37,7 +38,7 @@ func (b *Bot) interaction(c *gin.Context) {
 // invite posts the room link for the whole channel, through the response_url of the button
 // press. The organizer link stays in the organizer's private message.
 func (b *Bot) invite(ic slackgo.InteractionCallback, sessionID string) {
-	b.background(func(ctx context.Context) {
+	b.work.Go(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, postTimeout)
 		defer cancel()
 		msg := b.inviteMessage(ctx, ic, sessionID)
@@ -52,13 +53,12 @@ func (b *Bot) inviteMessage(ctx context.Context, ic slackgo.InteractionCallback,
 	// A session of another workspace is answered as unknown: its id says nothing to this one.
 	if err != nil || sess.Origin.Platform != "slack" || sess.Origin.Team != ic.Team.ID {
 		if err != nil && session.ErrorCode(err) != session.CodeNotFound {
-			b.log.Error("loading a session to invite a channel", "session", sessionID, "err", err)
-			return ephemeral(":warning: Pokor could not load the session: " + session.ErrorMessage(err))
+			return b.failure("load the session", err, "session", sessionID)
 		}
-		return ephemeral(":warning: This session no longer exists. Run `/pokor` to start a new one.")
+		return ephemeral(bots.Gone(Markup, false))
 	}
 	if sess.Closed() {
-		return ephemeral(":warning: This session has ended. Run `/pokor` to start a new one.")
+		return ephemeral(bots.Gone(Markup, true))
 	}
 	room := b.svc.RoomURL(sess.ID)
 	text := fmt.Sprintf("<@%s> invites everyone to estimate *%s* in planning poker: <%s|join the session> and pick your cards.",

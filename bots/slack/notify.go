@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	slackgo "github.com/slack-go/slack"
@@ -13,22 +12,12 @@ import (
 	"github.com/pokor/pokor/session"
 )
 
-// maxListed bounds the stories a closing summary lists; a long backlog would make a wall of text.
-const maxListed = 15
-
-// Notify implements session.Notifier for sessions started from Slack: it posts a short summary
-// (the estimate accepted, or every estimate when the session ends) with the room link to the
-// channel /pokor was typed in. It posts with the workspace's bot token (installed through OAuth,
-// else SLACK_BOT_TOKEN) and falls back to the command's response_url while that is valid. Its
-// error says in words why nothing could be posted; the service shows it to the organizers.
-func (b *Bot) Notify(ctx context.Context, n session.Notice) error {
-	o := n.Session.Origin
-	body := summary(n)
-	blocks := []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(body), nil,
-		slackgo.NewAccessory(slackgo.NewButtonBlockElement(actionOpenSession, "", plain("Open session")).WithURL(n.URL)))}
-	// The text is the notification and the fallback where blocks do not show: it carries the link.
-	text := body + "\n<" + n.URL + "|Open the session>"
-
+// PostChannel implements bots.Bot: it posts m to the channel /pokor was typed in, with the
+// workspace's bot token (installed through OAuth, else SLACK_BOT_TOKEN), and falls back to the
+// command's response_url while that is valid. Its error says in words why nothing could be
+// posted; the service shows it to the organizers.
+func (b *Bot) PostChannel(ctx context.Context, o session.Origin, m bots.Message) error {
+	blocks, text := messageBlocks(m)
 	var failures []string
 	token, err := b.botToken(ctx, o.Team)
 	if err != nil {
@@ -57,6 +46,56 @@ func (b *Bot) Notify(ctx context.Context, n session.Notice) error {
 	return errors.New(strings.Join(failures, "; "))
 }
 
+// PostPerson implements bots.Bot: a direct message from the bot to the Slack user of chatID
+// ("slack:TEAM:USER"; chat.postMessage to a user id posts in the app's conversation with them).
+// When that is refused, it mentions them in the channel the session came from. It posts with the
+// workspace's bot token, as PostChannel does.
+func (b *Bot) PostPerson(ctx context.Context, o session.Origin, chatID string, m bots.Message) error {
+	parts := strings.SplitN(chatID, ":", 3)
+	if len(parts) != 3 || parts[0] != "slack" || parts[2] == "" {
+		return fmt.Errorf("slack: %q is not a Slack user", chatID)
+	}
+	team, user := parts[1], parts[2]
+	token, err := b.botToken(ctx, team)
+	if token == "" {
+		if err != nil {
+			return fmt.Errorf("slack: %w", err)
+		}
+		return errors.New("slack: Pokor has no bot token for this workspace: install Pokor in the workspace (" + b.baseURL + "/slack/install) or set SLACK_BOT_TOKEN")
+	}
+	post := func(channel string, m bots.Message) error {
+		blocks, text := messageBlocks(m)
+		_, _, err := b.client(token).PostMessageContext(ctx, channel,
+			slackgo.MsgOptionText(text, false), slackgo.MsgOptionBlocks(blocks...), slackgo.MsgOptionDisableLinkUnfurl())
+		return err
+	}
+	err = post(user, m)
+	if err == nil {
+		return nil
+	}
+	failures := []string{"the direct message failed: " + explain(err)}
+	if o.Platform == Platform.Name && o.Team == team && o.Channel != "" {
+		m.Text = "<@" + user + "> " + m.Text
+		err := post(o.Channel, m)
+		if err == nil {
+			return nil
+		}
+		failures = append(failures, "the mention in the channel failed: "+explain(err))
+	}
+	return errors.New("slack: " + strings.Join(failures, "; "))
+}
+
+// messageBlocks lays a message out: a section with its link as a button, and the text that is
+// the notification and the fallback where blocks do not show, which carries the link too.
+func messageBlocks(m bots.Message) ([]slackgo.Block, string) {
+	if m.Link == nil {
+		return []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(m.Text), nil, nil)}, m.Text
+	}
+	button := slackgo.NewButtonBlockElement(actionOpenSession, "", plain(m.Link.Label)).WithURL(m.Link.URL)
+	blocks := []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(m.Text), nil, slackgo.NewAccessory(button))}
+	return blocks, m.Text + "\n" + Markup.Link(m.Link.URL, escape(m.Link.Label))
+}
+
 // botToken returns the bot token for a workspace: its OAuth installation's, else SLACK_BOT_TOKEN.
 func (b *Bot) botToken(ctx context.Context, team string) (string, error) {
 	if b.cfg.Installations != nil && team != "" {
@@ -74,52 +113,4 @@ func (b *Bot) botToken(ctx context.Context, team string) (string, error) {
 		}
 	}
 	return b.cfg.BotToken, nil
-}
-
-// summary is the text of a notice in Slack mrkdwn.
-func summary(n session.Notice) string {
-	title := escape(n.Session.Title)
-	switch n.Kind {
-	case "estimated":
-		s := fmt.Sprintf("*%s*: %s estimated at *%s*.", title, storyName(n.Story), escape(n.Story.Estimate))
-		if l := bots.VotesLine(n); l != "" {
-			s += "\n" + escape(l)
-		}
-		return s
-	case "closed":
-		var lines []string
-		estimated, total, numeric := 0, 0.0, false
-		for _, st := range n.Stories {
-			if st.Status != session.StoryEstimated {
-				continue
-			}
-			estimated++
-			if v, ok := session.CardValue(st.Estimate); ok {
-				total, numeric = total+v, true
-			}
-			if len(lines) < maxListed {
-				lines = append(lines, fmt.Sprintf("• %s: *%s*", storyName(st), escape(st.Estimate)))
-			}
-		}
-		head := fmt.Sprintf("*%s* has ended: %d of %s estimated", title, estimated, plural(len(n.Stories), "story", "stories"))
-		if numeric {
-			head += ", " + strconv.FormatFloat(total, 'f', -1, 64) + " points in all"
-		}
-		head += "."
-		if estimated > maxListed {
-			lines = append(lines, fmt.Sprintf("…and %d more in the session.", estimated-maxListed))
-		}
-		return strings.TrimSpace(head + "\n" + strings.Join(lines, "\n"))
-	}
-	return fmt.Sprintf("*%s* changed.", title)
-}
-
-// storyName is a story's title, linked to its tracker item when it has one.
-func storyName(st *session.Story) string {
-	name := escape(truncate(st.Title, 80))
-	if st.URL != "" {
-		// "|" would end the URL part of Slack's <url|text> link.
-		return "<" + strings.ReplaceAll(st.URL, "|", "%7C") + "|" + name + ">"
-	}
-	return "“" + name + "”"
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -210,14 +211,14 @@ func TestSummaryText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := summary(tt.n)
+			got := bots.Summarize(tt.n).Render(Markup)
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("summary:\n%s\nwant it to contain %q", got, w)
 				}
 			}
-			if strings.Count(got, "•") > maxListed {
-				t.Errorf("%d stories listed, want at most %d", strings.Count(got, "•"), maxListed)
+			if strings.Count(got, "•") > bots.MaxListed {
+				t.Errorf("%d stories listed, want at most %d", strings.Count(got, "•"), bots.MaxListed)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -19,7 +20,7 @@ func TestNudge(t *testing.T) {
 		From:        "Olga",
 		URL:         "https://poker.example.com/s/abc",
 	}
-	if err := e.bot.Nudge(t.Context(), n); err != nil {
+	if err := nudger(e.bot).Nudge(t.Context(), n); err != nil {
 		t.Fatal(err)
 	}
 	p := e.slack.waitChat(t, func(p chatPost) bool { return strings.Contains(p.Text, "waiting for your vote") })
@@ -34,13 +35,13 @@ func TestNudge(t *testing.T) {
 	e.slack.mu.Lock()
 	e.slack.postError = "channel_not_found"
 	e.slack.mu.Unlock()
-	err := e.bot.Nudge(t.Context(), n)
+	err := nudger(e.bot).Nudge(t.Context(), n)
 	if err == nil || !strings.Contains(err.Error(), "direct message failed: channel_not_found") || !strings.Contains(err.Error(), "mention in the channel failed") {
 		t.Fatalf("error %v, want both attempts explained", err)
 	}
 	e.slack.waitChat(t, func(p chatPost) bool { return p.Channel == "C2147483705" && strings.HasPrefix(p.Text, "<@U0BOB> ") })
 
-	if err := e.bot.Nudge(t.Context(), session.Nudge{Session: n.Session, Story: n.Story, Participant: &session.Participant{ChatID: "discord:G:U"}}); err == nil {
+	if err := nudger(e.bot).Nudge(t.Context(), session.Nudge{Session: n.Session, Story: n.Story, Participant: &session.Participant{ChatID: "discord:G:U"}}); err == nil {
 		t.Error("a Discord user was reminded through Slack")
 	}
 }
@@ -48,9 +49,12 @@ func TestNudge(t *testing.T) {
 // TestNudgeWithoutToken: without a bot token the reminder cannot go, and the error says what to do.
 func TestNudgeWithoutToken(t *testing.T) {
 	e := newEnv(t)
-	err := e.bot.Nudge(t.Context(), session.Nudge{Session: &session.Session{}, Story: &session.Story{Title: "x"},
+	err := nudger(e.bot).Nudge(t.Context(), session.Nudge{Session: &session.Session{}, Story: &session.Story{Title: "x"},
 		Participant: &session.Participant{ChatID: "slack:T0001:U0BOB"}, URL: "https://poker.example.com/s/abc"})
 	if err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN") {
 		t.Errorf("error %v, want advice on the bot token", err)
 	}
 }
+
+// nudger is what the server nudges with: the shared chat seam, with this platform's bot.
+func nudger(b *Bot) bots.Chats { return bots.Chats{Platform.Name: {Platform: Platform, Bot: b}} }

@@ -18,12 +18,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 )
 
@@ -76,13 +76,11 @@ type Bot struct {
 	// commands remembers recent slash commands so that Slack's retries get the first answer.
 	commands *replies
 
-	// ctx ends when the bot closes; background work (imports, posts) runs under it.
-	ctx    context.Context
-	cancel context.CancelFunc
-	bg     sync.WaitGroup
+	// work is what runs after the answers (imports, posts); Close waits for it.
+	work *bots.Work
 }
 
-var _ session.Notifier = (*Bot)(nil)
+var _ bots.Bot = (*Bot)(nil)
 
 // New returns the Slack app for cfg.
 func New(cfg Config) (*Bot, error) {
@@ -112,7 +110,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b.verify = verifier{secret: []byte(cfg.SigningSecret), now: b.now}
 	b.commands = newReplies(retryWindow, maxReplies)
-	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.work = bots.NewWork()
 	return b, nil
 }
 
@@ -135,14 +133,8 @@ func (b *Bot) Mount(r gin.IRouter) {
 
 // Close stops the background work (imports, posts) and waits for it to report.
 func (b *Bot) Close() error {
-	b.cancel()
-	b.bg.Wait()
+	b.work.Stop()
 	return nil
-}
-
-// background runs f beside the request that started it; Close waits for it.
-func (b *Bot) background(f func(ctx context.Context)) {
-	b.bg.Go(func() { f(b.ctx) })
 }
 
 // client returns a Web API client for a token.

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/bots/botstest"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui/webuitest"
@@ -325,81 +325,19 @@ func ptrSlice(e *element) []element {
 	return []element{*e}
 }
 
-// countingStore counts the sessions created, to prove a request created none.
-type countingStore struct {
-	*sqlstore.Store
-	created atomic.Int32
-}
-
-func (s *countingStore) CreateSession(ctx context.Context, sess *session.Session, org *session.Participant, tokenHash string) error {
-	s.created.Add(1)
-	return s.Store.CreateSession(ctx, sess, org, tokenHash)
-}
-
-// fakeTrackers is a GitHub with three stories for "acme/api label:ready".
-type fakeTrackers struct {
-	// gate, when set, holds every List until it is closed.
-	gate chan struct{}
-}
-
-// trackers describes the fake as the tracker "github".
-func (f *fakeTrackers) trackers() []session.Tracker {
-	return []session.Tracker{{Name: "github", Label: "GitHub", WritesBack: true,
-		Query: session.QueryGrammar{Example: "acme/api label:ready", Summary: "import GitHub issues"},
-		Open:  func(session.Credentials) (session.TrackerClient, error) { return f, nil }},
-		unconfigured("jira", "Jira", "project = API"), unconfigured("notion", "Notion", "Backlog")}
-}
-
-// unconfigured is a tracker this server has no credentials for.
-func unconfigured(name, label, example string) session.Tracker {
-	return session.Tracker{Name: name, Label: label, WritesBack: true, Query: session.QueryGrammar{Example: example},
-		Open: func(session.Credentials) (session.TrackerClient, error) {
-			return nil, &session.Error{Code: session.CodeForbidden, Message: name + ": no " + label + " credentials: set them on the server"}
-		}}
-}
-
-func (f *fakeTrackers) List(ctx context.Context, query, _ string) (session.ExternalPage, error) {
-	if f.gate != nil {
-		select {
-		case <-f.gate:
-		case <-ctx.Done():
-			return session.ExternalPage{}, ctx.Err()
-		}
-	}
-	switch query {
-	case "acme/api label:ready":
-		return session.ExternalPage{Total: 3, Stories: []session.ExternalStory{
-			{Key: "acme/api#1", Title: "Log in with SSO", URL: "https://github.com/acme/api/issues/1"},
-			{Key: "acme/api#2", Title: "Export as CSV", URL: "https://github.com/acme/api/issues/2"},
-			{Key: "acme/api#3", Title: "Rate limits", URL: "https://github.com/acme/api/issues/3"},
-		}}, nil
-	case "acme/missing":
-		return session.ExternalPage{}, &session.Error{Code: session.CodeNotFound, Message: "github: repository acme/missing was not found, or the token cannot see it"}
-	}
-	return session.ExternalPage{Total: 0}, nil
-}
-
-func (f *fakeTrackers) WriteEstimate(context.Context, string, session.WriteBack) (session.WriteResult, error) {
-	return session.WriteResult{Detail: "written"}, nil
-}
-
-func (f *fakeTrackers) Check(context.Context, string) (session.CheckReport, error) {
-	return session.CheckReport{Provider: "github", OK: true}, nil
-}
-
 // env is a Pokor server built from its real parts (SQLite store, hub, service, web server) with
 // the Slack app mounted on its router, and a fake Slack beside it.
 type env struct {
 	t        *testing.T
 	clock    *clock
 	keys     *session.Keys
-	store    *countingStore
+	store    *botstest.CountingStore
 	hub      *session.Hub
 	svc      *session.Service
 	bot      *Bot
 	pokor    *httptest.Server
 	slack    *fakeSlack
-	trackers *fakeTrackers
+	trackers *botstest.Trackers
 	logs     *syncBuffer
 	triggers atomic.Int64
 	// secrets must never appear in the logs: link tokens, response_urls, bot tokens.
@@ -409,18 +347,18 @@ type env struct {
 
 func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: time.Now().Truncate(time.Second)}, logs: &syncBuffer{}, trackers: &fakeTrackers{}}
+	e := &env{t: t, clock: &clock{t: time.Now().Truncate(time.Second)}, logs: &syncBuffer{}, trackers: &botstest.Trackers{}}
 	t.Cleanup(e.checkLogs) // runs last
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.slack = newFakeSlack(t)
 
-	notifiers := bots.Notifiers{}
+	notifiers := bots.Chats{}
 	srv := webuitest.Start(t, webuitest.Options{
 		Secret: pokorSecret,
 		Logger: log,
 		Service: func(c *session.Config) {
-			e.store = &countingStore{Store: c.Store.(*sqlstore.Store)}
-			c.Store, c.Trackers, c.Notifier, c.Now = e.store, e.trackers.trackers(), notifiers, e.clock.Now
+			e.store = &botstest.CountingStore{Store: c.Store.(*sqlstore.Store)}
+			c.Store, c.Trackers, c.Notifier, c.Now = e.store, e.trackers.Trackers(), notifiers, e.clock.Now
 		},
 		Mount: func(s *webuitest.Server) {
 			e.slack.base = s.URL
@@ -437,7 +375,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 				t.Fatal(err)
 			}
 			e.bot.Mount(s.Web.Router())
-			notifiers["slack"] = e.bot
+			notifiers["slack"] = bots.Chat{Platform: Platform, Bot: e.bot}
 		},
 	})
 	// Registered after Start, so it runs first: imports still running finish before the store closes.

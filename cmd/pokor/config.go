@@ -20,9 +20,9 @@ type setting struct {
 }
 
 // settings is the whole configuration of Pokor, read in one place: the core settings and
-// those of every tracker (each descriptor lists its own). docs/configuration.md documents the
+// those of every chat platform and tracker (each descriptor lists its own). docs/configuration.md documents the
 // same table.
-var settings = append(coreSettings, trackerSettings()...)
+var settings = append(append(coreSettings, chatSettings()...), trackerSettings()...)
 
 // trackerSettings are the server-wide settings the trackers' descriptors declare.
 func trackerSettings() []setting {
@@ -35,7 +35,7 @@ func trackerSettings() []setting {
 	return out
 }
 
-// coreSettings are the settings of Pokor itself and of its chat platforms.
+// coreSettings are the settings of Pokor itself.
 var coreSettings = []setting{
 	{Env: "POKOR_ADDR", Default: ":8080", Help: "listen address"},
 	{Env: "POKOR_BASE_URL", Default: "http://localhost:8080", Help: "public URL used in links"},
@@ -47,15 +47,6 @@ var coreSettings = []setting{
 	{Env: "POKOR_SHUTDOWN_DELAY", Default: "0s", Help: "on SIGTERM, report unready this long before moving clients away, so a load balancer stops routing here first (e.g. 5s)"},
 	{Env: "POKOR_LOG_FORMAT", Default: "text", Help: "text or json"},
 	{Env: "POKOR_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
-	{Env: "SLACK_SIGNING_SECRET", Help: "Slack app signing secret", Secret: true},
-	{Env: "SLACK_CLIENT_ID", Help: "Slack app client id (multi-workspace install)"},
-	{Env: "SLACK_CLIENT_SECRET", Help: "Slack app client secret", Secret: true},
-	{Env: "SLACK_BOT_TOKEN", Help: "bot token for a single workspace without the install flow", Secret: true},
-	{Env: "SLACK_API_URL", Help: "Slack Web API base URL (tests, proxies)"},
-	{Env: "DISCORD_PUBLIC_KEY", Help: "Discord application public key (hex)"},
-	{Env: "DISCORD_APPLICATION_ID", Help: "Discord application id"},
-	{Env: "DISCORD_BOT_TOKEN", Help: "Discord bot token", Secret: true},
-	{Env: "DISCORD_API_URL", Help: "Discord API base URL (tests, proxies)"},
 }
 
 // Config is the parsed configuration.

@@ -28,26 +28,6 @@ func newDiscordBot(cfg Config, svc *session.Service, log *slog.Logger) (*discord
 	})
 }
 
-// mountDiscord serves POST /discord/interactions and reports Discord sessions back to their
-// channel, when DISCORD_PUBLIC_KEY is set.
-func (m *Main) mountDiscord() error {
-	if m.Config.Get("DISCORD_PUBLIC_KEY") == "" {
-		return nil
-	}
-	bot, err := newDiscordBot(m.Config, m.Service, m.Log)
-	if err != nil {
-		return err
-	}
-	bot.Mount(m.Web.Router())
-	m.Notifiers["discord"] = bot
-	m.OnClose(func() error { bot.Close(); return nil })
-	if m.Config.Get("DISCORD_BOT_TOKEN") == "" {
-		m.Log.Info("discord: no DISCORD_BOT_TOKEN; summaries reach the channel only within 15 minutes of /pokor")
-	}
-	m.Log.Info("discord interactions endpoint mounted", "url", bot.InteractionsURL())
-	return nil
-}
-
 const discordUsage = `usage: pokor discord register [--guild ID] [--file manifests/discord/commands.json]
 
 Bulk-overwrites the application's slash commands with the definitions in the file, globally or

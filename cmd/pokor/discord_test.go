@@ -246,7 +246,7 @@ func TestDiscordMounted(t *testing.T) {
 			req.Header.Set("X-Signature-Timestamp", ts)
 			w := httptest.NewRecorder()
 			m.Web.Handler().ServeHTTP(w, req)
-			_, notifies := m.Notifiers["discord"]
+			_, notifies := m.Chats["discord"]
 			if key == "" {
 				if w.Code != http.StatusNotFound || notifies {
 					t.Fatalf("without a key: status %d, notifier %v; want 404 and none", w.Code, notifies)

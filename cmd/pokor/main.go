@@ -22,6 +22,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/pokor/pokor/bots"
+	"github.com/pokor/pokor/bots/discord"
+	"github.com/pokor/pokor/bots/mattermost"
+	slackbot "github.com/pokor/pokor/bots/slack"
 	"github.com/pokor/pokor/integrations/azuredevops"
 	"github.com/pokor/pokor/integrations/csv"
 	"github.com/pokor/pokor/integrations/github"
@@ -78,10 +81,17 @@ func trackers(get func(string) string) []session.Tracker {
 	}
 }
 
+// chatPlatforms are the chat platforms Pokor speaks, each described by its package. The
+// configuration table takes their settings, and Open starts those whose first setting is set.
+func chatPlatforms() []bots.Platform {
+	return []bots.Platform{slackbot.Platform, discord.Platform, mattermost.Platform}
+}
+
 // chatChecks are the chat platforms `pokor check` tests, beside the trackers.
 var chatChecks = map[string]func(ctx context.Context, cfg Config, args []string) (session.CheckReport, error){
-	"slack":   checkSlack,
-	"discord": checkDiscord,
+	"slack":      checkSlack,
+	"discord":    checkDiscord,
+	"mattermost": checkMattermost,
 }
 
 // commands maps sub-commands to their functions.
@@ -148,8 +158,8 @@ type Main struct {
 	Hub     *session.Hub
 	Service *session.Service
 	Web     *webui.Server
-	// Notifiers holds the chat bots that report back to the channel a session came from.
-	Notifiers bots.Notifiers
+	// Chats holds the chat bots that report back to the channel a session came from.
+	Chats bots.Chats
 
 	// Tracing exports OpenTelemetry traces; nil when OTEL_EXPORTER_OTLP_ENDPOINT is unset
 	// (tracing.go).
@@ -173,7 +183,7 @@ type Main struct {
 
 // NewMain returns an unopened Main.
 func NewMain(cfg Config, log *slog.Logger) *Main {
-	return &Main{Config: cfg, Log: log, Notifiers: bots.Notifiers{}, Instance: instanceName()}
+	return &Main{Config: cfg, Log: log, Chats: bots.Chats{}, Instance: instanceName()}
 }
 
 // instanceName is the host name (the pod or container name) with a random suffix, unique even
@@ -217,9 +227,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Hub = session.NewHub()
 	svcCfg := session.Config{
 		Store: m.Store, Bus: session.LocalBus{Hub: m.Hub}, Presence: m.Hub, Keys: m.Keys,
-		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Notifiers,
+		BaseURL: m.Config.Get("POKOR_BASE_URL"), Logger: m.Log, Notifier: m.Chats,
 		Trackers: trackers(m.Config.Get),
-		Nudger:   m.Notifiers,
+		Nudger:   m.Chats,
 	}
 	if err := m.openRedis(&svcCfg); err != nil {
 		return err
@@ -244,10 +254,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.mountSlack(); err != nil {
-		return err
-	}
-	if err := m.mountDiscord(); err != nil {
+	if err := m.openChats(); err != nil {
 		return err
 	}
 	m.ln, err = net.Listen("tcp", m.Config.Get("POKOR_ADDR"))

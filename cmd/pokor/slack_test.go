@@ -68,7 +68,7 @@ func TestSlackWiring(t *testing.T) {
 		env := baseEnv(t)
 		env["SLACK_SIGNING_SECRET"] = secret
 		m := openMain(t, env)
-		if m.Notifiers["slack"] == nil {
+		if m.Chats["slack"].Bot == nil {
 			t.Fatal("the Slack bot is not a notifier")
 		}
 		if rec := post(m, false); rec.Code != http.StatusUnauthorized {
@@ -80,7 +80,7 @@ func TestSlackWiring(t *testing.T) {
 	})
 	t.Run("disabled", func(t *testing.T) {
 		m := openMain(t, baseEnv(t))
-		if _, ok := m.Notifiers["slack"]; ok {
+		if _, ok := m.Chats["slack"]; ok {
 			t.Error("a Slack notifier without a signing secret")
 		}
 		if rec := post(m, true); rec.Code != http.StatusNotFound {

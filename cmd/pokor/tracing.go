@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
@@ -96,6 +97,15 @@ func tracedClient(hc *http.Client, tp *sdktrace.TracerProvider) *http.Client {
 	}
 	out.Transport = otelhttp.NewTransport(next, otelhttp.WithTracerProvider(tp))
 	return out
+}
+
+// chatHTTP is the client of the chat platforms' API calls when tracing is on, nil otherwise (each
+// platform keeps its own default). 15 s bounds a call, between the platforms' own defaults.
+func (m *Main) chatHTTP() *http.Client {
+	if m.Tracing == nil {
+		return nil
+	}
+	return tracedClient(&http.Client{Timeout: 15 * time.Second}, m.Tracing)
 }
 
 // traceLogHandler adds the trace and span ids of the record's context to each log line, so that
