@@ -375,12 +375,15 @@ func TestOutboxPermanentFailure(t *testing.T) {
 func TestOutboxHonoursRateLimitReset(t *testing.T) {
 	gh := newFakeGitHub(t)
 	gh.addIssue(9, "Rate me", "")
-	reset := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	// The reset is set when the limit is answered, not when the test starts: on a busy machine
+	// the setup can outlast a reset fixed up front, and the retry would then rightly come at once.
+	var reset time.Time
 	var limited atomic.Bool
 	gh.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
 		if !strings.HasPrefix(r.URL.Path, "/repos/acme/api/issues/9") || limited.Swap(true) {
 			return false
 		}
+		reset = time.Now().Add(3 * time.Second).Truncate(time.Second) // under the fake's lock, read below with gh.do
 		w.Header().Set("X-RateLimit-Limit", "5000")
 		w.Header().Set("X-RateLimit-Remaining", "0")
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
@@ -392,7 +395,7 @@ func TestOutboxHonoursRateLimitReset(t *testing.T) {
 	p := startPokor(t, filepath.Join(t.TempDir(), "pokor.db"), gh.URL(), "one")
 	a, story := p.estimateStory("acme/api#9", "2")
 
-	waitFor(t, "the rate limit to be noticed", 5*time.Second, func() bool {
+	waitFor(t, "the rate limit to be noticed", 15*time.Second, func() bool {
 		return strings.Contains(p.story(a, story.ID).SyncError, "rate limit")
 	})
 	p.waitSync(a, story.ID, session.SyncSynced)
@@ -407,8 +410,10 @@ func TestOutboxHonoursRateLimitReset(t *testing.T) {
 	if len(issueReqs) < 2 {
 		t.Fatalf("requests for the issue: %v", issueReqs)
 	}
-	if issueReqs[1].at.Before(reset) {
-		t.Errorf("the retry came at %s, before the rate limit reset at %s", issueReqs[1].at.Format(time.StampMilli), reset.Format(time.StampMilli))
+	var resetAt time.Time
+	gh.do(func() { resetAt = reset })
+	if issueReqs[1].at.Before(resetAt) {
+		t.Errorf("the retry came at %s, before the rate limit reset at %s", issueReqs[1].at.Format(time.StampMilli), resetAt.Format(time.StampMilli))
 	}
 	gh.do(func() {
 		if gh.labelAdds != 1 || gh.commentPosts != 1 {
