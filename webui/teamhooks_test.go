@@ -1,74 +1,17 @@
 package webui_test
 
 import (
-	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/pokor/pokor/integrations/webhook"
-	"github.com/pokor/pokor/session"
-	"github.com/pokor/pokor/session/sqlstore"
-	"github.com/pokor/pokor/webui/webuitest"
 )
 
 // TestTeamWebhookAPI: whoever holds a team's link sets the team's webhook through the team API
 // (a stranger may not), and the webhook receives the events of the team's sessions, signed with
 // the secret shown once; once removed it receives nothing.
 func TestTeamWebhookAPI(t *testing.T) {
-	var mu sync.Mutex
-	var secret string
-	got := make(chan map[string]any, 8)
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		err := webhook.Verify(secret, r.Header.Get(webhook.HeaderTimestamp), r.Header.Get(webhook.HeaderSignature), body, time.Now())
-		mu.Unlock()
-		if err != nil {
-			t.Errorf("delivery: %v", err)
-		}
-		var b map[string]any
-		_ = json.Unmarshal(body, &b)
-		got <- b
-	}))
-	defer recv.Close()
-	srv := webuitest.Start(t, webuitest.Options{Service: func(c *session.Config) {
-		c.Webhooks = session.WebhookConfig{Store: c.Store.(*sqlstore.Store), Sender: webhook.New([]string{"127.0.0.1"}, "test"), Poll: 20 * time.Millisecond}
-	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Service.RunWebhooks(ctx, "webui-test") }()
-	defer func() { cancel(); <-done }()
-
-	client := func() func(method, path, body string, out any) int {
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar}
-		return func(method, path, body string, out any) int {
-			t.Helper()
-			if strings.HasPrefix(path, "/") {
-				path = srv.URL + path
-			}
-			req, _ := http.NewRequest(method, path, strings.NewReader(body))
-			if body != "" {
-				req.Header.Set("Content-Type", "application/json")
-			}
-			res, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			if out != nil {
-				_ = json.NewDecoder(res.Body).Decode(out)
-			}
-			return res.StatusCode
-		}
-	}
+	_, recv, setSecret, got, client := webhookServer(t)
 	call, stranger := client(), client()
 	var created struct{ Session struct{ ID string } }
 	if st := call("POST", "/api/v1/sessions", `{"name":"Olga"}`, &created); st != http.StatusCreated {
@@ -114,9 +57,7 @@ func TestTeamWebhookAPI(t *testing.T) {
 	if st := call("PUT", hookPath, `{"url":"`+recv.URL+`/team"}`, &hook); st != http.StatusOK || !strings.HasPrefix(hook.Secret, "whsec_") || len(hook.Events) != 3 {
 		t.Fatalf("set: %d %+v", st, hook)
 	}
-	mu.Lock()
-	secret = hook.Secret
-	mu.Unlock()
+	setSecret(hook.Secret)
 	var again map[string]any
 	if st := call("GET", hookPath, "", &again); st != http.StatusOK || again["url"] != recv.URL+"/team" || again["secret"] != nil {
 		t.Errorf("GET: %d %v", st, again)
