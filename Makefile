@@ -5,10 +5,20 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 
 .PHONY: run build build-load test vet bench bench-quick bench-steps bench-multi bench-postgres bench-1core bench-go clean
 
-run: build ## start Pokor with embedded defaults (SQLite in ./data)
-	./bin/pokor serve
+# `make run` listens on this machine only; the container image and the deployment files set
+# POKOR_ADDR=:8080 themselves. POKOR_ADDR=:8080 make run opens it to the network.
+POKOR_ADDR ?= 127.0.0.1:8080
+
+run: build ## start Pokor with embedded defaults (SQLite in ./data), on 127.0.0.1:8080
+	@echo "make run: starting bin/pokor on http://$(POKOR_ADDR) (SQLite in ./data; Ctrl-C stops it)"
+	POKOR_ADDR=$(POKOR_ADDR) ./bin/pokor serve
 
 build:
+	@if [ ! -x bin/pokor ]; then \
+		echo "make build: first build: downloading the Go modules (once)…"; \
+		$(GO) mod download || exit 1; \
+		echo "make build: compiling bin/pokor and its dependencies (a minute or two the first time, seconds after)…"; \
+	fi
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/pokor ./cmd/pokor
 
 vet:
@@ -17,9 +27,13 @@ vet:
 build-load:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/pokor-load ./cmd/pokor-load
 
-test: vet ## vet, one pass of each benchmark (so they keep compiling and running), then every test with the race detector
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+# Packages with benchmarks: the benchmark pass runs only these, so it builds nothing else (no
+# pokor binary for cmd/pokor's end-to-end tests).
+BENCH_PKGS = $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Benchmark' .)))
+
+test: vet ## vet, one pass of each benchmark (so they keep compiling and running), then every test with the race detector, and the list of skipped tests
+	$(GO) test -run '^$$' -bench . -benchtime 1x $(BENCH_PKGS)
+	$(GO) run ./cmd/testreport $(GO) test -race -count=1 -timeout 15m ./...
 
 # The load scenarios of docs/performance.md. Each starts bin/pokor on a fresh SQLite database in a
 # temporary directory at 127.0.0.1, drives it with bin/pokor-load, prints the table and stops it.

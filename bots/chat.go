@@ -3,6 +3,7 @@ package bots
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -66,6 +67,9 @@ type Deps struct {
 	// needs (Slack keeps the workspaces it is installed in).
 	Store  session.Store
 	Logger *slog.Logger
+	// HTTPClient, when set, carries the platform's API calls (cmd/pokor traces them this way when
+	// tracing is on); nil leaves the platform its own client.
+	HTTPClient *http.Client
 }
 
 // Bot is a platform's running bot.

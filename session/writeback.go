@@ -72,7 +72,7 @@ func (s *Service) RunWriteBack(ctx context.Context, owner string) {
 				}
 				return
 			}
-			if after := s.deliver(work, o); after > 0 {
+			if after := s.deliverTraced(work, o); after > 0 {
 				notBefore[o.Source] = s.now().Add(after)
 			}
 		},
@@ -201,7 +201,7 @@ func (s *Service) deliver(ctx context.Context, o *Outbox) time.Duration {
 	switch {
 	case err == nil:
 		o.State, o.Result, o.LastError, o.Target = OutboxDelivered, result.Detail, "", result.Target
-		s.log.Info("estimate written back", "session", o.SessionID, "source", o.Source, "key", o.ExternalKey, "value", o.Value)
+		s.log.InfoContext(ctx, "estimate written back", "session", o.SessionID, "source", o.Source, "key", o.ExternalKey, "value", o.Value)
 	default:
 		retry, after := Retryable(err)
 		o.LastError = ErrorMessage(err)
@@ -218,11 +218,11 @@ func (s *Service) deliver(ctx context.Context, o *Outbox) time.Duration {
 		} else {
 			o.State = OutboxFailed
 		}
-		s.log.Warn("write-back failed", "session", o.SessionID, "source", o.Source, "key", o.ExternalKey,
+		s.log.WarnContext(ctx, "write-back failed", "session", o.SessionID, "source", o.Source, "key", o.ExternalKey,
 			"attempt", o.Attempts, "retry", o.State == OutboxPending, "err", err)
 	}
 	if err := s.cfg.Store.FinishOutbox(ctx, o); err != nil {
-		s.log.Error("recording write-back outcome", "err", err)
+		s.log.ErrorContext(ctx, "recording write-back outcome", "err", err)
 		return pause
 	}
 	if st, err := s.cfg.Store.Story(ctx, o.SessionID, o.StoryID); err == nil {

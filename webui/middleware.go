@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pokor/pokor/session"
 )
@@ -27,10 +29,16 @@ func (s *Server) logRequests(c *gin.Context) {
 		route = "unmatched"
 	}
 	s.metrics.observe(route, c.Request.Method, c.Writer.Status(), time.Since(start))
+	// With tracing on, the request's server span is named after its route ("POST
+	// /api/v1/sessions/:id/stories"); off, the span is a no-op and records nothing.
+	if span := trace.SpanFromContext(c.Request.Context()); span.IsRecording() {
+		span.SetName(c.Request.Method + " " + route)
+		span.SetAttributes(attribute.String("http.route", route))
+	}
 	if route == "/s/:id/ws" || route == "/healthz" || route == "/readyz" || route == "/metrics" {
 		return
 	}
-	s.log.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
+	s.log.InfoContext(c.Request.Context(), "request", "method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
 		"duration_ms", time.Since(start).Milliseconds())
 }
 

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/webui/i18n"
 )
 
 // pageData is what every template receives. Values are escaped by html/template.
@@ -32,7 +34,17 @@ type pageData struct {
 	// Member tells the room's script whether the visitor's cookie already makes it a participant,
 	// so that a newcomer sees the join form without a refused request first.
 	Member bool
+	// L is the page's language (i18n); Languages are those the picker offers.
+	L         *i18n.Catalog
+	Languages []*i18n.Catalog
 }
+
+// T is the text of key in the page's language: {{.T "landing.create"}}.
+func (d pageData) T(key string, pairs ...string) string { return d.L.T(key, pairs...) }
+
+// Messages is the page's catalog for its scripts (static/i18n.js). json.Marshal escapes <, > and
+// &, so the catalog cannot end the script element.
+func (d pageData) Messages() template.JS { return template.JS(d.L.JSON()) }
 
 type deckOption struct {
 	Kind  session.DeckKind
@@ -40,26 +52,36 @@ type deckOption struct {
 	Cards string
 }
 
-var deckLabels = map[session.DeckKind]string{
-	session.DeckFibonacci:         "Fibonacci",
-	session.DeckModifiedFibonacci: "Modified Fibonacci",
-	session.DeckTShirt:            "T-shirt sizes",
-	session.DeckPowersOfTwo:       "Powers of two",
-	session.DeckCustom:            "Custom cards",
+// lang picks the language of a page: ?lang= (which the picker sends without JavaScript, and
+// which is then remembered in a cookie), the remembered choice, then Accept-Language.
+func (s *Server) lang(c *gin.Context) *i18n.Catalog {
+	l := s.langs.ForRequest(c.Request)
+	if picked := c.Query("lang"); picked != "" && l.Tag != "" {
+		http.SetCookie(c.Writer, &http.Cookie{Name: i18n.Cookie, Value: l.Tag, Path: "/", MaxAge: 365 * 24 * 3600,
+			Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	}
+	return l
 }
 
 func (s *Server) page(c *gin.Context, name string, data pageData) {
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
+	// The language depends on the request's headers and cookie.
+	c.Header("Vary", "Accept-Language, Cookie")
+	if data.L == nil {
+		data.L = s.lang(c)
+	}
+	data.Languages = s.langs.Languages()
 	if err := s.tmpl.ExecuteTemplate(c.Writer, name, data); err != nil {
 		s.log.Error("rendering page", "page", name, "err", err)
 	}
 }
 
 func (s *Server) landing(c *gin.Context) {
+	l := s.lang(c)
 	var decks []deckOption
 	for _, k := range session.DeckKinds {
-		opt := deckOption{Kind: k, Label: deckLabels[k]}
+		opt := deckOption{Kind: k, Label: l.T("deck." + string(k))}
 		if d, err := session.NewDeck(k, nil); err == nil {
 			for i, card := range d.Cards {
 				if i > 0 {
@@ -71,21 +93,24 @@ func (s *Server) landing(c *gin.Context) {
 		decks = append(decks, opt)
 	}
 	org, _ := s.signedIn(c)
-	s.page(c, "landing.html", pageData{Title: "Pokor", Decks: decks, SignIn: s.auth != nil, Organizer: org})
+	s.page(c, "landing.html", pageData{Title: "Pokor", Decks: decks, SignIn: s.auth != nil, Organizer: org, L: l})
 }
 
 // room renders the room shell; the script fills it from the snapshot sent on the WebSocket.
 func (s *Server) room(c *gin.Context) {
+	l := s.lang(c)
 	sess, err := s.svc.Session(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		c.Status(http.StatusNotFound)
-		s.page(c, "error.html", pageData{Title: "Session not found", Message: "This session does not exist, or it was deleted after a long time without use.", Hint: "Ask the organizer for a new link, or start a new session."})
+		s.page(c, "error.html", pageData{L: l, Title: l.T("error.not_found.title"), Message: l.T("error.not_found.message"), Hint: l.T("error.not_found.hint")})
 		return
 	}
 	trackers := s.svc.Trackers()
 	js, _ := json.Marshal(trackers)
 	_, err = s.actor(c)
-	s.page(c, "room.html", pageData{Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis,
+	// The room's own texts are not in the catalogs yet: it stays English, and says so to screen
+	// readers with lang="en" (its announcements are in English too).
+	s.page(c, "room.html", pageData{L: s.langs.Reference(), Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis,
 		Trackers: trackers, TrackersJSON: string(js), Member: err == nil})
 }
 
@@ -93,6 +118,7 @@ func (s *Server) room(c *gin.Context) {
 // URL, so the token leaves the address bar and the browser history.
 func (s *Server) enter(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	l := s.lang(c)
 	if ok, retry := s.guard.joins.allow(c.ClientIP(), time.Now()); !ok {
 		s.guard.refused.WithLabelValues("joins").Inc()
 		c.Header("Retry-After", strconv.Itoa(retrySeconds(retry)))
@@ -104,27 +130,23 @@ func (s *Server) enter(c *gin.Context) {
 	switch {
 	case err == session.ErrLinkExpired:
 		c.Status(http.StatusGone)
-		s.page(c, "error.html", pageData{Title: "This link has expired", Message: "Join links are valid for a limited time so that an old chat message cannot be used by someone else.",
-			Hint: "Run /pokor again in your chat to get a fresh link, or ask the organizer for the room link."})
+		s.page(c, "error.html", pageData{L: l, Title: l.T("error.expired.title"), Message: l.T("error.expired.message"), Hint: l.T("error.expired.hint")})
 		return
 	case err == session.ErrLinkRotated:
 		c.Status(http.StatusForbidden)
-		s.page(c, "error.html", pageData{Title: "This organizer link was replaced", Message: "An organizer of this session made a new organizer link, which turns the old ones off.",
-			Hint: "Ask an organizer for the current link: it is in the room, under “Your organizer link”."})
+		s.page(c, "error.html", pageData{L: l, Title: l.T("error.rotated.title"), Message: l.T("error.rotated.message"), Hint: l.T("error.rotated.hint")})
 		return
 	case err == session.ErrLinkNotOrganizer:
 		c.Status(http.StatusForbidden)
-		s.page(c, "error.html", pageData{Title: "This organizer link no longer works", Message: "The person it belongs to is not an organizer of this session any more.",
-			Hint: "Open the room link to join as a voter, or ask an organizer to promote you again."})
+		s.page(c, "error.html", pageData{L: l, Title: l.T("error.not_organizer.title"), Message: l.T("error.not_organizer.message"), Hint: l.T("error.not_organizer.hint")})
 		return
 	case err == session.ErrLinkInvalid:
 		c.Status(http.StatusForbidden)
-		s.page(c, "error.html", pageData{Title: "This link is not valid", Message: "It was changed after it was made, or it was made by another Pokor server.",
-			Hint: "Copy the whole link from the chat message again, or run /pokor to get a new one."})
+		s.page(c, "error.html", pageData{L: l, Title: l.T("error.invalid.title"), Message: l.T("error.invalid.message"), Hint: l.T("error.invalid.hint")})
 		return
 	case err != nil:
 		c.Status(httpStatus[session.ErrorCode(err)])
-		s.page(c, "error.html", pageData{Title: "Cannot join", Message: session.ErrorMessage(err)})
+		s.page(c, "error.html", pageData{L: l, Title: l.T("error.cannot_join.title"), Message: session.ErrorMessage(err)})
 		return
 	}
 	s.setIdentity(c, p.SessionID, token)

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/webui/i18n"
 )
 
 //go:embed templates/*.html
@@ -56,6 +57,7 @@ type Server struct {
 	log     *slog.Logger
 	engine  *gin.Engine
 	tmpl    *template.Template
+	langs   *i18n.Set
 	secure  bool
 	metrics *metrics
 	guard   *guard
@@ -83,9 +85,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	langs, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
 	u, _ := url.Parse(cfg.BaseURL)
 	s := &Server{
-		cfg: cfg, svc: cfg.Service, hub: cfg.Hub, log: cfg.Logger, tmpl: tmpl,
+		cfg: cfg, svc: cfg.Service, hub: cfg.Hub, log: cfg.Logger, tmpl: tmpl, langs: langs,
 		secure:   u != nil && u.Scheme == "https",
 		shutdown: make(chan struct{}),
 	}

@@ -66,6 +66,7 @@ var Platform = bots.Platform{
 			BaseURL:       d.BaseURL,
 			Service:       d.Service,
 			Logger:        d.Logger,
+			HTTPClient:    d.HTTPClient,
 		})
 		if err != nil {
 			return nil, err

@@ -39,6 +39,7 @@ var Platform = bots.Platform{
 			Service:       d.Service,
 			Installations: installs,
 			Logger:        d.Logger,
+			HTTPClient:    d.HTTPClient,
 		})
 		if err != nil {
 			return nil, err

@@ -17,7 +17,8 @@ func (m *Main) openChats() error {
 		if !p.Enabled(m.Config.Get) {
 			continue
 		}
-		bot, err := p.New(bots.Deps{Get: m.Config.Get, BaseURL: m.Config.Get("POKOR_BASE_URL"), Service: m.Service, Store: m.Store, Logger: m.Log})
+		bot, err := p.New(bots.Deps{Get: m.Config.Get, BaseURL: m.Config.Get("POKOR_BASE_URL"), Service: m.Service, Store: m.Store, Logger: m.Log,
+			HTTPClient: m.chatHTTP()})
 		if err != nil {
 			return err
 		}

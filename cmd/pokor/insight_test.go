@@ -1,10 +1,8 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 )
@@ -13,58 +11,33 @@ import (
 // issue of a team's session is written back, then the issue's outcome is read from GitHub's
 // documented issue and timeline payloads, and the team's insight shows its cycle time.
 func TestServeFetchesOutcomes(t *testing.T) {
-	js := func(w http.ResponseWriter, status int, body string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /repos/acme/api/issues/7", func(w http.ResponseWriter, r *http.Request) {
-		js(w, 200, `{"id":1007,"number":7,"title":"Export PDF","state":"closed","state_reason":"completed","html_url":"https://github.com/acme/api/issues/7",`+
+		answerJSON(w, 200, `{"id":1007,"number":7,"title":"Export PDF","state":"closed","state_reason":"completed","html_url":"https://github.com/acme/api/issues/7",`+
 			`"labels":[],"created_at":"2025-03-01T09:00:00Z","closed_at":"2025-03-06T15:00:00Z"}`)
 	})
 	mux.HandleFunc("GET /repos/acme/api/issues/7/timeline", func(w http.ResponseWriter, r *http.Request) {
-		js(w, 200, `[{"id":1,"node_id":"LE_1","event":"labeled","actor":{"login":"octocat","id":1},"commit_id":null,"commit_url":null,`+
+		answerJSON(w, 200, `[{"id":1,"node_id":"LE_1","event":"labeled","actor":{"login":"octocat","id":1},"commit_id":null,"commit_url":null,`+
 			`"created_at":"2025-03-04T09:00:00Z","label":{"name":"in progress","color":"fbca04"},"performed_via_github_app":null}]`)
 	})
 	mux.HandleFunc("GET /repos/acme/api/labels/{name}", func(w http.ResponseWriter, r *http.Request) {
-		js(w, 404, `{"message":"Not Found","documentation_url":"https://docs.github.com/rest/issues/labels#get-a-label"}`)
+		answerJSON(w, 404, `{"message":"Not Found","documentation_url":"https://docs.github.com/rest/issues/labels#get-a-label"}`)
 	})
 	mux.HandleFunc("POST /repos/acme/api/labels", func(w http.ResponseWriter, r *http.Request) {
-		js(w, 201, `{"id":9,"name":"estimate: 5","color":"c5def5"}`)
+		answerJSON(w, 201, `{"id":9,"name":"estimate: 5","color":"c5def5"}`)
 	})
 	mux.HandleFunc("POST /repos/acme/api/issues/7/labels", func(w http.ResponseWriter, r *http.Request) {
-		js(w, 200, `[{"id":9,"name":"estimate: 5"}]`)
+		answerJSON(w, 200, `[{"id":9,"name":"estimate: 5"}]`)
 	})
 	mux.HandleFunc("POST /repos/acme/api/issues/7/comments", func(w http.ResponseWriter, r *http.Request) {
-		js(w, 201, `{"id":1,"body":"estimate"}`)
+		answerJSON(w, 201, `{"id":1,"body":"estimate"}`)
 	})
-	mux.HandleFunc("GET /repos/acme/api/issues/7/comments", func(w http.ResponseWriter, r *http.Request) { js(w, 200, `[]`) })
+	mux.HandleFunc("GET /repos/acme/api/issues/7/comments", func(w http.ResponseWriter, r *http.Request) { answerJSON(w, 200, `[]`) })
 	gh := httptest.NewServer(mux)
 	defer gh.Close()
 
 	_, call := serveWired(t, map[string]string{"GITHUB_TOKEN": githubToken, "GITHUB_API_URL": gh.URL})
-	var created struct {
-		Session struct{ ID string }
-	}
-	call("POST", "/api/v1/sessions", map[string]string{"name": "Ann"}, &created)
-	api := "/api/v1/sessions/" + created.Session.ID
-	var team struct {
-		Team struct {
-			ID      string `json:"id"`
-			TeamURL string `json:"team_url"`
-		}
-	}
-	call("PUT", api+"/team", map[string]string{"name": "Exports"}, &team)
-	var stories []struct{ ID string }
-	call("POST", api+"/stories", map[string]string{"title": "Export PDF", "source": "github", "key": "acme/api#7"}, &stories)
-	sid := stories[0].ID
-	call("PUT", api+"/stories/"+sid+"/vote", map[string]string{"card": "5"}, nil)
-	call("POST", api+"/stories/"+sid+"/reveal", nil, nil)
-	call("POST", api+"/stories/"+sid+"/accept", map[string]string{"value": "5"}, nil)
-	// POKOR_BASE_URL is the default here: open the link's path on this server (call follows
-	// the redirect and keeps the team cookie).
-	call("GET", team.Team.TeamURL[strings.Index(team.Team.TeamURL, "/t/"):], nil, nil)
+	teamID := estimateInTeam(call, map[string]string{"title": "Export PDF", "source": "github", "key": "acme/api#7"})
 
 	// In progress 4 March 09:00, closed 6 March 15:00: 54 hours.
 	deadline := time.Now().Add(15 * time.Second)
@@ -77,7 +50,7 @@ func TestServeFetchesOutcomes(t *testing.T) {
 				} `json:"outcome"`
 			} `json:"stories"`
 		}
-		call("GET", "/api/v1/teams/"+team.Team.ID+"/insight", nil, &in)
+		call("GET", "/api/v1/teams/"+teamID+"/insight", nil, &in)
 		if len(in.Stories) == 1 && in.Stories[0].Outcome != nil {
 			if o := in.Stories[0].Outcome; o.CycleHours != 54 || o.Detail != `closed 2025-03-06; labeled "in progress" 2025-03-04` {
 				t.Errorf("outcome = %+v, want 54 hours", o)

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/bots/discord"
 	"github.com/pokor/pokor/bots/mattermost"
@@ -148,9 +150,9 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	_ = level.UnmarshalText([]byte(cfg.Get("POKOR_LOG_LEVEL")))
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Get("POKOR_LOG_FORMAT") == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(traceLogHandler{slog.NewJSONHandler(w, opts)})
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(traceLogHandler{slog.NewTextHandler(w, opts)})
 }
 
 // Main is a running Pokor: the end-to-end tests start the same Main as the binary.
@@ -165,6 +167,10 @@ type Main struct {
 	Web     *webui.Server
 	// Chats holds the chat bots that report back to the channel a session came from.
 	Chats bots.Chats
+
+	// Tracing exports OpenTelemetry traces; nil when OTEL_EXPORTER_OTLP_ENDPOINT is unset
+	// (tracing.go).
+	Tracing *sdktrace.TracerProvider
 
 	// Instance names this process among the instances sharing a database and Redis (outbox
 	// leases, presence entries): the host name and a random suffix.
@@ -209,8 +215,23 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Keys, err = session.NewKeys(secret); err != nil {
 		return err
 	}
+	if m.Tracing, err = setupTracing(ctx, getenv, nil); err != nil {
+		return err
+	}
+	if m.Tracing != nil {
+		// Registered first, so run last: the spans of the shutdown itself are sent too. An
+		// unreachable collector delays the exit by at most 5 s.
+		m.OnClose(func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return m.Tracing.Shutdown(ctx)
+		})
+	}
 	if err := m.openStore(ctx); err != nil {
 		return err
+	}
+	if m.Tracing != nil {
+		m.Store.Trace(m.Tracing)
 	}
 	m.Hub = session.NewHub()
 	svcCfg := session.Config{
@@ -256,7 +277,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.openPprof(); err != nil {
 		return err
 	}
-	m.server = &http.Server{Handler: m.Web.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	handler := m.Web.Handler()
+	if m.Tracing != nil {
+		handler = traceHTTP(handler, m.Tracing)
+	}
+	m.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	return nil
 }
 

@@ -221,19 +221,8 @@ func TestImportCommand(t *testing.T) {
 // an estimate accepted over the API reaches GitHub through the write-back worker.
 func TestServeWritesBack(t *testing.T) {
 	gh := newFakeGitHubAPI(t)
-	_, call := serveWired(t, map[string]string{"GITHUB_TOKEN": githubToken, "GITHUB_API_URL": gh.URL})
-	var created struct {
-		Session struct{ ID string }
-	}
-	call("POST", "/api/v1/sessions", map[string]string{"name": "Ann"}, &created)
-	api := "/api/v1/sessions/" + created.Session.ID
-	call("PUT", api+"/connections/github", map[string]any{"options": map[string]string{"mode": "label"}}, nil)
-	var stories []struct{ ID string }
-	call("POST", api+"/stories", map[string]string{"title": "Login fails", "source": "github", "key": "acme/api#1"}, &stories)
-	sid := stories[0].ID
-	call("PUT", api+"/stories/"+sid+"/vote", map[string]string{"card": "5"}, nil)
-	call("POST", api+"/stories/"+sid+"/reveal", nil, nil)
-	call("POST", api+"/stories/"+sid+"/accept", map[string]string{"value": "5"}, nil)
+	base, _ := serveWired(t, map[string]string{"GITHUB_TOKEN": githubToken, "GITHUB_API_URL": gh.URL})
+	acceptGitHubEstimate(t, jsonCaller(t, base))
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -279,9 +268,15 @@ func serveWired(t *testing.T, env map[string]string) (base string, call func(met
 	t.Cleanup(func() { cancel(); <-done; m.Close() })
 
 	base = "http://" + m.Addr()
+	return base, jsonCaller(t, base)
+}
+
+// jsonCaller returns call, which sends a JSON request to the server at base with the cookies of
+// one browser, fails the test on an error status and decodes the answer into out.
+func jsonCaller(t *testing.T, base string) func(method, path string, body, out any) {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	return base, func(method, path string, body, out any) {
+	return func(method, path string, body, out any) {
 		t.Helper()
 		raw, _ := json.Marshal(body)
 		req, _ := http.NewRequest(method, base+path, bytes.NewReader(raw))
@@ -299,4 +294,23 @@ func serveWired(t *testing.T, env map[string]string) (base string, call func(met
 			json.Unmarshal(b, out)
 		}
 	}
+}
+
+// acceptGitHubEstimate does through call what an organizer does to estimate a GitHub issue:
+// create a session, connect GitHub, add acme/api#1, vote 5, reveal and accept. The write-back
+// follows.
+func acceptGitHubEstimate(t *testing.T, call func(method, path string, body, out any)) {
+	t.Helper()
+	var created struct {
+		Session struct{ ID string }
+	}
+	call("POST", "/api/v1/sessions", map[string]string{"name": "Ann"}, &created)
+	api := "/api/v1/sessions/" + created.Session.ID
+	call("PUT", api+"/connections/github", map[string]any{"options": map[string]string{"mode": "label"}}, nil)
+	var stories []struct{ ID string }
+	call("POST", api+"/stories", map[string]string{"title": "Login fails", "source": "github", "key": "acme/api#1"}, &stories)
+	sid := stories[0].ID
+	call("PUT", api+"/stories/"+sid+"/vote", map[string]string{"card": "5"}, nil)
+	call("POST", api+"/stories/"+sid+"/reveal", nil, nil)
+	call("POST", api+"/stories/"+sid+"/accept", map[string]string{"value": "5"}, nil)
 }

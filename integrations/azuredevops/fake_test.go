@@ -262,7 +262,18 @@ func (f *fakeAzure) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		switch r.Method {
 		case "GET":
-			f.writeJSON(w, 200, f.itemJSON(it))
+			v := f.itemJSON(it)
+			if want := r.URL.Query().Get("fields"); want != "" {
+				// Only the fields asked for, and of those only the ones that hold a value.
+				all, some := v["fields"].(map[string]any), map[string]any{}
+				for _, ref := range strings.Split(want, ",") {
+					if x, ok := all[ref]; ok {
+						some[ref] = x
+					}
+				}
+				v["fields"] = some
+			}
+			f.writeJSON(w, 200, v)
 		case "PATCH":
 			f.patch(w, r, it)
 		default:

@@ -64,7 +64,7 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: defaultTimeout}
 	}
-	c := gh.NewClient(hc)
+	c := gh.NewClient(httpx.NewClient(hc, nil))
 	c.UserAgent = "pokor"
 	if base := strings.TrimSpace(cfg.BaseURL); base != "" {
 		u, err := url.Parse(base)

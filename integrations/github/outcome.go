@@ -3,20 +3,16 @@ package github
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	gh "github.com/google/go-github/v66/github"
 
+	"github.com/pokor/pokor/integrations/workflow"
 	"github.com/pokor/pokor/session"
 )
 
 var _ session.OutcomeSource = (*Client)(nil)
-
-// inProgress recognises the labels teams put on an issue when work starts: "in progress",
-// "status: in-progress", "WIP", "doing".
-var inProgress = regexp.MustCompile(`(?i)(^|[^a-z])(in[ _-]?progress|wip|doing|started)([^a-z]|$)`)
 
 // maxTimelinePages bounds the history read for one issue (100 events a page).
 const maxTimelinePages = 10
@@ -52,7 +48,7 @@ func (c *Client) Outcome(ctx context.Context, key string, _ session.WriteTarget)
 			return session.OutcomeReport{}, c.fail(err, readIssue(ref))
 		}
 		for _, ev := range events {
-			if ev.GetEvent() != "labeled" || ev.Label == nil || !inProgress.MatchString(ev.Label.GetName()) || ev.CreatedAt == nil {
+			if ev.GetEvent() != "labeled" || ev.Label == nil || !workflow.InProgress.MatchString(ev.Label.GetName()) || ev.CreatedAt == nil {
 				continue
 			}
 			at := ev.GetCreatedAt().Time

@@ -105,7 +105,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c, err := gl.NewAuthSourceClient(auth,
 		gl.WithBaseURL(web+"/api/v4/"),
-		gl.WithHTTPClient(hc),
+		gl.WithHTTPClient(httpx.NewClient(hc, nil)), // traced when tracing is on
 		gl.WithoutRetries(),
 		gl.WithUserAgent("pokor"),
 	)

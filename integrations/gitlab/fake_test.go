@@ -72,6 +72,18 @@ type fakeIssue struct {
 	iteration   int64
 	weight      *int64
 	notes       []fakeNote
+	// The history an outcome reads: closedAt and createdAt as RFC 3339 ("" for null and the
+	// default), seconds spent, the issue it duplicates, and its resource label events.
+	createdAt    string
+	closedAt     string
+	spent        int64
+	duplicatedTo int64
+	labelEvents  []fakeLabelEvent
+}
+
+// fakeLabelEvent is one resource label event: a label added or removed at a time.
+type fakeLabelEvent struct {
+	at, action, label string
 }
 
 type fakeNote struct {
@@ -281,6 +293,17 @@ func (f *fakeGitLab) serveProject(w http.ResponseWriter, r *http.Request, p *fak
 			f.updateIssue(w, r, is)
 		case len(rest) >= 3 && rest[2] == "notes":
 			f.serveNotes(w, r, is, rest[3:])
+		case len(rest) == 3 && rest[2] == "resource_label_events" && r.Method == "GET":
+			// https://docs.gitlab.com/api/resource_label_events/#list-project-issue-label-events
+			var out []map[string]any
+			for i, ev := range is.labelEvents {
+				out = append(out, map[string]any{
+					"id": 142 + i, "created_at": ev.at, "resource_type": "Issue", "resource_id": is.id, "action": ev.action,
+					"user":  map[string]any{"id": 1, "name": "Administrator", "username": "root", "state": "active", "web_url": f.srv.URL + "/root"},
+					"label": map[string]any{"id": 73 + i, "name": ev.label, "color": "#34495E", "description": ""},
+				})
+			}
+			f.paginate(w, r, len(out), func(from, to int) any { return out[from:to] })
 		default:
 			f.message(w, 405, "405 Method Not Allowed")
 		}
@@ -398,6 +421,20 @@ func (f *fakeGitLab) issueJSON(is *fakeIssue) map[string]any {
 		"milestone":  nil, "assignees": []any{}, "author": map[string]any{"id": 1, "username": "root"},
 		"time_stats": map[string]any{"time_estimate": 0, "total_time_spent": 0, "human_time_estimate": nil, "human_total_time_spent": nil},
 		"created_at": "2016-01-04T15:31:51.081Z", "updated_at": "2016-01-04T15:31:51.081Z", "confidential": false,
+	}
+	if is.createdAt != "" {
+		m["created_at"] = is.createdAt
+	}
+	m["closed_at"], m["moved_to_id"], m["duplicated_to_id"] = nil, nil, nil
+	if is.closedAt != "" {
+		m["closed_at"] = is.closedAt
+		m["closed_by"] = map[string]any{"id": 1, "username": "root", "name": "Administrator", "state": "active"}
+	}
+	if is.duplicatedTo != 0 {
+		m["duplicated_to_id"] = is.duplicatedTo
+	}
+	if is.spent != 0 {
+		m["time_stats"] = map[string]any{"time_estimate": 0, "total_time_spent": is.spent, "human_time_estimate": nil, "human_total_time_spent": fmt.Sprintf("%dh", is.spent/3600)}
 	}
 	if is.milestone != "" {
 		m["milestone"] = map[string]any{"id": 17, "iid": 2, "title": is.milestone, "state": "active"}

@@ -135,6 +135,7 @@ func couldNot(what, otherwise string) string {
 
 // NewClient returns a copy of hc (nil: a client with DefaultTimeout) whose transport is wrap of
 // the original one, so an adapter can add its headers without changing the caller's client.
+// Its requests are traced (Traced) when tracing is on.
 func NewClient(hc *http.Client, wrap func(next http.RoundTripper) http.RoundTripper) *http.Client {
 	out := &http.Client{Timeout: DefaultTimeout}
 	if hc != nil {
@@ -146,8 +147,9 @@ func NewClient(hc *http.Client, wrap func(next http.RoundTripper) http.RoundTrip
 		next = http.DefaultTransport
 	}
 	if wrap != nil {
-		out.Transport = wrap(next)
+		next = wrap(next)
 	}
+	out.Transport = Traced(next)
 	return out
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/pokor/pokor/session"
@@ -69,6 +70,8 @@ type Store struct {
 	commits, reads atomic.Int64
 	// serverHooks are the server-wide webhook URLs every event is queued for.
 	serverHooks []string
+	// tracer records spans when tracing is on (Trace); nil otherwise.
+	tracer trace.Tracer
 }
 
 var _ session.Store = (*Store)(nil)
@@ -193,11 +196,21 @@ func (s *Store) q(query string) string {
 	return b.String()
 }
 
-func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (s *Store) exec(ctx context.Context, query string, args ...any) (_ sql.Result, err error) {
+	if s.tracer != nil {
+		var end func(error)
+		ctx, end = s.trace(ctx, "", query)
+		defer func() { end(err) }()
+	}
 	return s.w.ExecContext(ctx, s.q(query), args...)
 }
 
-func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (s *Store) query(ctx context.Context, query string, args ...any) (_ *sql.Rows, err error) {
+	if s.tracer != nil {
+		var end func(error)
+		ctx, end = s.trace(ctx, "", query)
+		defer func() { end(err) }()
+	}
 	s.reads.Add(1)
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -211,6 +224,11 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
 	s.reads.Add(1)
+	if s.tracer != nil {
+		var end func(error)
+		ctx, end = s.trace(ctx, "", query)
+		defer end(nil)
+	}
 	if st := s.readStmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -265,7 +283,12 @@ func (s *Store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	}
 }
 
-func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) error {
+func (s *Store) tx1(ctx context.Context, f func(tx *sql.Tx) error) (err error) {
+	if s.tracer != nil {
+		var end func(error)
+		ctx, end = s.trace(ctx, "transaction", "")
+		defer func() { end(err) }()
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -290,7 +313,12 @@ func (s *Store) Commits() int64 { return s.commits.Load() }
 func (s *Store) Reads() int64 { return s.reads.Load() }
 
 // txExec runs a statement in tx, through its prepared statement when the writer has one.
-func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (_ sql.Result, err error) {
+	if s.tracer != nil {
+		var end func(error)
+		ctx, end = s.trace(ctx, "", query)
+		defer func() { end(err) }()
+	}
 	if st, ok := s.wstmts.Load(query); ok {
 		return tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
 	}

@@ -348,7 +348,12 @@ func newRoundWriter(s *Store) *roundWriter {
 }
 
 // do queues op and waits for the commit that holds it.
-func (w *roundWriter) do(ctx context.Context, op roundOp) (bool, error) {
+func (w *roundWriter) do(ctx context.Context, op roundOp) (_ bool, err error) {
+	if w.s.tracer != nil {
+		var end func(error)
+		ctx, end = w.s.trace(ctx, "round write", "")
+		defer func() { end(err) }()
+	}
 	op.res = make(chan opResult, 1)
 	w.mu.RLock()
 	if w.closed {

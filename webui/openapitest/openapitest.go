@@ -34,6 +34,9 @@ type spec struct {
 	patterns []*regexp.Regexp
 }
 
+// paramRE matches a path parameter of the description ("{id}").
+var paramRE = regexp.MustCompile(`\{[^}]+\}`)
+
 // load parses the description once per test binary.
 func load(doc []byte) (*spec, error) {
 	once.Do(func() {
@@ -62,9 +65,12 @@ func load(doc []byte) (*spec, error) {
 			return
 		}
 		for path := range m.Model.Paths.PathItems.KeysFromOldest() {
-			re := regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(regexp.QuoteMeta(path), `[^/]+`)
-			re = strings.ReplaceAll(re, `\{`, "{")
-			s.patterns = append(s.patterns, regexp.MustCompile("^"+regexp.QuoteMeta(Prefix)+re+"$"))
+			// Quote the literal parts only: QuoteMeta would escape the braces of {param}.
+			parts := paramRE.Split(path, -1)
+			for i, p := range parts {
+				parts[i] = regexp.QuoteMeta(p)
+			}
+			s.patterns = append(s.patterns, regexp.MustCompile("^"+regexp.QuoteMeta(Prefix)+strings.Join(parts, `[^/]+`)+"$"))
 		}
 		checker = s
 	})

@@ -22,7 +22,7 @@
     try {
       const res = await fetch("/api/v1/sessions", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
       const data = await res.json();
-      if (!res.ok) throw new Error(data.error ? data.error.message : "could not create the session");
+      if (!res.ok) throw new Error(data.error ? data.error.message : Pokor.t("landing.create.failed"));
       location.href = data.url.replace(/^https?:\/\/[^/]+/, "");
     } catch (e) {
       errorBox.textContent = e.message;

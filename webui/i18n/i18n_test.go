@@ -1,0 +1,162 @@
+package i18n
+
+import (
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// TestCatalogsComplete: every catalog has every key of the reference, with the same
+// placeholders, and no key the reference lacks.
+func TestCatalogsComplete(t *testing.T) {
+	set, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Languages()) < 2 || set.Get("de") == nil {
+		t.Fatalf("languages: %d, German: %v", len(set.Languages()), set.Get("de"))
+	}
+	placeholders := regexp.MustCompile(`\{\w+\}`)
+	raw := map[string]map[string]bool{}
+	names, _ := fs.Glob(files, "*.json")
+	for _, name := range names {
+		b := mustRead(t, name)
+		keys := map[string]bool{}
+		for _, m := range regexp.MustCompile(`(?m)^\s*"([^"]+)":`).FindAllSubmatch(b, -1) {
+			keys[string(m[1])] = true
+		}
+		raw[strings.TrimSuffix(name, ".json")] = keys
+	}
+	ref := set.Reference()
+	for _, c := range set.Languages() {
+		if c.Name == "" {
+			t.Errorf("%s.json has no _language", c.Tag)
+		}
+		for _, k := range ref.Keys() {
+			if !raw[c.Tag][k] {
+				t.Errorf("%s.json lacks %q", c.Tag, k)
+				continue
+			}
+			want := placeholders.FindAllString(ref.T(k), -1)
+			got := placeholders.FindAllString(c.T(k), -1)
+			if strings.Join(want, ",") != strings.Join(got, ",") {
+				t.Errorf("%s.json %q has placeholders %v, the reference %v", c.Tag, k, got, want)
+			}
+		}
+		for k := range raw[c.Tag] {
+			if _, ok := ref.text[k]; !ok {
+				t.Errorf("%s.json has %q, which en.json lacks", c.Tag, k)
+			}
+		}
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := fs.ReadFile(files, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestKeysUsed: every key the templates and scripts ask for is in the reference catalog.
+func TestKeysUsed(t *testing.T) {
+	set, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses := []*regexp.Regexp{
+		regexp.MustCompile(`\.T "([\w.]+)"`),
+		regexp.MustCompile(`l\.T\("([\w.]+)"\)`),
+		regexp.MustCompile(`Pokor\.(?:t|plural)\("([\w.]+)"`),
+	}
+	n := 0
+	for _, pattern := range []string{"../templates/*.html", "../static/*.js", "../*.go"} {
+		paths, _ := filepath.Glob(pattern)
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, re := range uses {
+				for _, m := range re.FindAllSubmatch(b, -1) {
+					n++
+					if _, ok := set.Reference().text[string(m[1])]; !ok {
+						t.Errorf("%s uses %q, which en.json lacks", filepath.Base(p), m[1])
+					}
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("found only %d uses of the catalog", n)
+	}
+}
+
+func TestMatch(t *testing.T) {
+	set, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		query, cookie, accept, want string
+	}{
+		{"", "", "", "en"},
+		{"", "", "de-DE,de;q=0.9,en;q=0.8", "de"},
+		{"", "", "de-AT", "de"},
+		{"", "", "fr-FR,fr;q=0.9", "en"},
+		{"", "", "fr-FR,de;q=0.5", "de"},
+		{"", "", "en-US,en;q=0.9,de;q=0.8", "en"},
+		{"", "", "not a header;;", "en"},
+		{"", "de", "en-US", "de"},
+		{"", "xx-nonsense", "de", "de"},
+		{"en", "de", "de", "en"},
+		{"de-CH", "", "", "de"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/?lang="+tt.query, nil)
+		if tt.cookie != "" {
+			r.Header.Set("Cookie", Cookie+"="+tt.cookie)
+		}
+		r.Header.Set("Accept-Language", tt.accept)
+		if got := set.ForRequest(r).Tag; got != tt.want {
+			t.Errorf("lang=%q cookie=%q Accept-Language=%q: %s, want %s", tt.query, tt.cookie, tt.accept, got, tt.want)
+		}
+	}
+}
+
+func TestCatalogText(t *testing.T) {
+	set, err := load(fstest.MapFS{
+		"en.json": {Data: []byte(`{"_language":"English","hi":"Hello {name}","n":{"one":"{n} vote","other":"{n} votes"}}`)},
+		"de.json": {Data: []byte(`{"_language":"Deutsch","hi":"Hallo {name}"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	de := set.Get("de")
+	if got := de.T("hi", "name", "Ann"); got != "Hallo Ann" {
+		t.Errorf("T = %q", got)
+	}
+	if got := de.T("n"); got != "{n} votes" {
+		t.Errorf("a missing key falls back to English: %q", got)
+	}
+	if got := de.T("nope"); got != "nope" {
+		t.Errorf("an unknown key: %q", got)
+	}
+	for name, files := range map[string]fstest.MapFS{
+		"no reference":  {"de.json": {Data: []byte(`{}`)}},
+		"bad JSON":      {"en.json": {Data: []byte(`{`)}},
+		"bad file name": {"en.json": {Data: []byte(`{}`)}, "german.json": {Data: []byte(`{}`)}},
+		"bad plural":    {"en.json": {Data: []byte(`{"n":{"one":"x"}}`)}},
+	} {
+		if _, err := load(files); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+}
