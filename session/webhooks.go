@@ -21,7 +21,7 @@ var HookEvents = []string{HookSessionCreated, HookEstimateAccepted, HookSessionE
 // The endpoints an event goes to.
 const (
 	HookScopeServer  = "server"  // POKOR_WEBHOOK_URLS, signed with POKOR_WEBHOOK_SECRET
-	HookScopeTeam    = "team"    // a team's webhook, set by the administrator
+	HookScopeTeam    = "team"    // a team's webhook, set by the team (its link) or the administrator
 	HookScopeSession = "session" // a session's webhook, set by an organizer
 )
 
@@ -89,6 +89,13 @@ type WebhookStore interface {
 	SessionWebhook(ctx context.Context, sessionID string) (*Webhook, error)
 	// DeleteSessionWebhook removes a session's webhook; pending deliveries to it are kept.
 	DeleteSessionWebhook(ctx context.Context, sessionID string) error
+	// SetTeamWebhook sets (replaces) a team's webhook: the events of the sessions in the team,
+	// at the time of each event, go to it.
+	SetTeamWebhook(ctx context.Context, teamID string, w *Webhook) error
+	// TeamWebhook returns a team's webhook; ErrNotFound when it has none.
+	TeamWebhook(ctx context.Context, teamID string) (*Webhook, error)
+	// DeleteTeamWebhook removes a team's webhook; pending deliveries to it are kept.
+	DeleteTeamWebhook(ctx context.Context, teamID string) error
 }
 
 // WebhookSender is the outbound HTTP side (integrations/webhook).
@@ -199,34 +206,92 @@ func (s *Service) SetSessionWebhook(ctx context.Context, a Actor, in WebhookInpu
 	if !s.webhooksOn() {
 		return nil, errNoWebhooks
 	}
+	w, secret, err := s.newWebhook(ctx, in, sessionHookEvents)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Webhooks.Store.SetSessionWebhook(ctx, sess.ID, w); err != nil {
+		return nil, internal("storing the webhook", err)
+	}
+	s.log.Info("session webhook set", "session", sess.ID)
+	w.Secret = secret
+	return w, nil
+}
+
+// newWebhook checks what was set and seals its secret. secret is the generated secret, to be
+// shown once, or "" when the caller chose it.
+func (s *Service) newWebhook(ctx context.Context, in WebhookInput, events []string) (w *Webhook, shown string, err error) {
 	url := strings.TrimSpace(in.URL)
 	if len(url) > 2000 {
-		return nil, invalid("url", "the URL is longer than 2000 characters")
+		return nil, "", invalid("url", "the URL is longer than 2000 characters")
 	}
 	if err := s.cfg.Webhooks.Sender.CheckURL(ctx, url); err != nil {
 		var e *Error
 		if errors.As(err, &e) {
 			e.Field = "url"
-			return nil, e
+			return nil, "", e
 		}
-		return nil, invalid("url", "%s", err.Error())
+		return nil, "", invalid("url", "%s", err.Error())
 	}
 	secret, generated := strings.TrimSpace(in.Secret), false
 	switch {
 	case secret == "":
 		secret, generated = "whsec_"+NewToken(), true
 	case len(secret) < 16 || len(secret) > 200:
-		return nil, invalid("secret", "the secret must be 16 to 200 characters (or leave it empty to get one)")
+		return nil, "", invalid("secret", "the secret must be 16 to 200 characters (or leave it empty to get one)")
 	}
-	w := &Webhook{URL: url, CreatedAt: s.now().UTC(), Sealed: s.cfg.Keys.Seal(secret), Events: sessionHookEvents}
-	if err := s.cfg.Webhooks.Store.SetSessionWebhook(ctx, sess.ID, w); err != nil {
+	w = &Webhook{URL: url, CreatedAt: s.now().UTC(), Sealed: s.cfg.Keys.Seal(secret), Events: events}
+	if generated {
+		shown = secret
+	}
+	return w, shown, nil
+}
+
+// teamHookEvents are what a team's webhook receives: every event of the sessions in the team.
+var teamHookEvents = HookEvents
+
+// TeamWebhook returns the team's webhook (without its secret). The caller checked access to t
+// (TeamAccess).
+func (s *Service) TeamWebhook(ctx context.Context, t *Team) (*Webhook, error) {
+	if !s.webhooksOn() {
+		return nil, errNoWebhooks
+	}
+	w, err := s.cfg.Webhooks.Store.TeamWebhook(ctx, t.ID)
+	if err != nil {
+		return nil, lookupErr("webhook", err)
+	}
+	w.Events = teamHookEvents
+	return w, nil
+}
+
+// SetTeamWebhook sets the team's webhook after checking its URL, like a session's: an http(s)
+// URL of a public address unless POKOR_WEBHOOK_ALLOWED_HOSTS allows it. The caller checked
+// access to t.
+func (s *Service) SetTeamWebhook(ctx context.Context, t *Team, in WebhookInput) (*Webhook, error) {
+	if !s.webhooksOn() {
+		return nil, errNoWebhooks
+	}
+	w, secret, err := s.newWebhook(ctx, in, teamHookEvents)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Webhooks.Store.SetTeamWebhook(ctx, t.ID, w); err != nil {
 		return nil, internal("storing the webhook", err)
 	}
-	s.log.Info("session webhook set", "session", sess.ID)
-	if generated {
-		w.Secret = secret
-	}
+	s.log.Info("team webhook set", "team", t.ID)
+	w.Secret = secret
 	return w, nil
+}
+
+// DeleteTeamWebhook removes the team's webhook. The caller checked access to t.
+func (s *Service) DeleteTeamWebhook(ctx context.Context, t *Team) error {
+	if !s.webhooksOn() {
+		return errNoWebhooks
+	}
+	if err := s.cfg.Webhooks.Store.DeleteTeamWebhook(ctx, t.ID); err != nil {
+		return lookupErr("webhook", err)
+	}
+	return nil
 }
 
 // DeleteSessionWebhook removes the session's webhook. Only organizers may.
@@ -287,7 +352,8 @@ func (s *Service) sendHook(ctx context.Context, d *Delivery) {
 	}
 	if err == nil {
 		sctx, cancel := context.WithTimeout(ctx, hookTimeout)
-		err = s.cfg.Webhooks.Sender.Send(sctx, d, secret, d.Scope == HookScopeSession)
+		// A team's URL is guarded like a session's: anyone with the team's link may set it.
+		err = s.cfg.Webhooks.Sender.Send(sctx, d, secret, d.Scope != HookScopeServer)
 		cancel()
 	}
 	if ctx.Err() != nil {

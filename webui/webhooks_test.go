@@ -22,48 +22,8 @@ import (
 // answer checked against the OpenAPI description by webuitest), and the webhook receives the
 // accepted estimate, signed with the secret that was shown once.
 func TestSessionWebhookAPI(t *testing.T) {
-	var mu sync.Mutex
-	var secret string
-	got := make(chan map[string]any, 4)
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		err := webhook.Verify(secret, r.Header.Get(webhook.HeaderTimestamp), r.Header.Get(webhook.HeaderSignature), body, time.Now())
-		mu.Unlock()
-		if err != nil {
-			t.Errorf("delivery: %v", err)
-		}
-		var b map[string]any
-		_ = json.Unmarshal(body, &b)
-		got <- b
-	}))
-	defer recv.Close()
-	srv := webuitest.Start(t, webuitest.Options{Service: func(c *session.Config) {
-		c.Webhooks = session.WebhookConfig{Store: c.Store.(*sqlstore.Store), Sender: webhook.New([]string{"127.0.0.1"}, "test"), Poll: 20 * time.Millisecond}
-	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Service.RunWebhooks(ctx, "webui-test") }()
-	defer func() { cancel(); <-done }()
-
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	call := func(method, path, body string, out any) int {
-		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		res, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		if out != nil {
-			_ = json.NewDecoder(res.Body).Decode(out)
-		}
-		return res.StatusCode
-	}
+	_, recv, setSecret, got, client := webhookServer(t)
+	call := client()
 	var created struct{ Session struct{ ID string } }
 	if st := call("POST", "/api/v1/sessions", `{"name":"Olga"}`, &created); st != http.StatusCreated {
 		t.Fatalf("create: %d", st)
@@ -82,9 +42,7 @@ func TestSessionWebhookAPI(t *testing.T) {
 	if st := call("PUT", base+"/webhook", `{"url":"`+recv.URL+`/hook"}`, &hook); st != http.StatusOK || !strings.HasPrefix(hook.Secret, "whsec_") || len(hook.Events) != 2 {
 		t.Fatalf("set: %d %+v", st, hook)
 	}
-	mu.Lock()
-	secret = hook.Secret
-	mu.Unlock()
+	setSecret(hook.Secret)
 	var stories []struct{ ID string }
 	call("POST", base+"/stories", `{"title":"Login page"}`, &stories)
 	sid := stories[0].ID
@@ -111,4 +69,59 @@ func TestSessionWebhookAPI(t *testing.T) {
 		t.Errorf("a removed webhook got %v", b)
 	case <-time.After(300 * time.Millisecond):
 	}
+}
+
+// webhookServer starts a server that delivers webhooks at once, and a receiver that checks each
+// delivery's signature with the secret given to setSecret and passes its body on got. client
+// makes an API caller with its own cookies.
+func webhookServer(t *testing.T) (srv *webuitest.Server, recv *httptest.Server, setSecret func(string), got chan map[string]any,
+	client func() func(method, path, body string, out any) int) {
+	var mu sync.Mutex
+	var secret string
+	got = make(chan map[string]any, 8)
+	recv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		err := webhook.Verify(secret, r.Header.Get(webhook.HeaderTimestamp), r.Header.Get(webhook.HeaderSignature), body, time.Now())
+		mu.Unlock()
+		if err != nil {
+			t.Errorf("delivery: %v", err)
+		}
+		var b map[string]any
+		_ = json.Unmarshal(body, &b)
+		got <- b
+	}))
+	t.Cleanup(recv.Close)
+	srv = webuitest.Start(t, webuitest.Options{Service: func(c *session.Config) {
+		c.Webhooks = session.WebhookConfig{Store: c.Store.(*sqlstore.Store), Sender: webhook.New([]string{"127.0.0.1"}, "test"), Poll: 20 * time.Millisecond}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Service.RunWebhooks(ctx, "webui-test") }()
+	t.Cleanup(func() { cancel(); <-done })
+	setSecret = func(s string) { mu.Lock(); secret = s; mu.Unlock() }
+	client = func() func(method, path, body string, out any) int {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		return func(method, path, body string, out any) int {
+			t.Helper()
+			if strings.HasPrefix(path, "/") {
+				path = srv.URL + path
+			}
+			req, _ := http.NewRequest(method, path, strings.NewReader(body))
+			if body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			if out != nil {
+				_ = json.NewDecoder(res.Body).Decode(out)
+			}
+			return res.StatusCode
+		}
+	}
+	return srv, recv, setSecret, got, client
 }

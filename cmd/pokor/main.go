@@ -63,7 +63,7 @@ Commands:
   discord register bulk-overwrite the /pokor command from manifests/discord/commands.json
   backup FILE      copy the running SQLite database (and its generated key) to FILE
   restore FILE     replace the SQLite database with a backup (stop the server first)
-  webhooks         list, add or remove a team's webhooks (pokor webhooks add --team slack:T0123 URL)
+  webhooks         list, set or remove a team's webhook (pokor webhooks add --team TEAM_ID URL)
   healthcheck      exit 0 if the local server answers /healthz (--ready: /readyz)
   version          print the version
 

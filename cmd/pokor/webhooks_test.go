@@ -205,24 +205,65 @@ func TestWebhooksSurviveOutageAndRestart(t *testing.T) {
 	}
 }
 
-// TestWebhooksCommand: the administrator adds, lists and removes a team's webhook.
+// TestWebhooksCommand: the administrator sets, lists and removes a team's webhook by the team's
+// id, and the team's sessions send their events to it, signed with the secret printed once.
 func TestWebhooksCommand(t *testing.T) {
-	env := map[string]string{"POKOR_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "pokor.db"), "POKOR_SECRET_KEY": clusterSecretKey}
-	out, err := pokorCmd(t, env, "webhooks", "add", "--team", "slack:T0123", "https://hooks.example.com/pokor")
+	recv := newReceiver(t, "")
+	env := map[string]string{
+		"POKOR_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "pokor.db"), "POKOR_SECRET_KEY": clusterSecretKey,
+		// a team's URL is guarded like an organizer's: the receiver is on 127.0.0.1
+		"POKOR_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+	}
+	p := startPokor(t, "pokor", env)
+	org := createSession(t, p, "Olga", nil)
+	var ta struct{ Team struct{ ID string } }
+	if code := org.api(p, "PUT", "/api/v1/sessions/"+org.sid+"/team", map[string]any{"name": "Core"}, &ta); code != http.StatusOK || ta.Team.ID == "" {
+		t.Fatalf("set team: %d %+v", code, ta)
+	}
+	p.stop()
+
+	if out, err := pokorCmd(t, env, "webhooks", "add", "--team", "slack:T0123", recv.srv.URL); err == nil || !strings.Contains(out+err.Error(), "team id") {
+		t.Errorf("a chat workspace instead of a team id was accepted: %v\n%s", err, out)
+	}
+	if out, err := pokorCmd(t, env, "webhooks", "add", "--team", "nope", recv.srv.URL); err == nil {
+		t.Errorf("an unknown team was accepted:\n%s", out)
+	}
+	out, err := pokorCmd(t, env, "webhooks", "add", "--team", ta.Team.ID, recv.srv.URL+"/pokor")
 	if err != nil || !strings.Contains(out, "signing secret (shown once") || !strings.Contains(out, "whsec_") {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
-	if out, err := pokorCmd(t, env, "webhooks", "add", "--team", "T0123", "https://hooks.example.com/pokor"); err == nil {
-		t.Errorf("a team without its platform was accepted:\n%s", out)
-	}
+	_, gen, _ := strings.Cut(out, ": whsec_")
+	recv.mu.Lock()
+	recv.secret = "whsec_" + strings.TrimSpace(gen)
+	recv.mu.Unlock()
 	out, err = pokorCmd(t, env, "webhooks", "list")
-	if err != nil || !strings.Contains(out, "slack:T0123\thttps://hooks.example.com/pokor") || strings.Contains(out, "whsec_") {
+	if err != nil || !strings.Contains(out, ta.Team.ID+" (Core)\t"+recv.srv.URL+"/pokor") || strings.Contains(out, "whsec_") {
 		t.Errorf("list: %v\n%s", err, out)
 	}
-	if out, err := pokorCmd(t, env, "webhooks", "remove", "--team", "slack:T0123", "https://hooks.example.com/pokor"); err != nil {
+
+	p = startPokor(t, "pokor-2", env)
+	var stories []struct{ ID string }
+	org.api(p, "POST", "/api/v1/sessions/"+org.sid+"/stories", map[string]any{"title": "Login page"}, &stories)
+	sid := stories[0].ID
+	org.api(p, "POST", "/api/v1/sessions/"+org.sid+"/stories/"+sid+"/select", nil, nil)
+	org.api(p, "PUT", "/api/v1/sessions/"+org.sid+"/stories/"+sid+"/vote", map[string]any{"card": "3"}, nil)
+	org.api(p, "POST", "/api/v1/sessions/"+org.sid+"/stories/"+sid+"/reveal", nil, nil)
+	if code := org.api(p, "POST", "/api/v1/sessions/"+org.sid+"/stories/"+sid+"/accept", map[string]any{"value": "3"}, nil); code != http.StatusOK {
+		t.Fatalf("accept: %d", code)
+	}
+	if got := recv.events(1)[0]; got.Event != "estimate.accepted" || got.Body["session"].(map[string]any)["id"] != org.sid ||
+		got.Body["estimate"].(map[string]any)["value"] != "3" {
+		t.Errorf("the team's webhook got %+v", got)
+	}
+	p.stop()
+
+	if out, err := pokorCmd(t, env, "webhooks", "remove", "--team", ta.Team.ID); err != nil {
 		t.Errorf("remove: %v\n%s", err, out)
 	}
-	if out, _ := pokorCmd(t, env, "webhooks", "list"); strings.Contains(out, "slack:T0123") {
+	if out, _ := pokorCmd(t, env, "webhooks", "list"); strings.Contains(out, ta.Team.ID) {
 		t.Errorf("still listed after remove:\n%s", out)
+	}
+	if out, err := pokorCmd(t, env, "webhooks", "remove", "--team", ta.Team.ID); err == nil {
+		t.Errorf("removing a webhook that is gone: %s", out)
 	}
 }

@@ -25,7 +25,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session, org *s
 		if err := s.addParticipant(ctx, tx, org, tokenHash); err != nil {
 			return err
 		}
-		return s.enqueueHooks(ctx, tx, hookEvent{event: session.HookSessionCreated, sessionID: sess.ID, team: teamKey(sess.Origin)})
+		return s.enqueueHooks(ctx, tx, hookEvent{event: session.HookSessionCreated, sessionID: sess.ID})
 	})
 }
 
@@ -146,15 +146,11 @@ func (s *Store) RotateOrganizerLinks(ctx context.Context, sessionID string) (int
 // CloseSession marks a session ended.
 func (s *Store) CloseSession(ctx context.Context, sessionID string, at time.Time) error {
 	defer s.forgetSession(sessionID)
-	team := ""
-	if sess, err := s.Session(ctx, sessionID); err == nil {
-		team = teamKey(sess.Origin)
-	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if err := affected(s.txExec(ctx, tx, `UPDATE sessions SET closed_at = ?, updated_at = ? WHERE id = ?`, ms(at), ms(at), sessionID)); err != nil {
 			return err
 		}
-		return s.enqueueHooks(ctx, tx, hookEvent{event: session.HookSessionEnded, sessionID: sessionID, team: team})
+		return s.enqueueHooks(ctx, tx, hookEvent{event: session.HookSessionEnded, sessionID: sessionID})
 	})
 }
 

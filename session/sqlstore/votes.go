@@ -260,12 +260,8 @@ func (s *Store) Accept(ctx context.Context, storyID string, round int, value str
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT session_id FROM stories WHERE id = ?`), storyID).Scan(&sessionID); err != nil {
 			return err
 		}
-		team := ""
-		if sess, err := s.Session(ctx, sessionID); err == nil {
-			team = teamKey(sess.Origin)
-		}
 		if err := s.enqueueHooks(ctx, tx, hookEvent{event: session.HookEstimateAccepted, sessionID: sessionID, storyID: storyID,
-			value: value, round: round, team: team}); err != nil {
+			value: value, round: round}); err != nil {
 			return err
 		}
 		if wb == nil {

@@ -19,22 +19,12 @@ func (s *Store) SetServerWebhooks(urls []string) { s.serverHooks = urls }
 type hookEvent struct {
 	event, sessionID, storyID, value string
 	round                            int
-	team                             string // "platform:team" of a chat-created session
-}
-
-// teamKey names the team of a session created from a chat: the platform and its workspace,
-// guild or team id, as `pokor webhooks add --team` takes it.
-func teamKey(o session.Origin) string {
-	if o.Platform == "" || o.Team == "" {
-		return ""
-	}
-	return o.Platform + ":" + o.Team
 }
 
 const hookCols = `id, event_id, event, session_id, story_id, value, round, scope, url, sealed, body, state, attempts, next_attempt, last_error, occurred_at`
 
 // enqueueHooks writes one delivery of ev for every endpoint that wants it: each server-wide URL,
-// the team's webhooks and the session's webhook. It runs inside tx, the transaction of the change,
+// the webhook of the session's team (the team it is in now, read in tx) and the session's webhook. It runs inside tx, the transaction of the change,
 // so that the change and the news of it commit together or not at all.
 func (s *Store) enqueueHooks(ctx context.Context, tx *sql.Tx, ev hookEvent) error {
 	eventID := session.NewToken()[:22]
@@ -53,12 +43,11 @@ func (s *Store) enqueueHooks(ctx context.Context, tx *sql.Tx, ev hookEvent) erro
 	// Parameters in a SELECT list carry casts: PostgreSQL cannot infer their types there.
 	const cols = `CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT),
 		url, sealed, '', 'pending', 0, CAST(? AS BIGINT), '', CAST(? AS BIGINT)`
-	if ev.team != "" {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_outbox (`+hookCols+`)
-			SELECT CAST(? AS TEXT) || '-' || `+s.hexOf("url")+`, `+cols+` FROM team_webhooks WHERE team = ?`),
-			eventID, eventID, ev.event, ev.sessionID, ev.storyID, ev.value, ev.round, session.HookScopeTeam, next, at, ev.team); err != nil {
-			return err
-		}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_outbox (`+hookCols+`)
+		SELECT CAST(? AS TEXT) || '-t', `+cols+` FROM team_webhooks
+		WHERE team_id = (SELECT team_id FROM sessions WHERE id = ? AND team_id <> '')`),
+		eventID, eventID, ev.event, ev.sessionID, ev.storyID, ev.value, ev.round, session.HookScopeTeam, next, at, ev.sessionID); err != nil {
+		return err
 	}
 	if ev.event != session.HookSessionCreated {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_outbox (`+hookCols+`)
@@ -68,15 +57,6 @@ func (s *Store) enqueueHooks(ctx context.Context, tx *sql.Tx, ev hookEvent) erro
 		}
 	}
 	return nil
-}
-
-// hexOf is a SQL expression that turns a URL into id characters; the two databases need not
-// agree, it only makes the ids of one event's deliveries distinct.
-func (s *Store) hexOf(col string) string {
-	if s.dialect == postgres {
-		return `md5(` + col + `)`
-	}
-	return `hex(` + col + `)`
 }
 
 // ClaimWebhooks leases up to n due deliveries to owner, oldest event first, and none while an
@@ -159,31 +139,46 @@ func (s *Store) DeleteSessionWebhook(ctx context.Context, sessionID string) erro
 	return affected(s.exec(ctx, `DELETE FROM session_webhooks WHERE session_id = ?`, sessionID))
 }
 
-// TeamWebhook is a team's endpoint as `pokor webhooks list` shows it.
-type TeamWebhook struct {
-	Team, URL string
-	CreatedAt time.Time
-}
-
-// AddTeamWebhook adds (or replaces the secret of) a team's webhook; team is "platform:id".
-func (s *Store) AddTeamWebhook(ctx context.Context, team, url, sealed string, at time.Time) error {
+// SetTeamWebhook sets a team's webhook, replacing the previous one.
+func (s *Store) SetTeamWebhook(ctx context.Context, teamID string, w *session.Webhook) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM team_webhooks WHERE team = ? AND url = ?`), team, url); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM team_webhooks WHERE team_id = ?`), teamID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO team_webhooks (team, url, sealed, created_at) VALUES (?, ?, ?, ?)`), team, url, sealed, ms(at))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO team_webhooks (team_id, url, sealed, created_at) VALUES (?, ?, ?, ?)`),
+			teamID, w.URL, w.Sealed, ms(w.CreatedAt))
 		return err
 	})
 }
 
-// RemoveTeamWebhook removes a team's webhook.
-func (s *Store) RemoveTeamWebhook(ctx context.Context, team, url string) error {
-	return affected(s.exec(ctx, `DELETE FROM team_webhooks WHERE team = ? AND url = ?`, team, url))
+// TeamWebhook returns a team's webhook.
+func (s *Store) TeamWebhook(ctx context.Context, teamID string) (*session.Webhook, error) {
+	var w session.Webhook
+	var created int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT url, sealed, created_at FROM team_webhooks WHERE team_id = ?`), teamID).
+		Scan(&w.URL, &w.Sealed, &created)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	w.CreatedAt = fromMS(created)
+	return &w, nil
+}
+
+// DeleteTeamWebhook removes a team's webhook.
+func (s *Store) DeleteTeamWebhook(ctx context.Context, teamID string) error {
+	return affected(s.exec(ctx, `DELETE FROM team_webhooks WHERE team_id = ?`, teamID))
+}
+
+// TeamWebhook is a team's endpoint as `pokor webhooks list` shows it.
+type TeamWebhook struct {
+	TeamID, TeamName, URL string
+	CreatedAt             time.Time
 }
 
 // TeamWebhooks lists the teams' webhooks.
 func (s *Store) TeamWebhooks(ctx context.Context) ([]TeamWebhook, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT team, url, created_at FROM team_webhooks ORDER BY team, url`)
+	rows, err := s.r.QueryContext(ctx, `SELECT w.team_id, COALESCE(t.name, ''), w.url, w.created_at
+		FROM team_webhooks w LEFT JOIN teams t ON t.id = w.team_id ORDER BY w.team_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +187,7 @@ func (s *Store) TeamWebhooks(ctx context.Context) ([]TeamWebhook, error) {
 	for rows.Next() {
 		var w TeamWebhook
 		var created int64
-		if err := rows.Scan(&w.Team, &w.URL, &created); err != nil {
+		if err := rows.Scan(&w.TeamID, &w.TeamName, &w.URL, &created); err != nil {
 			return nil, err
 		}
 		w.CreatedAt = fromMS(created)

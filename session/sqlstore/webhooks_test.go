@@ -13,11 +13,30 @@ import (
 func testWebhooks(t *testing.T, s *Store) {
 	ctx := t.Context()
 	s.SetServerWebhooks([]string{"https://a.example/h", "https://b.example/h"})
-	if err := s.AddTeamWebhook(ctx, "slack:T1", "https://team.example/h", "sealed-team", t0); err != nil {
+	team := &session.Team{ID: newID(), Name: "Payments", CreatedAt: t0}
+	if err := s.CreateTeam(ctx, team); err != nil {
 		t.Fatal(err)
 	}
-	sess, _ := createSession(t, s, func(x *session.Session) { x.Origin = session.Origin{Platform: "slack", Team: "T1", Channel: "C1"} })
-	other, _ := createSession(t, s, nil) // not of the team
+	if err := s.SetTeamWebhook(ctx, team.ID, &session.Webhook{URL: "https://old.example/h", Sealed: "sealed-old", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetTeamWebhook(ctx, team.ID, &session.Webhook{URL: "https://team.example/h", Sealed: "sealed-team", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := s.TeamWebhook(ctx, team.ID); err != nil || w.URL != "https://team.example/h" || w.Sealed != "sealed-team" {
+		t.Fatalf("TeamWebhook after a replace = %+v, %v", w, err)
+	}
+	if hooks, err := s.TeamWebhooks(ctx); err != nil || len(hooks) != 1 || hooks[0].TeamID != team.ID || hooks[0].TeamName != "Payments" {
+		t.Fatalf("TeamWebhooks = %+v, %v", hooks, err)
+	}
+	_, err := s.TeamWebhook(ctx, "nope")
+	wantNotFound(t, "TeamWebhook of a team without one", err)
+	// The session is in the team (as a chat channel's session is from its start); the other is
+	// in none, and a session of the same Slack workspace but another team gets nothing either.
+	sess, _ := createSession(t, s, func(x *session.Session) {
+		x.Origin, x.TeamID = session.Origin{Platform: "slack", Team: "T1", Channel: "C1"}, team.ID
+	})
+	other, _ := createSession(t, s, func(x *session.Session) { x.Origin = session.Origin{Platform: "slack", Team: "T1", Channel: "C2"} })
 	if err := s.SetSessionWebhook(ctx, sess.ID, &session.Webhook{URL: "https://mine.example/h", Sealed: "sealed-mine", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
@@ -112,4 +131,25 @@ func testWebhooks(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 	wantNotFound(t, "deleted webhook", func() error { _, err := s.SessionWebhook(ctx, sess.ID); return err }())
+
+	// The team is the session's at the time of the event: the other session joins the team and
+	// its end goes to the team's webhook.
+	if err := s.SetSessionTeam(ctx, other.ID, team.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CloseSession(ctx, other.ID, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM webhook_outbox WHERE session_id = ? AND scope = 'team' AND event = 'session.ended' AND url = 'https://team.example/h'`, other.ID); n != 1 {
+		t.Errorf("%d team deliveries of the end of a session that joined the team, want 1", n)
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM webhook_outbox WHERE session_id = ? AND scope = 'team' AND event <> 'session.ended'`, other.ID); n != 0 {
+		t.Errorf("%d team deliveries of events from before the session joined the team, want 0", n)
+	}
+	if err := s.DeleteTeamWebhook(ctx, team.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.TeamWebhook(ctx, team.ID)
+	wantNotFound(t, "deleted team webhook", err)
+	wantNotFound(t, "deleting it again", s.DeleteTeamWebhook(ctx, team.ID))
 }
