@@ -3,8 +3,7 @@ package trackers_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
+	"github.com/pokor/pokor/integrations/trackertest"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -15,64 +14,22 @@ import (
 	"time"
 
 	"github.com/pokor/pokor/session"
-	"github.com/pokor/pokor/session/sqlstore"
 )
 
 const testSecret = "test-secret-key-that-is-long-enough-0123456789"
 
-// pokor is one running Pokor process for the outbox tests: a SQLite store on a file, the service
-// with the tracker registry, and the write-back worker.
+// pokor is one running Pokor process for the outbox tests (trackertest.Pokor: a SQLite store on
+// a file, the service with the wired trackers, and the write-back worker).
 type pokor struct {
-	t      *testing.T
-	store  *sqlstore.Store
-	hub    *session.Hub
-	svc    *session.Service
-	cancel context.CancelFunc
-	done   chan struct{}
-	closed bool
+	*trackertest.Pokor
+	t *testing.T
 }
 
 // startPokor opens the database at path and starts the worker against the fake GitHub at
 // ghURL. Polling and backoff are shortened so that retries take milliseconds.
 func startPokor(t *testing.T, path, ghURL, owner string) *pokor {
 	t.Helper()
-	keys, err := session.NewKeys(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlstore.Open(t.Context(), "sqlite:"+path, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub := session.NewHub()
-	svc := session.NewService(session.Config{
-		Store: st, Bus: session.LocalBus{Hub: hub}, Presence: hub, Keys: keys, BaseURL: "https://pokor.example.com",
-		Trackers:      wired(ghURL),
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-		WriteBackPoll: 10 * time.Millisecond,
-		Backoff:       func(int) time.Duration { return 20 * time.Millisecond },
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &pokor{t: t, store: st, hub: hub, svc: svc, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		svc.RunWriteBack(ctx, owner)
-	}()
-	t.Cleanup(p.stop)
-	return p
-}
-
-// stop ends the worker (which gives back its claims) and closes the store, as a shutdown does.
-func (p *pokor) stop() {
-	if p.closed {
-		return
-	}
-	p.closed = true
-	p.cancel()
-	<-p.done
-	if err := p.store.Close(); err != nil {
-		p.t.Errorf("closing the store: %v", err)
-	}
+	return &pokor{Pokor: trackertest.Start(t, path, owner, wired(ghURL)...), t: t}
 }
 
 // estimateStory creates a session with one story imported from key, votes, reveals and
@@ -80,12 +37,12 @@ func (p *pokor) stop() {
 func (p *pokor) estimateStory(key, value string) (session.Actor, *session.Story) {
 	p.t.Helper()
 	ctx := p.t.Context()
-	sess, org, _, err := p.svc.CreateSession(ctx, session.CreateInput{Title: "Sprint 42", Organizer: "Ann"})
+	sess, org, _, err := p.Service.CreateSession(ctx, session.CreateInput{Title: "Sprint 42", Organizer: "Ann"})
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	a := session.Actor{SessionID: sess.ID, ParticipantID: org.ID}
-	sts, err := p.svc.AddStories(ctx, a, []session.StoryInput{{Title: "Login fails", Source: "github", Key: key}})
+	sts, err := p.Service.AddStories(ctx, a, []session.StoryInput{{Title: "Login fails", Source: "github", Key: key}})
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -96,13 +53,13 @@ func (p *pokor) estimateStory(key, value string) (session.Actor, *session.Story)
 func (p *pokor) accept(a session.Actor, storyID, value string) {
 	p.t.Helper()
 	ctx := p.t.Context()
-	if _, err := p.svc.Vote(ctx, a, storyID, session.VoteInput{Card: value}); err != nil {
+	if _, err := p.Service.Vote(ctx, a, storyID, session.VoteInput{Card: value}); err != nil {
 		p.t.Fatal(err)
 	}
-	if _, err := p.svc.Reveal(ctx, a, storyID); err != nil {
+	if _, err := p.Service.Reveal(ctx, a, storyID); err != nil {
 		p.t.Fatal(err)
 	}
-	st, err := p.svc.Accept(ctx, a, storyID, value)
+	st, err := p.Service.Accept(ctx, a, storyID, value)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -114,7 +71,7 @@ func (p *pokor) accept(a session.Actor, storyID, value string) {
 // story reads a story from the store.
 func (p *pokor) story(a session.Actor, id string) *session.Story {
 	p.t.Helper()
-	st, err := p.store.Story(context.Background(), a.SessionID, id)
+	st, err := p.Store.Story(context.Background(), a.SessionID, id)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -210,14 +167,14 @@ func TestOutboxRetriesUntilDelivered(t *testing.T) {
 
 	p := startPokor(t, filepath.Join(t.TempDir(), "pokor.db"), gh.URL(), "one")
 	rec := &recorder{}
-	sess, org, _, err := p.svc.CreateSession(t.Context(), session.CreateInput{Title: "Sprint 42", Organizer: "Ann"})
+	sess, org, _, err := p.Service.CreateSession(t.Context(), session.CreateInput{Title: "Sprint 42", Organizer: "Ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	leave := p.hub.Join(sess.ID, &session.Member{Sub: rec, ParticipantID: org.ID})
+	leave := p.Hub.Join(sess.ID, &session.Member{Sub: rec, ParticipantID: org.ID})
 	defer leave()
 	a := session.Actor{SessionID: sess.ID, ParticipantID: org.ID}
-	sts, err := p.svc.AddStories(t.Context(), a, []session.StoryInput{{Title: "Login fails", Source: "github", Key: "acme/api#42"}})
+	sts, err := p.Service.AddStories(t.Context(), a, []session.StoryInput{{Title: "Login fails", Source: "github", Key: "acme/api#42"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +240,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	if st := first.story(a, story.ID); !strings.Contains(st.SyncError, "cannot reach") {
 		t.Errorf("while GitHub is down the room shows %q; it should say GitHub cannot be reached", st.SyncError)
 	}
-	first.stop()
+	first.Stop()
 
 	down.Store(false)
 	second := startPokor(t, path, gh.URL(), "second")
@@ -308,15 +265,13 @@ func TestOutboxKilledMidWrite(t *testing.T) {
 	down := gh.down()
 	path := filepath.Join(t.TempDir(), "pokor.db")
 	first := startPokor(t, path, gh.URL(), "pokor-0@[::]:8080")
-	first.cancel()
-	<-first.done // the worker is gone; its store stays to play the killed process
+	first.StopWorker() // the worker is gone; its store stays to play the killed process
 	a, story := first.estimateStory("acme/api#8", "3")
-	claimed, err := first.store.ClaimOutbox(t.Context(), "pokor-0@[::]:8080", 16, time.Now().UTC(), 2*time.Minute)
+	claimed, err := first.Store.ClaimOutbox(t.Context(), "pokor-0@[::]:8080", 16, time.Now().UTC(), 2*time.Minute)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim: %v, %d entries", err, len(claimed))
 	}
-	first.closed = true
-	first.store.Close() // killed: nothing was given back
+	first.Crash() // killed: nothing was given back
 	down.Store(false)
 
 	other := startPokor(t, path, gh.URL(), "pokor-1@[::]:8080")
@@ -324,7 +279,7 @@ func TestOutboxKilledMidWrite(t *testing.T) {
 	if st := other.story(a, story.ID); st.SyncState != session.SyncPending {
 		t.Fatalf("another instance took a lease that is still running: %q", st.SyncState)
 	}
-	other.stop()
+	other.Stop()
 
 	again := startPokor(t, path, gh.URL(), "pokor-0@[::]:8080")
 	st := again.waitSync(a, story.ID, session.SyncSynced)
@@ -357,7 +312,7 @@ func TestOutboxPermanentFailure(t *testing.T) {
 
 	// The issue is restored; an organizer retries from the room.
 	gh.addIssue(404, "Back from the dead", "")
-	rs, err := p.svc.RetryWriteBack(t.Context(), a, story.ID)
+	rs, err := p.Service.RetryWriteBack(t.Context(), a, story.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +320,7 @@ func TestOutboxPermanentFailure(t *testing.T) {
 		t.Errorf("after retry the sync state is %q, want pending", rs.SyncState)
 	}
 	p.waitSync(a, story.ID, session.SyncSynced)
-	if _, err := p.svc.RetryWriteBack(t.Context(), a, story.ID); session.ErrorCode(err) != session.CodeConflict {
+	if _, err := p.Service.RetryWriteBack(t.Context(), a, story.ID); session.ErrorCode(err) != session.CodeConflict {
 		t.Errorf("retrying a delivered write-back: %v, want a conflict", err)
 	}
 }

@@ -182,3 +182,16 @@ func OpenImport(t *testing.T, ctx context.Context, baseURL string) {
 		chromedp.WaitVisible(css(`#import-query`)),
 	)
 }
+
+// StopWorker ends the write-back worker and leaves the store open, so that a test can play a
+// process whose worker is gone.
+func (p *Pokor) StopWorker() {
+	p.cancel()
+	<-p.done
+}
+
+// Crash closes the store as a killed process leaves it: nothing is given back.
+func (p *Pokor) Crash() {
+	p.stopped = true
+	_ = p.Store.Close()
+}
