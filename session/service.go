@@ -273,8 +273,15 @@ func (s *Service) JoinWithLink(ctx context.Context, token string) (*Participant,
 	if sess.Closed() {
 		return nil, "", Errorf(CodeConflict, "this session has ended")
 	}
-	if l.Role == RoleOrganizer && l.Epoch != sess.LinkEpoch {
-		return nil, "", ErrLinkRotated
+	if l.Role == RoleOrganizer {
+		// Past the cache: a rotation on another instance refuses old links at once.
+		epoch, err := s.cfg.Store.OrganizerLinkEpoch(ctx, l.SessionID)
+		if err != nil {
+			return nil, "", err
+		}
+		if l.Epoch != epoch {
+			return nil, "", ErrLinkRotated
+		}
 	}
 	tok := NewToken()
 	if l.ParticipantID != "" {

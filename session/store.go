@@ -27,6 +27,10 @@ type Store interface {
 	// RotateOrganizerLinks moves a session to its next organizer link generation, which refuses
 	// every organizer link made before, and returns the new generation.
 	RotateOrganizerLinks(ctx context.Context, sessionID string) (int, error)
+	// OrganizerLinkEpoch reads the session's organizer link generation from the database, never
+	// from a cache: a rotation on another instance must refuse old links at once. It returns
+	// ErrNotFound if the session does not exist.
+	OrganizerLinkEpoch(ctx context.Context, sessionID string) (int, error)
 	// CloseSession marks a session ended at at.
 	CloseSession(ctx context.Context, sessionID string, at time.Time) error
 	// DeleteIdleSessions deletes sessions not updated since before, with everything in them.

@@ -35,8 +35,20 @@ const (
 	readTimeout = 60 * time.Second
 )
 
-// writeTimeout bounds a blocking write of a flush; a variable so that a test can pass it.
-var writeTimeout = 10 * time.Second
+// writeTimeout bounds a blocking write of a flush (10 s). It is atomic so that a test can shorten
+// it while connections of earlier tests still run.
+var writeTimeout timeout
+
+type timeout struct{ ns atomic.Int64 }
+
+func (t *timeout) get() time.Duration {
+	if v := t.ns.Load(); v != 0 {
+		return time.Duration(v)
+	}
+	return 10 * time.Second
+}
+
+func (t *timeout) set(d time.Duration) { t.ns.Store(int64(d)) }
 
 // Close codes gobwas/ws does not name (RFC 6455 section 7.4, IANA registry), and Pokor's own
 // from the range RFC 6455 leaves to applications (4000-4999).
@@ -193,7 +205,7 @@ func (c *conn) writeNow(p []byte) (int, error) {
 
 // flushRest writes what the socket did not take of b, from off, then goes on as flush.
 func (c *conn) flushRest(b *bytes.Buffer, off int) {
-	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout.get()))
 	_, err := c.nc.Write(b.Bytes()[off:])
 	_ = c.nc.SetWriteDeadline(time.Time{})
 	if b.Cap() <= 64<<10 {
@@ -405,7 +417,7 @@ func (c *conn) flush() {
 		for _, msg := range batch {
 			writeFrame(b, ws.OpText, msg)
 		}
-		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout.get()))
 		if _, err := c.nc.Write(b.Bytes()); err != nil {
 			c.writeFailed()
 			c.finish(nil)
@@ -626,7 +638,7 @@ func (s *Server) websocket(c *gin.Context) {
 	// HTTPUpgrader hijacks the connection and answers the handshake (or its error) itself. The
 	// bufio.ReadWriter it returns is net/http's and is dropped here: the connection reads and
 	// writes the socket directly, with pooled buffers, so nothing stays allocated while idle.
-	nc, rw, _, err := ws.HTTPUpgrader{Timeout: writeTimeout}.Upgrade(c.Request, c.Writer)
+	nc, rw, _, err := ws.HTTPUpgrader{Timeout: writeTimeout.get()}.Upgrade(c.Request, c.Writer)
 	if err != nil || rw.Reader.Buffered() > 0 {
 		// A client may not send frames before it has the handshake's answer (RFC 6455 section
 		// 4.1); refusing such bytes means none can be lost in net/http's buffer.
@@ -658,7 +670,7 @@ func (s *Server) websocket(c *gin.Context) {
 		var b bytes.Buffer
 		writeFrame(&b, ws.OpText, msg)
 		writeFrame(&b, ws.OpClose, ws.NewCloseFrameBody(code, reason))
-		_ = nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_ = nc.SetWriteDeadline(time.Now().Add(writeTimeout.get()))
 		_, _ = nc.Write(b.Bytes())
 		nc.Close()
 		return

@@ -339,15 +339,15 @@ func TestWebSocketOriginCheck(t *testing.T) {
 // (sendLocked) long after the last blocking write of the connection still goes out; the deadline
 // of that write once made every later direct write fail and closed the connection.
 func TestDirectWritesAfterTheWriteDeadline(t *testing.T) {
-	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
-	writeTimeout = 50 * time.Millisecond
+	defer writeTimeout.set(0)
+	writeTimeout.set(50 * time.Millisecond)
 	ts := newTestServer(t, t.TempDir())
 	defer ts.close()
 	org := ts.newClient("Olga")
 	sid := org.create(map[string]any{"title": "Deadlines", "name": "Olga"})
 	org.connect(sid)
 	for i := range 3 {
-		time.Sleep(4 * writeTimeout)
+		time.Sleep(4 * writeTimeout.get())
 		ann := ts.newClient(fmt.Sprintf("Ann %d", i))
 		ann.join(sid, "voter")
 		if ev := org.expect("participant"); ev == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/pokor/pokor/session"
@@ -128,6 +129,16 @@ func (s *Store) SetCurrentStory(ctx context.Context, sessionID, storyID string, 
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// OrganizerLinkEpoch reads the session's link generation past the cache.
+func (s *Store) OrganizerLinkEpoch(ctx context.Context, sessionID string) (int, error) {
+	var epoch int
+	err := s.queryRow(ctx, `SELECT link_epoch FROM sessions WHERE id = ?`, sessionID).Scan(&epoch)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, session.ErrNotFound
+	}
+	return epoch, err
 }
 
 // RotateOrganizerLinks moves the session to its next link generation and returns it.
