@@ -89,9 +89,11 @@ type rangeRow struct {
 	Y, X1, W, MX, Count int
 }
 
+// tick is a label of the horizontal scale; the outer ones are anchored inwards, so that a long
+// label ("2,5 Tg.") stays inside the picture.
 type tick struct {
-	X     int
-	Label string
+	X            int
+	Label, Align string
 }
 
 func newRangeChart(l *i18n.Catalog, est []session.EstimateSummary) (rangeChart, bool) {
@@ -119,8 +121,8 @@ func newRangeChart(l *i18n.Catalog, est []session.EstimateSummary) (rangeChart, 
 			Text: l.T("chart.cycle.row", "estimate", e.Value, "median", hours(l, *e.Median), "low", hours(l, *e.Low),
 				"high", hours(l, *e.High), "stories", l.Plural("chart.stories", e.Outcomes))})
 	}
-	for _, f := range []float64{0, 0.5, 1} {
-		rc.Ticks = append(rc.Ticks, tick{X: scale(top * f), Label: hours(l, top*f)})
+	for i, f := range []float64{0, 0.5, 1} {
+		rc.Ticks = append(rc.Ticks, tick{X: scale(top * f), Label: hours(l, top*f), Align: []string{"start", "middle", "end"}[i]})
 	}
 	return rc, true
 }
