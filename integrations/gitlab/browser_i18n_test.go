@@ -13,7 +13,7 @@ import (
 // TestBrowserImportFromGitLabInGerman drives the Import dialog of a German browser in Chromium
 // against the fake GitLab: the dialog, the preview's count, every progress message of a
 // two-page import (sent by the server as "import" events, worded by the page), the result, the
-// connection's state and check, and the write-back status are German, numbers included.
+// connection's state, fields and check, and the write-back status are German, numbers included.
 func TestBrowserImportFromGitLabInGerman(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	f := newFakeGitLab(t, false)
@@ -80,6 +80,19 @@ func TestBrowserImportFromGitLabInGerman(t *testing.T) {
 		chromedp.Click(sel(`#connection-save`)),
 	)
 	browsertest.Until(t, anna, "the saved options", `document.querySelector("#connection-state").textContent === "(diese Sitzung: nur Optionen)"`)
+	// What the descriptor says, from the catalog.
+	for what, expr := range map[string]string{
+		"the source":       `document.querySelector("#import-source option[value=gitlab]").textContent === "GitLab-Issues"`,
+		"the query help":   `document.querySelector("#import-help").textContent.startsWith("GRUPPE/PROJEKT oder GRUPPE")`,
+		"the token field":  `document.querySelector("#connection-fields input[data-cred=token]").parentElement.textContent === "Zugriffstoken (Bereich api)"`,
+		"the write-back":   `document.querySelector("#connection-fields select[data-opt=mode]").parentElement.firstChild.textContent === "Zurückschreiben"`,
+		"the chosen mode":  `document.querySelector("#connection-fields select[data-opt=mode]").selectedOptions[0].textContent === "Label und Notiz"`,
+		"an option's help": `document.querySelector("#connection-fields input[data-opt=values]").title === "das Gewicht jeder Wortkarte; leer: Wortkarten gehen in das Label"`,
+	} {
+		if !browsertest.Get(t, anna, chromedp.Evaluate[bool](expr)) {
+			t.Errorf("%s is not German (%s)", what, expr)
+		}
+	}
 	if p := browsertest.Get(t, anna, chromedp.Evaluate[string](`document.querySelector("#connection-target").placeholder`)); !strings.HasSuffix(p, " (optional)") {
 		t.Errorf("the check's target placeholder: %q", p)
 	}

@@ -41,6 +41,14 @@
   const list = JSON.parse($("import").dataset.trackers || "[]");
   const trackers = Object.fromEntries(list.map((t) => [t.name, t]));
   const labelOf = (name) => (trackers[name] && trackers[name].label) || name;
+  // A descriptor's words in the page's language: the catalog's trackers.<name>.<path> (en.json
+  // holds each descriptor's own English, which a test in cmd/pokor keeps equal), or the
+  // descriptor's text for a tracker the catalogs do not know yet.
+  function said(name, path, text) {
+    const key = "trackers." + name + "." + path, v = L.t(key);
+    return v === key ? text : v;
+  }
+  for (const o of $("import-source").options) o.textContent = said(o.value, "items", o.textContent);
 
   const ui = { source: list.length ? list[0].name : "", page: null, importing: null, connections: [] };
   const isOrg = () => P.state.snap && P.state.snap.me.role === "organizer" && !P.state.snap.session.closed_at;
@@ -71,11 +79,11 @@
     if (!t) return;
     if (t.file) {
       $("import-file").accept = t.file.accept;
-      $("import-file-help").textContent = t.file.help;
+      $("import-file-help").textContent = said(t.name, "file.help", t.file.help);
       return;
     }
     $("import-query").placeholder = t.query.example;
-    $("import-help").textContent = t.query.help;
+    $("import-help").textContent = said(t.name, "query.help", t.query.help);
     $("connection-name").textContent = L.t("trackers.connection", { tracker: t.label });
     $("connection-target").placeholder = L.t("trackers.connection.target_placeholder", { target: t.check.target });
     renderConnection();
@@ -206,10 +214,13 @@
     const c = connectionOf(ui.source), opts = (c && c.options) || {}, have = new Set((c && c.fields) || []);
     $("connection-state").textContent = !c ? L.t("trackers.connection.defaults")
       : have.size ? L.t("trackers.connection.set", { fields: [...have].join(", ") }) : L.t("trackers.connection.options_only");
-    const rows = t.credentials.map((f) => h("label", null, f.label,
+    const rows = t.credentials.map((f) => h("label", null, said(t.name, "credential." + f.key, f.label),
       h("input", { name: "cred-" + f.key, "data-cred": f.key, type: f.type, autocomplete: "off", spellcheck: "false",
         placeholder: have.has(f.key) ? L.t("trackers.connection.saved_field") : (f.placeholder || "") })));
-    for (const o of t.options) {
+    for (const opt of t.options) {
+      const p = "option." + opt.key;
+      const o = Object.assign({}, opt, { label: said(t.name, p, opt.label), help: opt.help && said(t.name, p + ".help", opt.help),
+        choices: opt.choices && opt.choices.map((c) => ({ value: c.value, label: said(t.name, p + ".choice." + c.value, c.label) })) });
       if (o.checkbox) {
         rows.push(h("label", { class: "choice", title: o.help }, h("input", { type: "checkbox", "data-opt": o.key, checked: opts[o.key] === "true" }), o.label));
       } else if (o.choices) {
