@@ -203,16 +203,23 @@ func (s *Service) reveal(ctx context.Context, sess *Session, storyID string) (St
 		if err != nil {
 			return StoryView{}, internal("revealing", err)
 		}
-		if st, err = s.cfg.Store.Story(ctx, sess.ID, storyID); err != nil {
-			return StoryView{}, lookupErr("story", err)
+		if !won {
+			// Someone else's reveal or re-vote came first: show the story as it is now.
+			if st, err = s.cfg.Store.Story(ctx, sess.ID, storyID); err != nil {
+				return StoryView{}, lookupErr("story", err)
+			}
 		}
 	}
 	votes, err := s.cfg.Store.Votes(ctx, st.ID, st.Round)
 	if err != nil {
 		return StoryView{}, internal("loading votes", err)
 	}
-	anonymous, err := s.roundAnonymous(ctx, st)
-	if err != nil {
+	// The winning reveal knows its round's state and anonymity, as it wrote them: on PostgreSQL
+	// reading them back cost two round trips a reveal.
+	anonymous := sess.Settings.Anonymous
+	if won {
+		st.RoundState = RoundRevealed
+	} else if anonymous, err = s.roundAnonymous(ctx, st); err != nil {
 		return StoryView{}, internal("loading the round", err)
 	}
 	view := s.storyView(sess, st, votes, anonymous)
@@ -275,7 +282,10 @@ func (s *Service) Revote(ctx context.Context, a Actor, storyID string) (*Story, 
 	if err != nil {
 		return nil, internal("starting a re-vote", err)
 	}
-	if st, err = s.cfg.Store.Story(ctx, sess.ID, storyID); err != nil {
+	if ok {
+		// The new round is what StartRound wrote; only a lost race needs the story read again.
+		st.Round, st.RoundState, st.Status = st.Round+1, RoundVoting, StoryOpen
+	} else if st, err = s.cfg.Store.Story(ctx, sess.ID, storyID); err != nil {
 		return nil, lookupErr("story", err)
 	}
 	if ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -287,6 +286,7 @@ func (s *Store) Accept(ctx context.Context, storyID string, round int, value str
 // batch that held one story's lock (a vote) while waiting for another's (a reveal) could deadlock
 // with another instance's batch doing the opposite; each batch therefore first locks every story
 // it touches, in the order of their ids, and no two batches can wait for each other.
+// The batch goes to PostgreSQL in one round trip (writePipelined).
 type roundWriter struct {
 	s    *Store
 	reqs chan roundOp
@@ -431,46 +431,32 @@ func (w *roundWriter) run() {
 func (w *roundWriter) write(batch []roundOp) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	results := make([]bool, len(batch))
-	err := w.s.tx(ctx, func(tx *sql.Tx) error {
-		clear(results) // a retried transaction starts from scratch
-		if w.s.dialect == postgres {
-			if err := w.lockStories(ctx, tx, batch); err != nil {
-				return err
+	var results []bool
+	var err error
+	if w.s.dialect == postgres {
+		for attempt := 1; ; attempt++ {
+			results, err = w.writePipelined(ctx, batch)
+			if err == nil || attempt == 3 || !transient(err) {
+				break
 			}
 		}
-		for i, op := range batch {
-			ok, err := w.apply(ctx, tx, op)
-			if err != nil {
-				return err
+	} else {
+		results = make([]bool, len(batch))
+		err = w.s.tx(ctx, func(tx *sql.Tx) error {
+			for i, op := range batch {
+				ok, err := w.apply(ctx, tx, op)
+				if err != nil {
+					return err
+				}
+				results[i] = ok
 			}
-			results[i] = ok
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	w.commits.Add(1)
 	for i, op := range batch {
-		op.res <- opResult{ok: results[i] && err == nil, err: err}
+		op.res <- opResult{ok: err == nil && results[i], err: err}
 	}
-}
-
-// lockStories locks the stories a batch touches, in the order of their ids (see roundWriter).
-func (w *roundWriter) lockStories(ctx context.Context, tx *sql.Tx, batch []roundOp) error {
-	ids := make([]string, 0, len(batch))
-	for _, op := range batch {
-		if op.vote != nil {
-			ids = append(ids, op.vote.StoryID)
-		} else {
-			ids = append(ids, op.storyID)
-		}
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM stories WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
-	if err != nil {
-		return err
-	}
-	return errors.Join(rows.Close(), rows.Err())
 }
 
 // close refuses new operations, writes those already queued and waits until they are
