@@ -240,11 +240,14 @@ type ImportResult struct {
 
 // ImportProgress is the "import" event the room shows while an import runs.
 type ImportProgress struct {
-	ID      string `json:"id"`
-	Source  string `json:"source"`
-	State   string `json:"state"` // "running", "done" or "failed"
-	Done    int    `json:"done"`
-	Total   int    `json:"total"`
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	State  string `json:"state"` // "running", "done" or "failed"
+	Done   int    `json:"done"`
+	Total  int    `json:"total"`
+	// Added and Updated split Done, so that the room can word the result in its own language.
+	Added   int    `json:"added"`
+	Updated int    `json:"updated"`
 	Message string `json:"message,omitempty"`
 }
 
@@ -274,7 +277,8 @@ func (s *Service) Import(ctx context.Context, a Actor, source, query string) (Im
 	res := ImportResult{ID: newID(), Source: source, Query: query, Total: -1}
 	report := func(state, msg string) {
 		s.publish(ctx, Event{Type: EvImport, SessionID: sess.ID, OrganizersOnly: true,
-			Data: ImportProgress{ID: res.ID, Source: source, State: state, Done: res.Added + res.Updated, Total: res.Total, Message: msg}})
+			Data: ImportProgress{ID: res.ID, Source: source, State: state, Done: res.Added + res.Updated, Total: res.Total,
+				Added: res.Added, Updated: res.Updated, Message: msg}})
 	}
 	report("running", "")
 	known := s.importedKeys(ctx, sess.ID, source)

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/webui/i18n"
 )
 
 // teamActions are the room's team actions: which team the session is in, and the similar past
@@ -129,11 +130,12 @@ func (s *Server) enterTeam(c *gin.Context) {
 		err = session.ErrLinkInvalid
 	}
 	if err != nil {
+		l := s.lang(c)
 		c.Status(httpStatus[session.ErrorCode(err)])
-		data := pageData{Title: "This team link does not work", Message: session.ErrorMessage(err),
-			Hint: "Ask someone on the team for the current team link: organizers find it in the room, under “Team”."}
+		// The message of an error other than a bad signature is the domain's, in English.
+		data := pageData{L: l, Title: l.T("team.link_broken.title"), Message: session.ErrorMessage(err), Hint: l.T("team.link_broken.hint")}
 		if err == session.ErrLinkInvalid {
-			data.Message = "It was changed after it was made, or it was made by another Pokor server."
+			data.Message = l.T("error.invalid.message")
 		}
 		s.page(c, "error.html", data)
 		return
@@ -142,30 +144,32 @@ func (s *Server) enterTeam(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/t/"+t.ID)
 }
 
-// teamPage renders a team's history and insight, charts included, on the server.
+// teamPage renders a team's history and insight, charts included, on the server, in the
+// request's language.
 func (s *Server) teamPage(c *gin.Context) {
+	l := s.lang(c)
 	t, err := s.team(c)
 	if err != nil {
 		c.Status(httpStatus[session.ErrorCode(err)])
-		s.page(c, "error.html", pageData{Title: "Team page", Message: session.ErrorMessage(err),
-			Hint: "The team link sets this browser up for the team's page; it works for 90 days."})
+		s.page(c, "error.html", pageData{L: l, Title: l.T("team.page_error.title"), Message: session.ErrorMessage(err),
+			Hint: l.T("team.page_error.hint")})
 		return
 	}
 	in, err := s.svc.TeamInsight(c.Request.Context(), t)
 	if err != nil {
-		writePageError(s, c, err)
+		writePageError(s, c, l, err)
 		return
 	}
-	data := newTeamPage(in, s.svc.TeamLinkURL(t))
-	s.page(c, "team.html", pageData{Title: t.Name, Team: &data})
+	data := newTeamPage(l, in, s.svc.TeamLinkURL(t))
+	s.page(c, "team.html", pageData{L: l, Title: t.Name, Team: &data})
 }
 
-func writePageError(s *Server, c *gin.Context, err error) {
+func writePageError(s *Server, c *gin.Context, l *i18n.Catalog, err error) {
 	if session.ErrorCode(err) == session.CodeInternal {
 		slogFrom(c).Error("request failed", "path", c.Request.URL.Path, "err", err)
 	}
 	c.Status(httpStatus[session.ErrorCode(err)])
-	s.page(c, "error.html", pageData{Title: "Something went wrong", Message: session.ErrorMessage(err)})
+	s.page(c, "error.html", pageData{L: l, Title: l.T("team.page_error.failed"), Message: session.ErrorMessage(err)})
 }
 
 // teamExport downloads the team's insight: JSON (everything) or CSV (one row per estimated story).

@@ -33,7 +33,7 @@ func TestBrowserImportFromAzure(t *testing.T) {
 		t.Errorf("preview count: %q", got)
 	}
 	browsertest.Do(t, ann, chromedp.Click(sel(`#import-all`)))
-	browsertest.Until(t, ann, "the import to finish", `document.querySelector("#import-status").textContent === "imported 2 new and updated 0 stories from azure"`)
+	browsertest.Until(t, ann, "the import to finish", `document.querySelector("#import-status").textContent === "Imported from Azure DevOps: 2 new stories, 0 stories updated."`)
 
 	browsertest.Do(t, ann,
 		chromedp.Click(sel(`#connection-box summary`)),

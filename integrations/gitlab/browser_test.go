@@ -36,7 +36,7 @@ func TestBrowserImportFromGitLab(t *testing.T) {
 		t.Errorf("preview count: %q", got)
 	}
 	browsertest.Do(t, ann, chromedp.Click(sel(`#import-all`)))
-	browsertest.Until(t, ann, "the import to finish", `document.querySelector("#import-status").textContent === "imported 2 new and updated 0 stories from gitlab"`)
+	browsertest.Until(t, ann, "the import to finish", `document.querySelector("#import-status").textContent === "Imported from GitLab: 2 new stories, 0 stories updated."`)
 	browsertest.Screenshot(t, ann, "gitlab-import.png")
 
 	// The connection form is GitLab's: instance, token, and the write-back choices.

@@ -52,7 +52,7 @@ func TestBrowserImportAndSync(t *testing.T) {
 	browsertest.Screenshot(t, ann, "import-preview.png")
 
 	browsertest.Do(t, ann, chromedp.Click(sel(`#import-all`)))
-	browsertest.Until(t, ann, "the import to finish", `document.querySelector("#import-status").textContent === "imported 2 new and updated 0 stories from github"`)
+	browsertest.Until(t, ann, "the import to finish", `document.querySelector("#import-status").textContent === "Imported from GitHub: 2 new stories, 0 stories updated."`)
 	browsertest.Until(t, ann, "the stories", `document.querySelectorAll("#stories .story").length === 2`)
 
 	// A bad query says what is wrong.
@@ -136,7 +136,7 @@ func TestBrowserImportAndSync(t *testing.T) {
 		chromedp.SetUploadFiles(sel(`#import-file`), []string{file}),
 		chromedp.Click(sel(`#import-file-go`)),
 	)
-	browsertest.Until(t, ann, "the CSV import", `document.querySelector("#import-status").textContent === "Imported 2 new and updated 0 stories from backlog.csv."`)
+	browsertest.Until(t, ann, "the CSV import", `document.querySelector("#import-status").textContent === "Imported from backlog.csv: 2 new stories, 0 stories updated."`)
 	browsertest.Until(t, ann, "four stories", `document.querySelectorAll("#stories .story").length === 4`)
 
 	// The CSV's estimate is the story's imported estimate: shown, not accepted, not written.

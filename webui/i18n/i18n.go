@@ -14,11 +14,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
 
+	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
 )
 
 //go:embed *.json
@@ -197,3 +201,42 @@ func (s *Set) ForRequest(r *http.Request) *Catalog {
 	}
 	return s.Match(picked, r.Header.Get("Accept-Language"))
 }
+
+// Plural returns the form of key for the count n in the catalog's language (the categories of
+// CLDR, as Intl.PluralRules in the browser), with {n} written as Number does and the other
+// {placeholders} replaced by the given name-value pairs; the "other" form when the language's
+// category is missing, and the key itself when no catalog has it.
+func (c *Catalog) Plural(key string, n int, pairs ...string) string {
+	raw, ok := c.msgs[key]
+	if !ok {
+		return key
+	}
+	s := c.text[key]
+	var forms map[string]string
+	if json.Unmarshal(raw, &forms) == nil {
+		if f, ok := forms[pluralNames[plural.Cardinal.MatchPlural(language.Make(c.Tag), n, 0, 0, 0, 0)]]; ok {
+			s = f
+		}
+	}
+	s = strings.ReplaceAll(s, "{n}", c.Int(n))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
+	}
+	return s
+}
+
+var pluralNames = map[plural.Form]string{plural.Other: "other", plural.Zero: "zero", plural.One: "one",
+	plural.Two: "two", plural.Few: "few", plural.Many: "many"}
+
+// Number writes v rounded to at most decimals fraction digits, with the language's decimal and
+// grouping separators (CLDR's, through golang.org/x/text): "1,234.5" in English, "1.234,5" in
+// German. A new catalog's language needs no code for it. Halves round away from zero, as Intl
+// does (x/text alone rounds them to even).
+func (c *Catalog) Number(v float64, decimals int) string {
+	scale := math.Pow(10, float64(decimals))
+	v = math.Round(v*scale) / scale
+	return message.NewPrinter(language.Make(c.Tag)).Sprint(number.Decimal(v, number.MaxFractionDigits(decimals)))
+}
+
+// Int writes a count with the language's grouping separator, for templates: {{.L.Int .Votes}}.
+func (c *Catalog) Int(n int) string { return c.Number(float64(n), 0) }

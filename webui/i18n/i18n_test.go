@@ -75,7 +75,14 @@ func TestKeysUsed(t *testing.T) {
 		regexp.MustCompile(`\.T "([\w.]+)"`),
 		regexp.MustCompile(`l\.T\("([\w.]+)"\)`),
 		regexp.MustCompile(`Pokor\.(?:t|plural)\("([\w.]+)"`),
+		// The team page, the charts, the import dialog and insight: {{.L.Plural "key" n}},
+		// l.T("key", "name", v) and l.Plural in Go, L.t and L.plural (window.PokorI18n) in the
+		// room's scripts, and in those scripts any key of theirs in quotes (check.ok ? "a" : "b").
+		regexp.MustCompile(`\.Plural "([\w.]+)"`),
+		regexp.MustCompile(`\bl\.(?:T|Plural)\("([\w.]+)"[,)]`),
+		regexp.MustCompile(`\bL\.(?:t|plural)\("([\w.]+)"`),
 	}
+	scriptKeys := regexp.MustCompile(`"((?:trackers|insight|team|chart)\.[a-z_]+(?:\.[a-z_]+)*)"`)
 	n := 0
 	for _, pattern := range []string{"../templates/*.html", "../static/*.js", "../*.go"} {
 		paths, _ := filepath.Glob(pattern)
@@ -84,7 +91,11 @@ func TestKeysUsed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, re := range uses {
+			res := uses
+			if strings.HasSuffix(p, ".js") {
+				res = append(res, scriptKeys)
+			}
+			for _, re := range res {
 				for _, m := range re.FindAllSubmatch(b, -1) {
 					n++
 					if _, ok := set.Reference().text[string(m[1])]; !ok {
@@ -157,6 +168,38 @@ func TestCatalogText(t *testing.T) {
 	} {
 		if _, err := load(files); err == nil {
 			t.Errorf("%s: loaded", name)
+		}
+	}
+}
+
+// TestPluralAndNumber: the Go side picks plural forms and writes numbers as the browser's Intl
+// does for the same language.
+func TestPluralAndNumber(t *testing.T) {
+	set, err := load(fstest.MapFS{
+		"en.json": {Data: []byte(`{"_language":"English","n":{"one":"{n} story","other":"{n} stories"},"s":"{n} of {total}"}`)},
+		"de.json": {Data: []byte(`{"_language":"Deutsch","n":{"one":"{n} Story","other":"{n} Storys"}}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, de := set.Get("en"), set.Get("de")
+	for _, tt := range []struct{ got, want string }{
+		{en.Plural("n", 1), "1 story"},
+		{en.Plural("n", 0), "0 stories"},
+		{en.Plural("n", 1234), "1,234 stories"},
+		{de.Plural("n", 1), "1 Story"},
+		{de.Plural("n", 2), "2 Storys"},
+		{de.Plural("n", 1234), "1.234 Storys"},
+		{de.Plural("s", 3, "total", "4"), "3 of 4"},
+		{de.Plural("nope", 3), "nope"},
+		{en.Number(2.5, 1), "2.5"},
+		{de.Number(2.5, 1), "2,5"},
+		{de.Number(2.25, 1), "2,3"},
+		{de.Number(3, 1), "3"},
+		{de.Number(12345.678, 2), "12.345,68"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%q, want %q", tt.got, tt.want)
 		}
 	}
 }

@@ -1,5 +1,6 @@
 // The team page's few actions: rename, turn per-voter accuracy on or off, copy or replace the
-// team link. Everything else on the page is drawn by the server.
+// team link. Everything else on the page is drawn by the server; the texts are the page's catalog
+// (team.*, static/i18n.js).
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id), team = document.body.dataset.team;
@@ -10,7 +11,7 @@
       credentials: "same-origin",
     });
     const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error((data.error && data.error.message) || "The server answered " + res.status);
+    if (!res.ok) throw new Error((data.error && data.error.message) || Pokor.t("team.server_status", { status: res.status }));
     return data;
   }
   $("team-form").addEventListener("submit", async (e) => {
@@ -27,19 +28,19 @@
     const url = $("team-link-copy").dataset.url, field = $("team-link-url");
     try {
       await Promise.race([navigator.clipboard.writeText(url), new Promise((_, no) => setTimeout(no, 1500))]);
-      status("Team link copied.");
+      status(Pokor.t("team.link.copied"));
     } catch {
       field.value = url; field.hidden = false; field.focus(); field.select();
-      status("Copy the selected team link (Ctrl+C or ⌘C).");
+      status(Pokor.t("team.link.copy_manually"));
     }
   });
   $("team-link-rotate").addEventListener("click", async () => {
-    if (!confirm("Replace the team link? Every team link given out so far stops working, and other browsers lose access to this page.")) return;
+    if (!confirm(Pokor.t("team.link.rotate_confirm"))) return;
     try {
       const res = await api("POST", "/link/rotate");
       $("team-link-copy").dataset.url = res.team_url;
       $("team-link-url").hidden = true;
-      status("Team link replaced: copy the new one.");
+      status(Pokor.t("team.link.replaced"));
     } catch (x) { status(x.message); }
   });
 })();

@@ -2,11 +2,14 @@
 // "import" events), the session's connections to the trackers (as their descriptors describe
 // them), the imported estimate and the write-back
 // state of the current story with its "Retry sync" button. It talks to the JSON API (docs/api.md)
-// and hooks into room.js through window.Pokor. All text goes in through textContent.
+// and hooks into room.js through window.Pokor. All text goes in through textContent. Its own texts
+// are the page's catalog (trackers.*) through window.PokorI18n (static/i18n.js, which room.js
+// leaves alone); what the server words stays as sent: the descriptors' help and labels, the
+// JSON API's error messages, the reason of a failed write-back, the facts of a connection check.
 "use strict";
 (function () {
-  const P = window.Pokor;
-  if (!P) return;
+  const P = window.Pokor, L = window.PokorI18n;
+  if (!P || !L) return;
   const $ = (id) => document.getElementById(id);
   const api = (path) => "/api/v1/sessions/" + P.sid + path;
 
@@ -23,6 +26,13 @@
   }
   const show = (el, on) => { el.hidden = !on; };
   function error(id, msg) { const el = $(id); el.textContent = msg || ""; show(el, !!msg); }
+  // withNodes is the text of key with nodes put where its {placeholders} stand.
+  function withNodes(key, params, nodes) {
+    return L.t(key, params).split(/(\{\w+\})/).map((part) => {
+      const m = /^\{(\w+)\}$/.exec(part);
+      return m && m[1] in nodes ? nodes[m[1]] : part;
+    }).filter((part) => part !== "");
+  }
 
   // What each tracker takes comes from the server: the trackers' descriptors (GET
   // /api/v1/trackers), rendered into the dialog's data-trackers. Each has its query grammar (the
@@ -31,6 +41,14 @@
   const list = JSON.parse($("import").dataset.trackers || "[]");
   const trackers = Object.fromEntries(list.map((t) => [t.name, t]));
   const labelOf = (name) => (trackers[name] && trackers[name].label) || name;
+  // A descriptor's words in the page's language: the catalog's trackers.<name>.<path> (en.json
+  // holds each descriptor's own English, which a test in cmd/pokor keeps equal), or the
+  // descriptor's text for a tracker the catalogs do not know yet.
+  function said(name, path, text) {
+    const key = "trackers." + name + "." + path, v = L.t(key);
+    return v === key ? text : v;
+  }
+  for (const o of $("import-source").options) o.textContent = said(o.value, "items", o.textContent);
 
   const ui = { source: list.length ? list[0].name : "", page: null, importing: null, connections: [] };
   const isOrg = () => P.state.snap && P.state.snap.me.role === "organizer" && !P.state.snap.session.closed_at;
@@ -61,13 +79,13 @@
     if (!t) return;
     if (t.file) {
       $("import-file").accept = t.file.accept;
-      $("import-file-help").textContent = t.file.help;
+      $("import-file-help").textContent = said(t.name, "file.help", t.file.help);
       return;
     }
     $("import-query").placeholder = t.query.example;
-    $("import-help").textContent = t.query.help;
-    $("connection-name").textContent = t.label;
-    $("connection-target").placeholder = t.check.target + " (optional)";
+    $("import-help").textContent = said(t.name, "query.help", t.query.help);
+    $("connection-name").textContent = L.t("trackers.connection", { tracker: t.label });
+    $("connection-target").placeholder = L.t("trackers.connection.target_placeholder", { target: t.check.target });
     renderConnection();
   }
 
@@ -75,7 +93,7 @@
   async function preview() {
     error("import-error", "");
     const query = $("import-query").value.trim();
-    if (!query) { error("import-error", "Type a query first, for example: " + trackers[ui.source].query.example); return; }
+    if (!query) { error("import-error", L.t("trackers.query.missing", { example: trackers[ui.source].query.example })); return; }
     $("import-preview").disabled = true;
     show($("import-progress"), false);
     try {
@@ -91,14 +109,15 @@
   function renderPreview() {
     const page = ui.page, n = page.stories.length;
     let count;
-    if (n === 0) count = "No stories match this query.";
-    else if (page.total >= 0) count = page.total + (page.total === 1 ? " story matches" : " stories match") + (page.total > n ? `; the first ${n} are listed, Import all takes every one.` : ".");
-    else count = n + (n === 1 ? " story matches" : " stories match") + (page.next ? " on the first page; there are more, and Import all takes every one." : ".");
+    if (n === 0) count = L.t("trackers.preview.none");
+    else if (page.total > n) count = L.plural("trackers.preview.more", page.total, { shown: L.number(n) });
+    else if (page.total >= 0) count = L.plural("trackers.preview.count", page.total);
+    else count = page.next ? L.plural("trackers.preview.first_page", n) : L.plural("trackers.preview.count", n);
     $("import-count").textContent = count;
     $("import-list").replaceChildren(...page.stories.map((st, i) => h("li", null,
       h("label", { class: "choice" }, h("input", { type: "checkbox", checked: true, "data-i": String(i) }),
         h("span", { class: "key" }, st.key), " ", h("span", null, st.title),
-        st.estimate ? h("span", { class: "muted small" }, " (" + labelOf(ui.source) + " estimate: " + st.estimate + ")") : null))));
+        st.estimate ? h("span", { class: "muted small" }, " " + L.t("trackers.preview.estimate", { tracker: labelOf(ui.source), estimate: st.estimate })) : null))));
     $("import-check-all").checked = true;
     show($("import-check-all").parentElement, n > 1);
     show($("import-some"), n > 0);
@@ -111,8 +130,8 @@
   $("import-all").addEventListener("click", async () => {
     error("import-error", "");
     const query = $("import-query").value.trim();
-    if (!query) { error("import-error", "Type a query first, for example: " + trackers[ui.source].query.example); return; }
-    progress({ state: "running", done: 0, total: -1, message: "Starting the import from " + labelOf(ui.source) + "…" });
+    if (!query) { error("import-error", L.t("trackers.query.missing", { example: trackers[ui.source].query.example })); return; }
+    progress({ state: "running", done: 0, total: -1, message: L.t("trackers.import.starting", { tracker: labelOf(ui.source) }) });
     try { await P.http("POST", api("/import"), { source: ui.source, query }); }
     catch (e) { show($("import-progress"), false); error("import-error", e.message); }
   });
@@ -122,7 +141,7 @@
   $("import-some").addEventListener("click", async () => {
     error("import-error", "");
     const picked = [...$("import-list").querySelectorAll("input[type=checkbox]:checked")].map((b) => ui.page.stories[Number(b.dataset.i)]);
-    if (!picked.length) { error("import-error", "Select at least one story."); return; }
+    if (!picked.length) { error("import-error", L.t("trackers.select_one")); return; }
     const stories = picked.map((st) => ({ title: st.title, description: st.description || "", url: st.url || "", source: ui.source, key: st.key,
       estimate: st.estimate || "", target: st.target }));
     $("import-some").disabled = true;
@@ -131,7 +150,7 @@
         progress({ state: "running", done: i, total: stories.length });
         await P.http("POST", api("/stories"), { stories: stories.slice(i, i + 25) });
       }
-      progress({ state: "done", done: stories.length, total: stories.length, message: `Imported ${stories.length} ${stories.length === 1 ? "story" : "stories"} from ${labelOf(ui.source)}.` });
+      progress({ state: "done", done: stories.length, total: stories.length, message: L.plural("trackers.import.some", stories.length, { tracker: labelOf(ui.source) }) });
     } catch (e) { error("import-error", e.message); show($("import-progress"), false); }
     finally { $("import-some").disabled = false; }
   });
@@ -140,15 +159,15 @@
   $("import-file-go").addEventListener("click", () => {
     error("import-error", "");
     const file = $("import-file").files[0];
-    if (!file) { error("import-error", "Choose a CSV file first."); return; }
-    if (file.size > 900 * 1024) { error("import-error", "The file is larger than 900 KB; split it, or use pokor import on the server."); return; }
+    if (!file) { error("import-error", L.t("trackers.csv.missing")); return; }
+    if (file.size > 900 * 1024) { error("import-error", L.t("trackers.csv.too_large", { size: L.number(900) + " KB" })); return; }
     const reader = new FileReader();
-    reader.onerror = () => error("import-error", "The file could not be read.");
+    reader.onerror = () => error("import-error", L.t("trackers.csv.unreadable"));
     reader.onload = async () => {
-      progress({ state: "running", done: 0, total: -1, message: "Importing " + file.name + "…" });
+      progress({ state: "running", done: 0, total: -1, message: L.t("trackers.csv.importing", { file: file.name }) });
       try {
         const res = await P.http("POST", api("/import/csv"), { csv: reader.result });
-        progress({ state: "done", done: res.added + res.updated, total: res.added + res.updated, message: `Imported ${res.added} new and updated ${res.updated} stories from ${file.name}.` });
+        progress({ state: "done", done: res.added + res.updated, total: res.added + res.updated, message: doneText(file.name, res.added, res.updated) });
         $("import-file").value = "";
       } catch (e) { show($("import-progress"), false); error("import-error", e.message); }
     };
@@ -163,13 +182,23 @@
     else { bar.max = Math.max(1, p.total > 0 ? p.total : p.done); bar.value = p.state === "running" ? p.done : bar.max; }
     const status = $("import-status");
     status.className = p.state === "failed" ? "error" : "";
-    status.textContent = p.message || (p.total > 0 ? `Imported ${p.done} of ${p.total}…` : `Imported ${p.done}…`);
+    status.textContent = p.message || (p.total > 0 ? L.t("trackers.progress.of", { done: L.number(p.done), total: L.number(p.total) }) : L.t("trackers.progress", { done: L.number(p.done) }));
+  }
+  // doneText says what an import added and updated, from a tracker or a file.
+  const doneText = (source, added, updated) => L.t("trackers.import.done", { source,
+    added: L.plural("trackers.import.added", added), updated: L.plural("trackers.import.updated", updated) });
+  // An import event's text is composed here in the page's language; a failure's is the server's.
+  function eventText(d) {
+    if (d.state === "done" && !d.done) return L.t("trackers.import.none", { tracker: labelOf(d.source) });
+    if (d.state === "done") return doneText(labelOf(d.source), d.added == null ? d.done : d.added, d.updated || 0);
+    if (d.state === "failed") return d.message || L.t("trackers.import.failed");
+    return "";
   }
   P.onEvent.push((ev) => {
     if (ev.type !== "import") return;
-    const d = ev.data;
+    const d = Object.assign({}, ev.data, { message: eventText(ev.data) });
     progress(d);
-    if (d.state !== "running" && !$("import").open) P.toast(d.message || "Import " + d.state, d.state === "failed" ? "error" : "");
+    if (d.state !== "running" && !$("import").open) P.toast(d.message, d.state === "failed" ? "error" : "");
   });
 
   // ---- connections ----
@@ -183,11 +212,15 @@
     const t = trackers[ui.source];
     if (!queryable(t)) return;
     const c = connectionOf(ui.source), opts = (c && c.options) || {}, have = new Set((c && c.fields) || []);
-    $("connection-state").textContent = c ? "(this session: " + (have.size ? [...have].join(", ") + " set" : "options only") + ")" : "(server defaults)";
-    const rows = t.credentials.map((f) => h("label", null, f.label,
+    $("connection-state").textContent = !c ? L.t("trackers.connection.defaults")
+      : have.size ? L.t("trackers.connection.set", { fields: [...have].join(", ") }) : L.t("trackers.connection.options_only");
+    const rows = t.credentials.map((f) => h("label", null, said(t.name, "credential." + f.key, f.label),
       h("input", { name: "cred-" + f.key, "data-cred": f.key, type: f.type, autocomplete: "off", spellcheck: "false",
-        placeholder: have.has(f.key) ? "saved; type to replace" : (f.placeholder || "") })));
-    for (const o of t.options) {
+        placeholder: have.has(f.key) ? L.t("trackers.connection.saved_field") : (f.placeholder || "") })));
+    for (const opt of t.options) {
+      const p = "option." + opt.key;
+      const o = Object.assign({}, opt, { label: said(t.name, p, opt.label), help: opt.help && said(t.name, p + ".help", opt.help),
+        choices: opt.choices && opt.choices.map((c) => ({ value: c.value, label: said(t.name, p + ".choice." + c.value, c.label) })) });
       if (o.checkbox) {
         rows.push(h("label", { class: "choice", title: o.help }, h("input", { type: "checkbox", "data-opt": o.key, checked: opts[o.key] === "true" }), o.label));
       } else if (o.choices) {
@@ -222,11 +255,11 @@
       await P.http("PUT", api("/connections/" + ui.source), connectionInput());
       clearSecrets();
       await loadConnections();
-      P.toast(labelOf(ui.source) + " connection saved for this session.");
+      P.toast(L.t("trackers.connection.saved", { tracker: labelOf(ui.source) }));
     } catch (e) { error("connection-error", e.message); }
   });
   $("connection-remove").addEventListener("click", async () => {
-    if (!confirm("Forget this session's " + labelOf(ui.source) + " credentials and options? The server's defaults apply again.")) return;
+    if (!confirm(L.t("trackers.connection.remove_confirm", { tracker: labelOf(ui.source) }))) return;
     try { await P.http("DELETE", api("/connections/" + ui.source)); await loadConnections(); }
     catch (e) { error("connection-error", e.message); }
   });
@@ -234,14 +267,16 @@
     error("connection-error", "");
     const btn = $("connection-test");
     btn.disabled = true;
-    $("connection-facts").replaceChildren(h("li", { class: "muted" }, "Testing…"));
+    $("connection-facts").replaceChildren(h("li", { class: "muted" }, L.t("trackers.connection.testing")));
     try {
       // Unsaved credentials are saved first, so that the test is of what write-back will use.
       const input = connectionInput();
       if (Object.keys(input.credentials).length) { await P.http("PUT", api("/connections/" + ui.source), input); clearSecrets(); await loadConnections(); }
       const check = await P.http("POST", api("/connections/" + ui.source + "/check"), { target: $("connection-target").value.trim() });
-      const head = h("li", { class: check.ok ? "ok" : "bad" }, (check.ok ? "✓ Works" : "✗ Something is missing") +
-        (check.identity ? " as " + check.identity : "") + (check.site ? " on " + check.site : ""));
+      let result = L.t(check.ok ? "trackers.check.ok" : "trackers.check.bad");
+      if (check.identity) result = L.t("trackers.check.identity", { result, identity: check.identity });
+      if (check.site) result = L.t("trackers.check.site", { result, site: check.site });
+      const head = h("li", { class: check.ok ? "ok" : "bad" }, result);
       $("connection-facts").replaceChildren(head, ...(check.facts || []).map((f) =>
         h("li", { class: f.ok ? "ok" : "bad" }, (f.ok ? "✓ " : "✗ ") + f.name + ": " + f.text)));
     } catch (e) { $("connection-facts").replaceChildren(); error("connection-error", e.message); }
@@ -260,7 +295,7 @@
       // What the tracker or file held at import: shown, never written back until the team
       // accepts an estimate of its own.
       syncBox.className = "sync-status imported";
-      syncBox.replaceChildren("Imported estimate: " + st.imported_estimate + " (from " + labelOf(st.source || "csv") + "; written back only once you accept one).");
+      syncBox.replaceChildren(L.t("trackers.sync.imported", { estimate: st.imported_estimate, tracker: labelOf(st.source || "csv") }));
       show(syncBox, true);
       return;
     }
@@ -270,13 +305,13 @@
     // The reason names the tracker already said in the sentence ("github: …"); say it once.
     const reason = (st.sync_error || "").replace(st.source + ": ", "");
     syncBox.className = "sync-status " + st.sync_state;
-    if (st.sync_state === "synced") parts.push("✓ " + where + " has the estimate " + (st.synced_value || st.estimate) + ".");
+    if (st.sync_state === "synced") parts.push(L.t("trackers.sync.synced", { where, estimate: st.synced_value || st.estimate }));
     else if (st.sync_state === "pending") {
-      parts.push("⟳ Writing the estimate to " + where + "…");
+      parts.push(L.t("trackers.sync.pending", { where }));
       if (reason.startsWith("retrying")) parts.push(h("span", { class: "reason" }, " " + reason));
     } else if (st.sync_state === "failed") {
-      parts.push("⚠ The estimate could not be written to " + where + ": ", h("span", { class: "reason" }, reason || "no reason was given"));
-      if (isOrg()) parts.push(" ", h("button", { type: "button", onclick: (e) => retry(e.target, st) }, "Retry sync"));
+      parts.push(...withNodes("trackers.sync.failed", { where }, { reason: h("span", { class: "reason" }, reason || L.t("trackers.sync.no_reason")) }));
+      if (isOrg()) parts.push(" ", h("button", { type: "button", onclick: (e) => retry(e.target, st) }, L.t("trackers.sync.retry")));
     }
     syncBox.replaceChildren(...parts);
     show(syncBox, true);
