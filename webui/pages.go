@@ -108,9 +108,9 @@ func (s *Server) room(c *gin.Context) {
 	trackers := s.svc.Trackers()
 	js, _ := json.Marshal(trackers)
 	_, err = s.actor(c)
-	// The room's own texts are not in the catalogs yet: it stays English, and says so to screen
-	// readers with lang="en" (its announcements are in English too).
-	s.page(c, "room.html", pageData{L: s.langs.Reference(), Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis,
+	// The room and its join form speak the request's language; their scripts take their texts
+	// from the same catalog, which the page carries (Messages).
+	s.page(c, "room.html", pageData{L: l, Title: sess.Title, SessionID: sess.ID, Session: sess, Emojis: session.Emojis,
 		Trackers: trackers, TrackersJSON: string(js), Member: err == nil})
 }
 
@@ -123,7 +123,7 @@ func (s *Server) enter(c *gin.Context) {
 		s.guard.refused.WithLabelValues("joins").Inc()
 		c.Header("Retry-After", strconv.Itoa(retrySeconds(retry)))
 		c.Status(http.StatusTooManyRequests)
-		s.page(c, "error.html", pageData{Title: "Too many joins", Message: session.ErrorMessage(rateLimited("joins", retry))})
+		s.page(c, "error.html", pageData{L: l, Title: l.T("room.join.too_many"), Message: session.ErrorMessage(rateLimited("joins", retry))})
 		return
 	}
 	p, token, err := s.svc.JoinWithLink(c.Request.Context(), c.Query("t"))

@@ -58,6 +58,9 @@ func StartWith(t *testing.T, exe string, width, height int, more ...chromedp.Exe
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// The tests' browsers speak English unless a test says otherwise (AcceptLanguage), whatever
+		// the machine's locale: the pages follow Accept-Language.
+		chromedp.Flag("accept-lang", "en-US,en"),
 		chromedp.WindowSize(width, height),
 	)
 	opts = append(opts, more...)
@@ -70,6 +73,12 @@ func StartWith(t *testing.T, exe string, width, height int, more ...chromedp.Exe
 		t.Fatalf("starting Chromium: %v", err)
 	}
 	return ctx
+}
+
+// AcceptLanguage is the option of StartWith for a browser whose languages are langs, in the
+// form of Accept-Language ("de-DE,de"): it sends them, and navigator.languages lists them.
+func AcceptLanguage(langs string) chromedp.ExecAllocatorOption {
+	return chromedp.Flag("accept-lang", langs)
 }
 
 // DarkMode makes the page's media queries see a dark colour scheme, as on a phone in dark mode.

@@ -74,7 +74,8 @@ func TestKeysUsed(t *testing.T) {
 	uses := []*regexp.Regexp{
 		regexp.MustCompile(`\.T "([\w.]+)"`),
 		regexp.MustCompile(`l\.T\("([\w.]+)"\)`),
-		regexp.MustCompile(`Pokor\.(?:t|plural)\("([\w.]+)"`),
+		// Pokor.t, and the room's scripts' L.t (L is window.PokorI18n).
+		regexp.MustCompile(`\b(?:Pokor|PokorI18n|L)\.(?:t|plural)\("([\w.]+)"`),
 	}
 	n := 0
 	for _, pattern := range []string{"../templates/*.html", "../static/*.js", "../*.go"} {
