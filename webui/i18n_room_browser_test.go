@@ -250,7 +250,9 @@ func catalogEnglish(t *testing.T) englishCatalog {
 		german = append(german, fs...)
 	}
 	allGerman := strings.Join(german, "\n")
-	word := func(s string) *regexp.Regexp { return regexp.MustCompile(`(?:^|\P{L})` + regexp.QuoteMeta(s) + `(?:\P{L}|$)`) }
+	word := func(s string) *regexp.Regexp {
+		return regexp.MustCompile(`(?:^|\P{L})` + regexp.QuoteMeta(s) + `(?:\P{L}|$)`)
+	}
 	letters := regexp.MustCompile(`\pL{3,}`)
 	seen := map[string]bool{}
 	var e englishCatalog
