@@ -12,7 +12,8 @@ import (
 )
 
 // TestAccessibility runs axe-core on the landing page, an error page, the join page and the
-// room, in light and dark mode, and fails on every serious or critical violation.
+// room (in English and in German), in light and dark mode, and fails on every serious or
+// critical violation.
 func TestAccessibility(t *testing.T) {
 	exe := browsertest.Chromium(t)
 	axe := browsertest.AxeSource(t)
@@ -37,6 +38,24 @@ func TestAccessibility(t *testing.T) {
 		browsertest.Do(t, bob, browsertest.ColorScheme(scheme))
 		browsertest.Axe(t, ann, axe, "the room ("+scheme+")")
 		browsertest.Axe(t, bob, axe, "the join page ("+scheme+")")
+	}
+	// The same pages in German, as the language menu leaves them (the pokor_lang cookie): longer
+	// words, other labels, lang="de".
+	for _, p := range []struct {
+		ctx   context.Context
+		ready string
+	}{{ann, `#cards .card`}, {bob, `#join-form input[name=name]`}} {
+		browsertest.Get(t, p.ctx, chromedp.Evaluate[bool](`document.cookie = "pokor_lang=de; path=/"; true`))
+		browsertest.Do(t, p.ctx, chromedp.Reload(), chromedp.WaitVisible(css(p.ready)))
+		if lang := browsertest.Get(t, p.ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); lang != "de" {
+			t.Fatalf("after picking German the page is in %q", lang)
+		}
+	}
+	for _, scheme := range []string{"light", "dark"} {
+		browsertest.Do(t, ann, browsertest.ColorScheme(scheme))
+		browsertest.Do(t, bob, browsertest.ColorScheme(scheme))
+		browsertest.Axe(t, ann, axe, "the German room ("+scheme+")")
+		browsertest.Axe(t, bob, axe, "the German join page ("+scheme+")")
 	}
 	for _, page := range []struct{ name, path string }{{"the landing page", "/"}, {"an error page", "/s/nosuchsession"}} {
 		browsertest.Do(t, bob, chromedp.Navigate(ts.http.URL+page.path), chromedp.WaitVisible(css(`main`)))

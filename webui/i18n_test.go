@@ -2,14 +2,20 @@ package webui
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/webui/browsertest"
 	"github.com/pokor/pokor/webui/i18n"
 )
@@ -119,4 +125,104 @@ func TestBrowserGerman(t *testing.T) {
 		chromedp.Click(css(`#create button[type=submit]`)),
 		chromedp.WaitVisible(css(`#add-story input[name=title]`)),
 	)
+}
+
+// TestRoomInTheBrowsersLanguage: the room and its join form speak the request's language, with
+// the language menu; without a preference they stay English.
+func TestRoomInTheBrowsersLanguage(t *testing.T) {
+	ts := newTestServer(t, "")
+	sid := ts.newClient("Ann").create(map[string]any{"title": "Sprint 42"})
+	tests := []struct {
+		accept, cookie string
+		want           []string
+	}{
+		{"", "", []string{`<html lang="en">`, `<h2 id="join-heading">Join “Sprint 42”</h2>`, "Your name", "Join as", "Reveal votes", `<option value="en" lang="en" selected>English</option>`}},
+		{"de-DE,de;q=0.9,en;q=0.5", "", []string{`<html lang="de">`, `<h2 id="join-heading">„Sprint 42“ beitreten</h2>`, "Dein Name", "Beitreten als", "Stimmen aufdecken",
+			`placeholder="Story hinzufügen …"`, `aria-label="Verteilung der Stimmen"`, `<option value="de" lang="de" selected>Deutsch</option>`, `"room.reveal":"Stimmen aufdecken"`}},
+		{"en-US", "de", []string{`<html lang="de">`, "Beitreten als"}},
+		{"de", "en", []string{`<html lang="en">`, "Join as"}},
+	}
+	for _, tt := range tests {
+		_, body := getPage(t, ts.http.URL+"/s/"+sid, tt.accept, tt.cookie)
+		for _, w := range tt.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("the room (Accept-Language %q, cookie %q) lacks %q", tt.accept, tt.cookie, w)
+			}
+		}
+	}
+}
+
+// englishWords are words of the room's English texts that are not German words too: one of
+// them in the German room is a text that does not come from the catalog.
+var englishWords = regexp.MustCompile(`(?i)\b(?:the|and|you|your|of|with|for|not|it|is|are|to|this|that|who|when|here|has|have|can|new|each|every|` +
+	`someone|click|type|next|shown|vote|votes|voted|voters?|round|join|organizers?|reveal|revealed|` +
+	`estimates?|estimated|people|add|remove|copy|waiting|session|settings|stories|results|history|cancel|save|spectator|confidence|` +
+	`rationale|cards|nudge|everyone|length|average|spread|consensus|still|connected)\b`)
+
+// TestRoomHasNoEnglishLeft: the German room's markup holds no English text of its own: every
+// text, title, label and placeholder comes from the catalog. What is not the room's own text is
+// left out: its scripts and catalog, the languages listed in their own names, and the import
+// dialog, which is translated with trackers.js. The English room is the control.
+func TestRoomHasNoEnglishLeft(t *testing.T) {
+	ts := newTestServer(t, "")
+	sid := ts.newClient("Ann").create(map[string]any{"title": "Sprint 42"})
+	others := regexp.MustCompile(`(?s)<script.*?</script>|<dialog id="import".*?</dialog>|<option [^>]*lang="en"[^>]*>[^<]*</option>`)
+	texts := regexp.MustCompile(`>([^<]+)<|\b(?:title|aria-label|placeholder)="([^"]*)"`)
+	english := func(accept string) []string {
+		_, body := getPage(t, ts.http.URL+"/s/"+sid, accept, "")
+		var found []string
+		for _, m := range texts.FindAllStringSubmatch(others.ReplaceAllString(body, ""), -1) {
+			text := html.UnescapeString(m[1] + m[2])
+			if w := englishWords.FindString(text); w != "" {
+				found = append(found, w+" in "+strings.TrimSpace(text))
+			}
+		}
+		return found
+	}
+	if found := english("de"); len(found) > 0 {
+		t.Errorf("the German room has English texts:\n%s", strings.Join(found, "\n"))
+	}
+	if found := english("en"); len(found) < 30 {
+		t.Errorf("the English room has only %d English texts: the check finds nothing", len(found))
+	}
+}
+
+// TestRoomScriptsUseKeys: the room's scripts name each catalog key in full, so that the catalog
+// tests (webui/i18n) see every key they use.
+func TestRoomScriptsUseKeys(t *testing.T) {
+	computed := regexp.MustCompile(`\b(?:Pokor|PokorI18n|L)\.(?:t|plural)\([^"]`)
+	for _, name := range []string{"room.js", "trust.js", "announce.js"} {
+		b, err := os.ReadFile(filepath.Join("static", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := computed.Find(b); m != nil {
+			t.Errorf("%s computes a catalog key: %s", name, m)
+		}
+		if n := len(regexp.MustCompile(`\bL\.(?:t|plural)\("room\.`).FindAll(b, -1)); n == 0 {
+			t.Errorf("%s takes no text from the catalog", name)
+		}
+	}
+}
+
+// TestRoomCloseReasons: the room shows the session package's close reasons in the page's
+// language by recognizing them word for word (room.js, closeReasons); English says them as the
+// server does.
+func TestRoomCloseReasons(t *testing.T) {
+	js, err := os.ReadFile(filepath.Join("static", "room.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	langs, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, reason := range map[string]string{"room.closed.removed": session.ReasonRemoved, "room.closed.left": session.ReasonLeft, "room.closed.gone": session.ReasonGone} {
+		if want := strconv.Quote(reason) + `: L.t("` + key + `")`; !strings.Contains(string(js), want) {
+			t.Errorf("room.js does not translate %s: it lacks %s", key, want)
+		}
+		if got := langs.Reference().T(key); got != reason {
+			t.Errorf("en.json %s = %q, the server says %q", key, got, reason)
+		}
+	}
 }

@@ -123,7 +123,7 @@ func (s *Server) enter(c *gin.Context) {
 		s.guard.refused.WithLabelValues("joins").Inc()
 		c.Header("Retry-After", strconv.Itoa(retrySeconds(retry)))
 		c.Status(http.StatusTooManyRequests)
-		s.page(c, "error.html", pageData{Title: "Too many joins", Message: session.ErrorMessage(rateLimited("joins", retry))})
+		s.page(c, "error.html", pageData{L: l, Title: l.T("room.join.too_many"), Message: session.ErrorMessage(rateLimited("joins", retry))})
 		return
 	}
 	p, token, err := s.svc.JoinWithLink(c.Request.Context(), c.Query("t"))

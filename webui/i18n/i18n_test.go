@@ -74,13 +74,13 @@ func TestKeysUsed(t *testing.T) {
 	uses := []*regexp.Regexp{
 		regexp.MustCompile(`\.T "([\w.]+)"`),
 		regexp.MustCompile(`l\.T\("([\w.]+)"\)`),
-		regexp.MustCompile(`Pokor\.(?:t|plural)\("([\w.]+)"`),
+		// Pokor.t, and the room's scripts' L.t (L is window.PokorI18n).
+		regexp.MustCompile(`\b(?:Pokor|PokorI18n|L)\.(?:t|plural)\("([\w.]+)"`),
 		// The team page, the charts, the import dialog and insight: {{.L.Plural "key" n}},
-		// l.T("key", "name", v) and l.Plural in Go, L.t and L.plural (window.PokorI18n) in the
-		// room's scripts, and in those scripts any key of theirs in quotes (check.ok ? "a" : "b").
+		// l.T("key", "name", v) and l.Plural in Go, and in the scripts any key of theirs in quotes
+		// (check.ok ? "a" : "b").
 		regexp.MustCompile(`\.Plural "([\w.]+)"`),
 		regexp.MustCompile(`\bl\.(?:T|Plural)\("([\w.]+)"[,)]`),
-		regexp.MustCompile(`\bL\.(?:t|plural)\("([\w.]+)"`),
 	}
 	scriptKeys := regexp.MustCompile(`"((?:trackers|insight|team|chart)\.[a-z_]+(?:\.[a-z_]+)*)"`)
 	n := 0

@@ -39,7 +39,7 @@
       } else if (last.state !== "revealed" && st.round_state === "revealed") {
         say(results(st));
       } else if (st.round_state === "voting") {
-        const name = (id) => { const p = (snap.participants || []).find((x) => x.id === id); return p ? p.name : "?"; };
+        const name = (id) => { const p = (snap.participants || []).find((x) => x.id === id); return p ? p.name : L.t("room.someone"); };
         for (const id of voters) if (!last.voters.has(id) && id !== snap.me.id) say(L.t("room.announce.voted", { name: name(id) }));
         for (const id of last.voters) if (!voters.has(id) && id !== snap.me.id) say(L.t("room.announce.withdrew", { name: name(id) }));
       }

@@ -1,8 +1,9 @@
 // The room: renders the snapshot and the events of the WebSocket protocol (docs/api.md), and
-// sends every action as a request on the same socket. All text goes in through textContent.
+// sends every action as a request on the same socket. All text goes in through textContent, and
+// comes from the page's catalog (L.t, webui/i18n): numbers, dates and plurals in its language.
 "use strict";
 (function () {
-  const sid = document.body.dataset.session;
+  const sid = document.body.dataset.session, L = window.PokorI18n;
   const $ = (id) => document.getElementById(id);
   const state = { snap: null, viewId: "", prefill: "", ws: null, seq: 0, pending: new Map(), retry: 0, closed: false };
 
@@ -35,7 +36,7 @@
   // call sends a request on the socket and resolves with the ack's result.
   function call(type, fields) {
     return new Promise((resolve, reject) => {
-      if (!state.ws || state.ws.readyState !== WebSocket.OPEN) { reject(new Error("not connected; reconnecting…")); return; }
+      if (!state.ws || state.ws.readyState !== WebSocket.OPEN) { reject(new Error(L.t("room.conn.not_connected"))); return; }
       const id = String(++state.seq);
       state.pending.set(id, { resolve, reject });
       state.ws.send(JSON.stringify(Object.assign({ id, type }, fields)));
@@ -68,15 +69,15 @@
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(proto + "//" + location.host + "/s/" + sid + "/ws");
     state.ws = ws;
-    setConn("connecting…", "");
-    ws.onopen = () => { state.retry = 0; setConn("live", "ok"); };
+    setConn(L.t("room.conn.connecting"), "");
+    ws.onopen = () => { state.retry = 0; setConn(L.t("room.conn.live"), "ok"); };
     ws.onmessage = (m) => { let ev; try { ev = JSON.parse(m.data); } catch { return; } onEvent(ev); };
     ws.onclose = (ev) => {
-      for (const p of state.pending.values()) p.reject(new Error("connection lost; try again"));
+      for (const p of state.pending.values()) p.reject(new Error(L.t("room.conn.lost")));
       state.pending.clear();
       if (state.ws === ws && closedForGood(ev)) return;
       if (state.ws !== ws || state.closed) return;
-      setConn("reconnecting…", "bad");
+      setConn(L.t("room.conn.reconnecting"), "bad");
       const delay = Math.min(10000, 500 * 2 ** state.retry++) + Math.random() * 500;
       setTimeout(connect, delay);
     };
@@ -87,15 +88,23 @@
     setTimeout(connect, 300 + Math.random() * 1200);
   }
   // closedForGood handles the close codes after which reconnecting is pointless (docs/api.md):
-  // 4403, no longer in the session, with the reason the server gave.
+  // 4403, no longer in the session, with the reason the server gave: in the page's language when
+  // it is one of the session package's reasons (closeReasons), else as the server sent it.
   function closedForGood(ev) {
     if (ev.code !== 4403) return false;
     state.closed = true;
-    setConn("disconnected", "bad");
-    const why = ev.reason || "Ask an organizer if this is a mistake.";
-    if ($("ended").hidden) showEnded("You are no longer in this session", why); else $("ended-text").textContent = why;
+    setConn(L.t("room.conn.disconnected"), "bad");
+    const why = closeReasons[ev.reason] || ev.reason || L.t("room.ask_mistake");
+    if ($("ended").hidden) showEnded(L.t("room.closed.title"), why); else $("ended-text").textContent = why;
     return true;
   }
+  // closeReasons are session.ReasonRemoved, ReasonLeft and ReasonGone (session/participants.go),
+  // word for word: TestRoomCloseReasons checks that they still are.
+  const closeReasons = {
+    "An organizer removed you from this session. Ask them if this is a mistake.": L.t("room.closed.removed"),
+    "You left this session.": L.t("room.closed.left"),
+    "You are no longer in this session.": L.t("room.closed.gone"),
+  };
   function setConn(text, cls) { const c = $("conn"); c.textContent = text; c.className = "conn " + cls; }
 
   // ---- events ----
@@ -149,16 +158,16 @@
       case "admission":
         if (d.admitted) return; // the snapshot of the room follows
         state.closed = true; // the server closes the socket (4403) with the reason
-        if (d.removed) showEnded("You were removed from this session", "Ask the organizer if this is a mistake.");
-        else if (d.reason === "expired") showEnded("Nobody answered your request to join in time", "Open the room link again to ask once more.");
-        else if (d.reason === "closed") showEnded("The session ended before you were admitted", "Ask the organizer for the next one.");
-        else showEnded("An organizer did not admit you", "Ask the organizer if this is a mistake.");
+        if (d.removed) showEnded(L.t("room.admission.removed"), L.t("room.ask_mistake"));
+        else if (d.reason === "expired") showEnded(L.t("room.admission.expired"), L.t("room.admission.expired_hint"));
+        else if (d.reason === "closed") showEnded(L.t("room.admission.closed"), L.t("room.admission.closed_hint"));
+        else showEnded(L.t("room.admission.denied"), L.t("room.ask_mistake"));
         return;
       case "notice": toast(d.message, d.level || ""); return;
       case "closed": s.session = d; s.timer = null; break;
       case "timer": onTimer(d); break;
       case "nudge": showNudge(d); return;
-      case "reconnect": setConn("server restarting…", "bad"); reconnectSoon(); return;
+      case "reconnect": setConn(L.t("room.conn.restarting"), "bad"); reconnectSoon(); return;
       default: for (const f of hooks.onEvent) f(ev); return;
     }
     render();
@@ -167,7 +176,7 @@
   // ---- rendering ----
   const isOrg = () => state.snap.me.role === "organizer";
   const currentId = () => (state.snap.session.settings.async && state.viewId && byId(state.snap.stories, state.viewId)) ? state.viewId : state.snap.session.current_story_id;
-  const nameOf = (id) => { const p = byId(state.snap.participants, id); return p ? p.name : "someone"; };
+  const nameOf = (id) => { const p = byId(state.snap.participants, id); return p ? p.name : L.t("room.someone"); };
 
   function render() {
     const s = state.snap;
@@ -192,25 +201,26 @@
   function renderStories() {
     const s = state.snap, list = $("stories"), cur = currentId();
     const done = s.stories.filter((x) => x.status === "estimated").length;
-    $("story-count").textContent = s.stories.length ? `${done}/${s.stories.length}` : "";
+    $("story-count").textContent = s.stories.length ? `${L.number(done)}/${L.number(s.stories.length)}` : "";
     renderTotal();
     const async = !!s.session.settings.async;
     $("async-note").hidden = !async || !!s.session.closed_at;
     list.replaceChildren(...s.stories.map((st, i) => {
       if (state.editing && state.editing.id === st.id) return state.editing.node;
       const tools = isOrg() && !s.session.closed_at ? h("span", { class: "tools" },
-        h("button", { type: "button", title: "Move up", "aria-label": "Move up", disabled: i === 0, onclick: () => move(i, -1) }, "↑"),
-        h("button", { type: "button", title: "Move down", "aria-label": "Move down", disabled: i === s.stories.length - 1, onclick: () => move(i, 1) }, "↓"),
-        h("button", { type: "button", title: "Edit", "aria-label": "Edit story " + st.title, onclick: () => editStory(st) }, "✎"),
-        h("button", { type: "button", title: "Remove", "aria-label": "Remove story", onclick: () => { if (confirm("Remove “" + st.title + "” and its votes?")) act("remove_story", { story_id: st.id }); } }, "✕")) : null;
-      const sync = st.sync_state ? h("span", { class: "sync " + st.sync_state, title: st.sync_error || st.sync_state }, { pending: "⟳", synced: "✓", failed: "⚠" }[st.sync_state]) : null;
+        h("button", { type: "button", title: L.t("room.story.move_up"), "aria-label": L.t("room.story.move_up"), disabled: i === 0, onclick: () => move(i, -1) }, "↑"),
+        h("button", { type: "button", title: L.t("room.story.move_down"), "aria-label": L.t("room.story.move_down"), disabled: i === s.stories.length - 1, onclick: () => move(i, 1) }, "↓"),
+        h("button", { type: "button", title: L.t("room.story.edit"), "aria-label": L.t("room.story.edit_label", { title: st.title }), onclick: () => editStory(st) }, "✎"),
+        h("button", { type: "button", title: L.t("room.story.remove"), "aria-label": L.t("room.story.remove_label", { title: st.title }), onclick: () => { if (confirm(L.t("room.story.remove_confirm", { title: st.title }))) act("remove_story", { story_id: st.id }); } }, "✕")) : null;
+      const sync = st.sync_state ? h("span", { class: "sync " + st.sync_state, title: st.sync_error || syncTitles[st.sync_state] }, { pending: "⟳", synced: "✓", failed: "⚠" }[st.sync_state]) : null;
       return h("li", { class: "story" + (st.id === cur ? " current" : "") + (st.status === "estimated" ? " done" : ""), "data-id": st.id },
         h("button", { type: "button", class: "st-title", onclick: () => pick(st) }, st.title),
         async ? storyProgress(st) : null,
-        sync, st.estimate || !st.imported_estimate ? h("span", { class: "est", title: "estimate" }, st.estimate || "")
-          : h("span", { class: "est muted", title: "imported estimate, not accepted" }, "(" + st.imported_estimate + ")"), tools);
+        sync, st.estimate || !st.imported_estimate ? h("span", { class: "est", title: L.t("room.estimate") }, st.estimate || "")
+          : h("span", { class: "est muted", title: L.t("room.story.imported") }, "(" + st.imported_estimate + ")"), tools);
     }));
   }
+  const syncTitles = { pending: L.t("room.sync.pending"), synced: L.t("room.sync.synced"), failed: L.t("room.sync.failed") };
 
   function pick(st) {
     const s = state.snap;
@@ -226,11 +236,11 @@
   function editStory(st) {
     const err = h("p", { class: "error small", role: "alert", hidden: true });
     const form = h("form", { class: "story-edit", novalidate: true },
-      h("label", null, "Title", h("input", { name: "title", maxlength: "200", required: true, value: st.title })),
-      h("label", null, "Description", h("textarea", { name: "description", rows: "4", maxlength: "10000" })),
-      h("label", null, "Link", h("input", { name: "url", type: "url", maxlength: "2000", placeholder: "https://… (optional)", value: st.url || "" })),
+      h("label", null, L.t("room.title"), h("input", { name: "title", maxlength: "200", required: true, value: st.title })),
+      h("label", null, L.t("room.story.description"), h("textarea", { name: "description", rows: "4", maxlength: "10000" })),
+      h("label", null, L.t("room.story.link"), h("input", { name: "url", type: "url", maxlength: "2000", placeholder: L.t("room.story.url_placeholder"), value: st.url || "" })),
       err,
-      h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save"), h("button", { type: "button", onclick: () => { state.editing = null; render(); } }, "Cancel")));
+      h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, L.t("room.save")), h("button", { type: "button", onclick: () => { state.editing = null; render(); } }, L.t("room.cancel"))));
     form.description.value = st.description || "";
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -250,9 +260,10 @@
   function renderCurrent() {
     const s = state.snap, st = byId(s.stories, currentId());
     $("no-story").hidden = !!st; $("current").hidden = !st;
-    if (!st) { $("no-story-text").textContent = isOrg() ? "Add a story on the left to start estimating." : "Waiting for the organizer to add a story."; return; }
+    if (!st) { $("no-story-text").textContent = isOrg() ? L.t("room.no_story.add") : L.t("room.no_story.wait"); return; }
     $("story-title").textContent = st.title;
-    $("story-round").textContent = s.session.closed_at ? (st.status === "estimated" ? "estimated " + st.estimate : "not estimated") : `round ${st.round} · ${st.status === "estimated" ? "estimated " + st.estimate : st.round_state}`;
+    const where = st.status === "estimated" ? L.t("room.state.estimated", { estimate: st.estimate }) : st.round_state === "revealed" ? L.t("room.state.revealed") : L.t("room.state.voting");
+    $("story-round").textContent = s.session.closed_at ? (st.status === "estimated" ? where : L.t("room.state.not_estimated")) : L.t("room.round", { n: L.number(st.round), state: where });
     $("story-desc").textContent = st.description || "";
     const link = $("story-link"); link.hidden = !st.url; if (st.url) link.href = st.url;
     const voting = st.round_state === "voting" && st.status === "open" && !s.session.closed_at;
@@ -279,23 +290,32 @@
     if (box.hidden) return;
     const x = st.stats;
     const abstained = x.abstained ?? (x.votes - x.estimating);
-    const rows = [["Votes", `${x.estimating} estimated` + (abstained ? `, ${abstained} abstained (?, ☕)` : "")], ["Average", x.average ?? "—"], ["Median", x.median_card || "—"],
-      ["Most common", x.mode.length ? x.mode.join(", ") : "—"], ["Consensus", x.consensus ? "yes 🎉" : x.estimating < 2 ? "no (needs two estimates)" : "no"],
-      ["Spread", x.min ? `${x.min} – ${x.max} (${x.spread})` : "—"]];
+    // Computed numbers (average, spread, counts) are formatted for the language; cards are the
+    // deck's labels and stay as the deck writes them ("0.5", "½", "XL"), as on the cards.
+    const rows = [[L.t("room.stats.votes"), L.plural("room.stats.estimating", x.estimating) + (abstained ? ", " + L.plural("room.stats.abstained", abstained) : "")],
+      [L.t("room.stats.average"), x.average != null ? L.number(x.average) : "—"], [L.t("room.stats.median"), x.median_card || "—"],
+      [L.t("room.stats.mode"), x.mode.length ? x.mode.join(", ") : "—"],
+      [L.t("room.stats.consensus"), x.consensus ? L.t("room.stats.consensus.yes") : x.estimating < 2 ? L.t("room.stats.consensus.needs_two") : L.t("room.stats.consensus.no")],
+      [L.t("room.stats.spread"), x.min ? L.t("room.stats.spread_value", { min: x.min, max: x.max, spread: L.number(x.spread) }) : "—"]];
     $("stats").replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
+    // The chart is an image to assistive technology: its name says what the bars show.
     $("chart").replaceChildren(...chart(x.distribution));
+    $("chart").setAttribute("aria-label", x.distribution.length ? L.t("room.chart.described", { cards: x.distribution.map(bar).join(", ") }) : L.t("room.chart"));
     $("votes").replaceChildren(...(st.votes || []).map((v) => h("li", null,
-      h("span", { class: "v-card" }, v.card), h("span", null, v.participant_id ? nameOf(v.participant_id) : "anonymous"),
-      v.confidence ? h("span", { class: "v-conf" }, v.confidence + " confidence") : null,
-      v.rationale ? h("span", { class: "v-why" }, "“" + v.rationale + "”") : null)));
+      h("span", { class: "v-card" }, v.card), h("span", null, v.participant_id ? nameOf(v.participant_id) : L.t("room.anonymous")),
+      v.confidence ? h("span", { class: "v-conf" }, L.t("room.vote.confidence", { level: confidenceNames[v.confidence] || v.confidence })) : null,
+      v.rationale ? h("span", { class: "v-why" }, L.t("room.vote.rationale", { text: v.rationale })) : null)));
   }
+  const confidenceNames = { low: L.t("room.confidence.low"), medium: L.t("room.confidence.medium"), high: L.t("room.confidence.high") };
+  // bar is one bar of the distribution in words: "2 × 5", as the live region says it too.
+  const bar = (b) => L.t("room.announce.card", { count: L.number(b.count), card: b.card });
 
   function chart(dist) {
     const max = Math.max(1, ...dist.map((b) => b.count));
     return dist.map((b) => {
       const fill = h("div", { class: "fill" });
       fill.style.width = (100 * b.count / max) + "%";
-      return h("div", { class: "row", title: `${b.count} × ${b.card}` }, h("span", { class: "label" }, b.card), h("div", { class: "track" }, fill), h("span", null, b.count));
+      return h("div", { class: "row", title: bar(b) }, h("span", { class: "label" }, b.card), h("div", { class: "track" }, fill), h("span", null, L.number(b.count)));
     });
   }
 
@@ -305,7 +325,9 @@
     try {
       const rounds = await call("history", { story_id: st.id });
       $("history").replaceChildren(...rounds.map((r) => h("div", { class: "history-round" },
-        h("strong", null, `Round ${r.number}: `), r.state === "revealed" ? (r.votes || []).map((v) => `${v.participant_id ? nameOf(v.participant_id) : "anonymous"} ${v.card}`).join(", ") || "no votes" : `voting (${r.voters.length} voted)`)));
+        h("strong", null, L.t("room.history.round", { n: L.number(r.number), time: L.date(r.revealed_at || r.started_at) })), " ",
+        r.state === "revealed" ? (r.votes || []).map((v) => `${v.participant_id ? nameOf(v.participant_id) : L.t("room.anonymous")} ${v.card}`).join(", ") || L.t("room.history.no_votes")
+          : L.plural("room.history.voting", r.voters.length))));
     } catch (e) { /* shown on the next render */ }
   }
 
@@ -313,37 +335,39 @@
     const s = state.snap, st = byId(s.stories, currentId());
     const voters = new Set(st && !s.session.closed_at && st.round_state === "voting" ? st.voters || [] : []);
     const active = s.participants.filter((p) => p.status === "active");
-    $("people-count").textContent = `${active.filter((p) => p.connected).length}/${active.length} online`;
+    $("people-count").textContent = L.t("room.people.online", { online: L.number(active.filter((p) => p.connected).length), total: L.number(active.length) });
     $("people").replaceChildren(...s.participants.map((p) => {
       const me = p.id === s.me.id;
       const tools = [];
       if (p.status === "pending" && isOrg()) {
-        tools.push(h("button", { type: "button", onclick: () => act("admit", { participant_id: p.id, data: { admit: true } }) }, "Admit"),
-          h("button", { type: "button", onclick: () => act("admit", { participant_id: p.id, data: { admit: false } }) }, "Deny"));
+        tools.push(h("button", { type: "button", onclick: () => act("admit", { participant_id: p.id, data: { admit: true } }) }, L.t("room.admit")),
+          h("button", { type: "button", onclick: () => act("admit", { participant_id: p.id, data: { admit: false } }) }, L.t("room.deny")));
       } else if (!s.session.closed_at) {
-        tools.push(h("button", { type: "button", title: "Throw an emoji", "aria-label": "Throw an emoji at " + p.name, onclick: (e) => openPicker(e, p) }, "👍"));
+        tools.push(h("button", { type: "button", title: L.t("room.emoji.throw"), "aria-label": L.t("room.emoji.throw_at", { name: p.name }), onclick: (e) => openPicker(e, p) }, "👍"));
         if (isOrg() || me) {
           const roles = isOrg() ? ["organizer", "voter", "spectator"] : ["voter", "spectator"];
-          if (roles.includes(p.role)) tools.push(h("select", { "aria-label": "Role of " + p.name, onchange: (e) => act("update_participant", { participant_id: p.id, data: { role: e.target.value } }).then((r) => { if (!ok(r)) render(); }) },
-            ...roles.map((r) => h("option", { value: r, selected: r === p.role }, r))));
-          tools.push(h("button", { type: "button", title: "Rename", "aria-label": "Rename " + p.name, onclick: () => rename(p) }, "✎"));
-          if (isOrg() && !me) tools.push(h("button", { type: "button", title: "Remove", "aria-label": "Remove " + p.name, onclick: () => { if (confirm("Remove " + p.name + "?")) act("remove_participant", { participant_id: p.id }); } }, "✕"));
+          if (roles.includes(p.role)) tools.push(h("select", { "aria-label": L.t("room.role.of", { name: p.name }), onchange: (e) => act("update_participant", { participant_id: p.id, data: { role: e.target.value } }).then((r) => { if (!ok(r)) render(); }) },
+            ...roles.map((r) => h("option", { value: r, selected: r === p.role }, roleNames[r]))));
+          tools.push(h("button", { type: "button", title: L.t("room.rename"), "aria-label": L.t("room.rename.label", { name: p.name }), onclick: () => rename(p) }, "✎"));
+          if (isOrg() && !me) tools.push(h("button", { type: "button", title: L.t("room.story.remove"), "aria-label": L.t("room.remove.label", { name: p.name }), onclick: () => { if (confirm(L.t("room.remove.confirm", { name: p.name }))) act("remove_participant", { participant_id: p.id }); } }, "✕"));
         }
       }
       return h("li", { class: "person" + (me ? " me" : "") + (p.status === "pending" ? " pending" : ""), "data-id": p.id },
-        h("span", { class: "dot" + (p.connected ? " on" : ""), title: p.connected ? "connected" : "not connected" }),
-        h("span", { class: "p-name" }, p.name + (me ? " (you)" : "")),
-        h("span", { class: "p-role" }, p.status === "pending" ? "waiting" : p.role),
-        voters.has(p.id) ? h("span", { class: "p-voted", title: "has voted" }, "✓") : null,
+        h("span", { class: "dot" + (p.connected ? " on" : ""), title: p.connected ? L.t("room.people.connected") : L.t("room.people.not_connected") }),
+        h("span", { class: "p-name" }, me ? L.t("room.you", { name: p.name }) : p.name),
+        h("span", { class: "p-role" }, p.status === "pending" ? L.t("room.role.pending") : roleNames[p.role] || p.role),
+        voters.has(p.id) ? h("span", { class: "p-voted", title: L.t("room.people.has_voted") }, "✓") : null,
         h("span", { class: "p-tools" }, ...tools));
     }));
   }
 
+  const roleNames = { organizer: L.t("room.role.organizer"), voter: L.t("room.role.voter"), spectator: L.t("room.role.spectator") };
+
   function rename(p) {
-    const n = prompt("Name", p.name);
+    const n = prompt(L.t("room.rename.prompt"), p.name);
     if (!n || !n.trim()) return;
     act("update_participant", { participant_id: p.id, data: { name: n } }).then((r) => {
-      if (ok(r) && r && r.name !== n.trim()) toast(`Someone here is already called ${n.trim()}: the name is now ${r.name}.`, "warning");
+      if (ok(r) && r && r.name !== n.trim()) toast(L.t("room.rename.taken", { typed: n.trim(), name: r.name }), "warning");
     });
   }
 
@@ -392,7 +416,7 @@
   $("history-box").addEventListener("toggle", () => { if ($("history-box").open) loadHistory(); });
   $("copy-link").addEventListener("click", async () => {
     const url = location.origin + "/s/" + sid;
-    try { await navigator.clipboard.writeText(url); toast("Room link copied: " + url); } catch { prompt("Share this link", url); }
+    try { await navigator.clipboard.writeText(url); toast(L.t("room.copy_link.copied", { url })); } catch { prompt(L.t("room.copy_link.prompt"), url); }
   });
 
   // Settings dialog (organizers).
@@ -413,7 +437,7 @@
     try { await call("update_session", { data: { title: f.title.value, settings } }); $("settings").close(); }
     catch (err) { $("settings-error").textContent = err.message; $("settings-error").hidden = false; }
   });
-  $("end-session").addEventListener("click", () => { if (confirm("End this session for everyone? Estimates are kept and can be exported.")) act("close_session").then((r) => { if (ok(r)) $("settings").close(); }); });
+  $("end-session").addEventListener("click", () => { if (confirm(L.t("room.settings.end_confirm"))) act("close_session").then((r) => { if (ok(r)) $("settings").close(); }); });
 
   // Emoji picker.
   let target = null;
@@ -436,7 +460,7 @@
     if (!li) return;
     const e = h("span", { class: "flying", "aria-hidden": "true" }, d.emoji);
     li.append(e); setTimeout(() => e.remove(), 1700);
-    if (d.to === state.snap.me.id) toast(`${nameOf(d.from)} threw ${d.emoji} at you`);
+    if (d.to === state.snap.me.id) toast(L.t("room.emoji.thrown", { name: nameOf(d.from), emoji: d.emoji }));
   }
 
   // Keyboard: typing a card's key (shown on the card) votes it and typing it again withdraws
@@ -454,11 +478,11 @@
       e.preventDefault();
       const f = e.target, typed = f.name.value.trim();
       $("join-error").hidden = true;
-      if (!typed) { $("join-error").textContent = "Type your name to join."; $("join-error").hidden = false; $("join-name").focus(); return; }
+      if (!typed) { $("join-error").textContent = L.t("room.join.name_missing"); $("join-error").hidden = false; $("join-name").focus(); return; }
       try {
         const res = await http("POST", "/api/v1/sessions/" + sid + "/participants", { name: typed, role: f.role.value });
         // The server makes a name distinct ("Ann (2)"): say so, so nobody wonders who is who.
-        if (res && res.participant && res.participant.name !== typed) toast(`Someone here is already called ${typed}: you joined as ${res.participant.name}. You can rename yourself in the People list.`, "warning");
+        if (res && res.participant && res.participant.name !== typed) toast(L.t("room.join.renamed", { typed, name: res.participant.name }), "warning");
         start();
       } catch (err) { $("join-error").textContent = err.message; $("join-error").hidden = false; }
     });
@@ -481,10 +505,10 @@
     if (!s || !isOrg() || p.status !== "pending") return;
     const before = byId(s.participants, p.id);
     if (before && before.status === "pending") return;
-    const t = h("div", { class: "toast join-request", role: "status", "data-id": p.id }, h("span", null, `${p.name} asks to join`),
+    const t = h("div", { class: "toast join-request", role: "status", "data-id": p.id }, h("span", null, L.t("room.admission.asks", { name: p.name })),
       h("span", { class: "row" },
-        h("button", { type: "button", class: "primary", onclick: () => { t.remove(); act("admit", { participant_id: p.id, data: { admit: true } }); } }, "Admit"),
-        h("button", { type: "button", onclick: () => { t.remove(); act("admit", { participant_id: p.id, data: { admit: false } }); } }, "Deny")));
+        h("button", { type: "button", class: "primary", onclick: () => { t.remove(); act("admit", { participant_id: p.id, data: { admit: true } }); } }, L.t("room.admit")),
+        h("button", { type: "button", onclick: () => { t.remove(); act("admit", { participant_id: p.id, data: { admit: false } }); } }, L.t("room.deny"))));
     $("toasts").append(t);
     setTimeout(() => t.remove(), 30000);
   }
@@ -506,24 +530,27 @@
   function renderTotal() {
     const total = acceptedTotal(), el = $("story-total");
     el.hidden = total === null;
-    el.textContent = total === null ? "" : `${total} ${total === 1 ? "point" : "points"}`;
+    el.textContent = total === null ? "" : L.plural("room.points", total);
   }
 
   // storyProgress is the "voted / voters" of a story in async mode.
   function storyProgress(st) {
     if (st.status === "estimated") return null;
-    if (st.round_state === "revealed") return h("span", { class: "progress revealed", title: "revealed" }, "revealed");
+    if (st.round_state === "revealed") return h("span", { class: "progress revealed" }, L.t("room.state.revealed"));
     const voters = state.snap.participants.filter((p) => p.status === "active" && p.role !== "spectator");
     const ids = new Set(voters.map((p) => p.id));
     const voted = (st.voters || []).filter((id) => ids.has(id)).length;
-    return h("span", { class: "progress" + (voted && voted >= voters.length ? " all" : ""), title: `${voted} of ${voters.length} voters have voted` }, `${voted}/${voters.length} voted`);
+    return h("span", { class: "progress" + (voted && voted >= voters.length ? " all" : ""), title: L.plural("room.story.progress", voted, { total: L.number(voters.length) }) },
+      L.t("room.table.voted", { voted: L.number(voted), total: L.number(voters.length) }));
   }
 
   // renderEnded shows the final state of an ended session: what was estimated, and the export.
   function renderEnded() {
     const s = state.snap, done = s.stories.filter((x) => x.status === "estimated").length, total = acceptedTotal();
-    showEnded("This session has ended", `Ended ${new Date(s.session.closed_at).toLocaleString()}. Nothing changes any more; the estimates are kept.`);
-    $("ended-summary").textContent = `${done} of ${s.stories.length} ${s.stories.length === 1 ? "story" : "stories"} estimated` + (total !== null ? `, ${total} points in all.` : ".");
+    showEnded(L.t("room.ended.title"), L.t("room.ended.at", { date: L.date(s.session.closed_at) }));
+    $("ended-summary").textContent = total !== null
+      ? L.plural("room.ended.summary_points", s.stories.length, { done: L.number(done), points: L.plural("room.points", total) })
+      : L.plural("room.ended.summary", s.stories.length, { done: L.number(done) });
     $("ended-summary").hidden = false;
     $("ended-csv").hidden = false;
   }
@@ -553,7 +580,7 @@
     if (box.dataset.deck !== sig) {
       const keys = cardKeys(cards);
       box.dataset.deck = sig;
-      box.replaceChildren(...cards.map((c) => h("button", { type: "button", class: "card", "data-card": c, "aria-keyshortcuts": keys.get(c), title: keys.has(c) ? `Key: ${keys.get(c)}` : null, onclick: () => vote(c) },
+      box.replaceChildren(...cards.map((c) => h("button", { type: "button", class: "card", "data-card": c, "aria-keyshortcuts": keys.get(c), title: keys.has(c) ? L.t("room.card.key", { key: keys.get(c) }) : null, onclick: () => vote(c) },
         keys.has(c) ? h("span", { class: "key", "aria-hidden": "true" }, keys.get(c)) : null, h("span", { class: "face" }, c))));
     }
     for (const b of box.children) {
@@ -636,10 +663,10 @@
   // ring signals the end of a timer that does not reveal: a toast and a gentle pulse.
   function ring(t) {
     if (!timerShown(t)) return;
-    toast(isOrg() ? "Time is up: reveal when you are ready." : "Time is up.", "warning");
+    toast(isOrg() ? L.t("room.timer.up_toast_organizer") : L.t("room.timer.up_toast"), "warning");
     const el = $("timer");
     el.hidden = false; el.classList.add("ringing");
-    $("timer-left").textContent = "Time is up"; $("timer-note").textContent = ""; $("timer-fill").style.width = "0%";
+    $("timer-left").textContent = L.t("room.timer.up"); $("timer-note").textContent = ""; $("timer-fill").style.width = "0%";
     clearTimeout(state.ringTimer);
     state.ringTimer = setTimeout(() => { el.classList.remove("ringing"); tickTimer(); }, 8000);
   }
@@ -653,7 +680,7 @@
     el.classList.toggle("low", secs <= 10);
     $("timer-left").textContent = fmtSecs(secs);
     $("timer-fill").style.width = (100 * left / (t.seconds * 1000)).toFixed(1) + "%";
-    $("timer-note").textContent = t.reveal ? (left ? "reveals at zero" : "revealing…") : "";
+    $("timer-note").textContent = t.reveal ? (left ? L.t("room.timer.reveals") : L.t("room.timer.revealing")) : "";
     if (left <= 0) {
       // Whoever's screen reaches zero first tells the server, which ends the timer once.
       if (state.timerChecked !== t.id) { state.timerChecked = t.id; call("check_timer").catch(() => {}); }
@@ -665,7 +692,7 @@
     const t = state.snap.timer, running = !!t && t.story_id === st.id;
     $("timer-form").hidden = !voting;
     $("timer-stop").hidden = !voting || !running;
-    $("timer-start").textContent = running ? "Restart timer" : "Start timer";
+    $("timer-start").textContent = running ? L.t("room.timer.restart") : L.t("room.timer.start");
     tickTimer();
   }
   // parseDuration reads "1:30", "90" (seconds) or "2m"; 0 when it cannot.
@@ -689,7 +716,7 @@
     let seconds = Number($("timer-preset").value);
     if ($("timer-preset").value === "custom") {
       seconds = parseDuration($("timer-custom").value);
-      if (!seconds) { toast("Give the timer a length such as 1:30, 90 (seconds) or 2m.", "error"); $("timer-custom").focus(); return; }
+      if (!seconds) { toast(L.t("room.timer.bad_length"), "error"); $("timer-custom").focus(); return; }
     }
     act("start_timer", { story_id: st.id, data: { seconds, reveal: $("timer-reveal").checked } });
   });
@@ -721,9 +748,9 @@
         seats.set(p.id, seat);
       }
       const has = voted.has(p.id), card = cards.get(p.id);
-      seat.querySelector(".seat-name").textContent = p.name + (p.id === s.me.id ? " (you)" : "");
+      seat.querySelector(".seat-name").textContent = p.id === s.me.id ? L.t("room.you", { name: p.name }) : p.name;
       seat.querySelector(".pcard-front").textContent = card ?? "";
-      seat.querySelector(".seat-state").textContent = card !== undefined ? `: ${card}` : has ? ": voted" : ": not voted yet";
+      seat.querySelector(".seat-state").textContent = card !== undefined ? L.t("room.seat.card", { card }) : has ? L.t("room.seat.voted") : L.t("room.seat.not_voted");
       seat.classList.toggle("voted", has);
       seat.classList.toggle("flipped", card !== undefined);
       seat.classList.toggle("offline", !p.connected);
@@ -738,10 +765,11 @@
     for (const [id, seat] of seats) if (!ids.has(id)) { seat.remove(); seats.delete(id); }
     const center = $("table-center"), x = st.stats;
     if (revealed && x) {
-      const summary = x.consensus ? `Consensus: ${x.mode[0]}` : x.average != null ? `Average ${x.average}` : x.median_card ? `Median ${x.median_card}` : "No estimates";
+      const summary = x.consensus ? L.t("room.table.consensus", { card: x.mode[0] }) : x.average != null ? L.t("room.table.average", { average: L.number(x.average) })
+        : x.median_card ? L.t("room.table.median", { card: x.median_card }) : L.t("room.table.no_estimates");
       center.textContent = anonymous ? summary + " · " + (st.votes || []).map((v) => v.card).join(" ") : summary;
-    } else if (st.status === "estimated") center.textContent = `Estimate: ${st.estimate}`;
-    else center.textContent = `${[...voted].filter((id) => ids.has(id)).length}/${n} voted`;
+    } else if (st.status === "estimated") center.textContent = L.t("room.table.estimate", { estimate: st.estimate });
+    else center.textContent = L.t("room.table.voted", { voted: L.number([...voted].filter((id) => ids.has(id)).length), total: L.number(n) });
     if (box.classList.contains("instant")) requestAnimationFrame(() => requestAnimationFrame(() => box.classList.remove("instant")));
   }
 
@@ -752,10 +780,11 @@
     box.hidden = !voting || !waiting.length;
     if (box.hidden) return;
     const canNudge = isOrg(), recent = (p) => Date.now() - (nudgedAt.get(p.id) || 0) < nudgeGap;
-    $("waiting-text").replaceChildren(h("span", { class: "muted" }, "Still to vote: "), ...waiting.flatMap((p, i) => [i ? ", " : "",
+    $("waiting-text").replaceChildren(h("span", { class: "muted" }, L.t("room.waiting_for")), " ", ...waiting.flatMap((p, i) => [i ? ", " : "",
       canNudge && p.id !== s.me.id
         ? h("button", { type: "button", class: "nudge-one", "data-id": p.id, disabled: recent(p), onclick: () => nudge(st, p),
-          title: recent(p) ? `${p.name} was nudged a moment ago` : `Nudge ${p.name}: a gentle reminder on their screen` + (p.chat ? " and in " + p.chat : ""), "aria-label": "Nudge " + p.name },
+          title: recent(p) ? L.t("room.nudge.recent", { name: p.name }) : p.chat ? L.t("room.nudge.title_chat", { name: p.name, chat: p.chat }) : L.t("room.nudge.title", { name: p.name }),
+          "aria-label": L.t("room.nudge.label", { name: p.name }) },
           p.name, h("span", { "aria-hidden": "true" }, recent(p) ? " ✓" : " 👋"))
         : h("span", { class: "waiting-name" + (p.connected ? "" : " muted"), "data-id": p.id }, p.name)]));
     $("nudge-all").hidden = !canNudge || waiting.filter((p) => !recent(p) && p.id !== s.me.id).length < 2;
@@ -769,8 +798,8 @@
     for (const n of r.nudged) nudgedAt.set(n.id, Date.now());
     render();
     setTimeout(() => { if (state.snap) render(); }, nudgeGap + 100);
-    const names = r.nudged.map((n) => n.name + (n.chat ? ` (also on ${n.chat[0].toUpperCase() + n.chat.slice(1)})` : ""));
-    toast(names.length ? "Nudged " + names.join(", ") + "." : "Everyone still to vote was nudged a moment ago.");
+    const names = r.nudged.map((n) => n.chat ? L.t("room.nudge.also_on", { name: n.name, chat: n.chat[0].toUpperCase() + n.chat.slice(1) }) : n.name);
+    toast(names.length ? L.t("room.nudge.done", { names: names.join(", ") }) : L.t("room.nudge.none"));
   }
   $("nudge-all").addEventListener("click", () => { const st = byId(state.snap.stories, currentId()); if (st) nudge(st, null); });
   // showNudge is the gentle signal on a voter's screen: a line above the cards, a short wiggle of
@@ -779,7 +808,7 @@
     const st = byId(state.snap.stories, currentId());
     if (!st || st.id !== d.story_id || state.snap.my_votes[st.id]) return;
     const b = $("nudge-banner"), cards = $("cards");
-    b.textContent = `${d.from_name} is waiting for your vote.`;
+    b.textContent = L.t("room.nudge.received", { name: d.from_name });
     b.hidden = false;
     cards.classList.remove("nudged"); void cards.offsetWidth; cards.classList.add("nudged");
     state.nudgedAt = Date.now(); renderTitle();

@@ -3,8 +3,8 @@
 // room.js's hooks (window.Pokor) and keeps no state of its own.
 "use strict";
 (function () {
-  const P = window.Pokor, $ = (id) => document.getElementById(id);
-  if (!P) return;
+  const P = window.Pokor, L = window.PokorI18n, $ = (id) => document.getElementById(id);
+  if (!P || !L) return;
   const snap = () => P.state.snap;
 
   // The link is a credential: it is never on screen unless copying it failed, so that sharing
@@ -20,19 +20,19 @@
     try {
       // A browser that asks for permission may never answer: give up after a moment.
       await Promise.race([navigator.clipboard.writeText(url), new Promise((_, no) => setTimeout(no, 1500))]);
-      P.toast("Organizer link copied. Open it on your other device.");
+      P.toast(L.t("room.org_link.copied"));
     } catch {
       field.value = url; field.hidden = false; field.focus(); field.select();
-      P.toast("Copy the selected organizer link (Ctrl+C or ⌘C).");
+      P.toast(L.t("room.org_link.copy_selected"));
     }
   });
   $("organizer-link-rotate").addEventListener("click", async () => {
-    if (!confirm("Replace the organizer links? Every link given out so far stops working; organizers copy the new one from the room.")) return;
+    if (!confirm(L.t("room.org_link.rotate_confirm"))) return;
     try {
       const res = await P.call("rotate_organizer_link");
       snap().organizer_url = res.organizer_url;
       $("organizer-link-url").hidden = true;
-      P.toast("Organizer links replaced: copy your new one.");
+      P.toast(L.t("room.org_link.replaced"));
     } catch (e) { P.toast(e.message, "error"); }
   });
   // Another organizer replaced the links: fetch this organizer's new one.
@@ -41,7 +41,7 @@
       const res = await P.call("organizer_link");
       snap().organizer_url = res.organizer_url;
       $("organizer-link-url").hidden = true;
-      P.toast("An organizer replaced the organizer links: copy your new one from the room.");
+      P.toast(L.t("room.org_link.replaced_elsewhere"));
     } catch { /* no longer an organizer: the snapshot that follows hides the box */ }
   }
 
@@ -51,7 +51,7 @@
     let btn = $("reveal-everyone");
     if (!btn) {
       btn = document.createElement("button");
-      btn.type = "button"; btn.id = "reveal-everyone"; btn.className = "primary"; btn.textContent = "Reveal votes";
+      btn.type = "button"; btn.id = "reveal-everyone"; btn.className = "primary"; btn.textContent = L.t("room.reveal");
       btn.addEventListener("click", () => P.call("reveal", { story_id: P.currentId() }).catch((e) => P.toast(e.message, "error")));
       $("vote-area").after(btn);
     }
