@@ -7,6 +7,11 @@
 // categories ({"one": "{n} vote", "other": "{n} votes"}, the categories of Intl.PluralRules).
 // The key "_language" is the language's own name, shown in the language picker. Adding a
 // language is adding its file: docs/translations.md.
+//
+// The catalogs are not the web pages' alone: the chat bots (package bots and its platforms) speak
+// from the same files, under keys that start with "bot.", so that a language is still one file.
+// The package is a leaf for that reason: it imports nothing of Pokor, and the bots import it
+// without pulling in the rest of webui.
 package i18n
 
 import (
@@ -18,7 +23,10 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
 )
 
 //go:embed *.json
@@ -35,9 +43,12 @@ type Catalog struct {
 	// Tag is the language's BCP 47 tag ("de"), for <html lang> and Intl in the browser.
 	Tag string
 	// Name is the language's own name ("Deutsch").
-	Name string
-	msgs map[string]json.RawMessage
-	text map[string]string // the string texts, and "other" of the plural ones
+	Name  string
+	msgs  map[string]json.RawMessage
+	text  map[string]string            // the string texts, and "other" of the plural ones
+	forms map[string]map[string]string // the plural texts by category
+	lang  language.Tag
+	print *message.Printer // formats numbers the language's way
 }
 
 // T returns the text of key with its {placeholders} replaced by the given name-value pairs;
@@ -51,6 +62,69 @@ func (c *Catalog) T(key string, pairs ...string) string {
 		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
 	}
 	return s
+}
+
+// Plural returns the text of key for the number n: the form of n's plural category in the
+// catalog's language (CLDR's rules, the ones Intl.PluralRules applies in the pages), "other" when
+// the catalog has no text for that category, and the plain text when key is not plural. {n} is
+// n written the language's way (Number); pairs fill the other placeholders.
+func (c *Catalog) Plural(key string, n float64, pairs ...string) string {
+	s, ok := c.text[key]
+	if !ok {
+		return key
+	}
+	if forms, ok := c.forms[key]; ok {
+		if f, ok := forms[category(c.lang, n)]; ok && f != "" {
+			s = f
+		}
+	}
+	s = strings.ReplaceAll(s, "{n}", c.Number(n))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
+	}
+	return s
+}
+
+// fractionDigits is how many decimals Number shows: estimates are whole cards or halves, and
+// their averages need no more than two.
+const fractionDigits = 2
+
+// Number writes x the language's way, with at most two decimals: "5.5" and "1,234" in English,
+// "5,5" and "1.234" in German.
+func (c *Catalog) Number(x float64) string {
+	return c.print.Sprint(number.Decimal(x, number.MaxFractionDigits(fractionDigits)))
+}
+
+// category is the CLDR plural category of x in lang, as Intl.PluralRules names it. x is taken as
+// Number shows it (at most two decimals, without trailing zeros), so "1" is "one" in English and
+// "1.5" is "other". A language CLDR does not know is answered "other" by the rules.
+func category(lang language.Tag, x float64) string {
+	if x < 0 {
+		x = -x
+	}
+	scaled := int64(x*100 + 0.5)
+	i, frac := int(scaled/100), int(scaled%100)
+	v, f := 0, 0 // visible fraction digits, and them as a number
+	switch {
+	case frac%10 != 0:
+		v, f = 2, frac
+	case frac != 0:
+		v, f = 1, frac/10
+	}
+	// MatchPlural wants the trailing-zero-free fraction as t too; Number drops trailing zeros.
+	switch plural.Cardinal.MatchPlural(lang, i, v, v, f, f) {
+	case plural.Zero:
+		return "zero"
+	case plural.One:
+		return "one"
+	case plural.Two:
+		return "two"
+	case plural.Few:
+		return "few"
+	case plural.Many:
+		return "many"
+	}
+	return "other"
 }
 
 // JSON is the whole catalog as a JSON object, for the pages' scripts.
@@ -115,7 +189,9 @@ func load(fsys fs.FS) (*Set, error) {
 	}
 	sort.Strings(tags[1:])
 	for _, tag := range tags {
-		c := &Catalog{Tag: tag, msgs: map[string]json.RawMessage{}, text: map[string]string{}}
+		lt := language.Make(tag)
+		c := &Catalog{Tag: tag, msgs: map[string]json.RawMessage{}, text: map[string]string{}, forms: map[string]map[string]string{},
+			lang: lt, print: message.NewPrinter(lt)}
 		for k, v := range ref {
 			c.msgs[k] = v
 		}
@@ -133,11 +209,12 @@ func load(fsys fs.FS) (*Set, error) {
 				return nil, fmt.Errorf("i18n: %s.json: %s must be a text or an object of plural forms with \"other\"", tag, k)
 			}
 			c.text[k] = forms["other"]
+			c.forms[k] = forms
 		}
 		c.Name = c.text["_language"]
 		s.byTag[tag] = c
 		s.list = append(s.list, c)
-		s.tags = append(s.tags, language.Make(tag))
+		s.tags = append(s.tags, lt)
 	}
 	s.matcher = language.NewMatcher(s.tags)
 	return s, nil
@@ -168,6 +245,11 @@ func (s *Set) Match(picked, acceptLanguage string) *Catalog {
 	}
 	return s.list[i]
 }
+
+// Find returns the catalog of a BCP 47 tag: the catalog of that name, else the one the tag
+// clearly means ("de-AT" and "de-CH" → de, "en-US" → en); nil when there is none ("fr" without
+// fr.json). The chat bots use it for the locales the platforms send and for POKOR_LANGUAGE.
+func (s *Set) Find(tag string) *Catalog { return s.pick(tag) }
 
 func (s *Set) pick(tag string) *Catalog {
 	if tag == "" {
