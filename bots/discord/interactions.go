@@ -268,14 +268,16 @@ func (b *Bot) userMarkup(in *discordgo.Interaction) bots.Markup {
 }
 
 // channelMarkup writes what everyone in the channel reads, in the server's language
-// (guild_locale: the community's primary language, set by its admins); outside a server, a
-// direct message, in the person's own.
+// (guild_locale: a Community server's primary language, set by its admins); outside a server, a
+// direct message, in the person's own. Every other server sends Discord's default, en-US, which
+// says nothing of its members: that is answered in POKOR_LANGUAGE, so that a German team's
+// Pokor posts German summaries in its (non-Community) server.
 func (b *Bot) channelMarkup(in *discordgo.Interaction) bots.Markup {
-	if in.GuildLocale != nil && *in.GuildLocale != "" {
-		return Markup.In(bots.Language(string(*in.GuildLocale), b.cfg.Language))
-	}
 	if in.GuildID == "" {
 		return b.userMarkup(in)
+	}
+	if in.GuildLocale != nil && *in.GuildLocale != "" && *in.GuildLocale != discordgo.EnglishUS {
+		return Markup.In(bots.Language(string(*in.GuildLocale), b.cfg.Language))
 	}
 	return Markup.In(bots.Language("", b.cfg.Language))
 }

@@ -3,6 +3,8 @@ package discord
 import (
 	"strings"
 	"testing"
+
+	"github.com/pokor/pokor/bots"
 )
 
 // germanCommand is /pokor from a person whose Discord is in German, on a server whose primary
@@ -109,6 +111,31 @@ func TestGermanLocale(t *testing.T) {
 			t.Errorf("summary %q, want %q", c, want)
 		}
 	})
+}
+
+// TestDefaultGuildLocale: a server that is not a Community server always sends guild_locale
+// en-US, whatever its members speak; its channel gets POKOR_LANGUAGE instead, and each person
+// still their own language.
+func TestDefaultGuildLocale(t *testing.T) {
+	de, err := bots.ParseLanguage("de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{botToken: testBotToken, language: de})
+	in := command(t, map[string]string{"title": "Sprint 42"}, false) // locale and guild_locale en-US
+	out := e.interact(t, in)
+	if c := dig(t, out, "data", "content").(string); !strings.HasPrefix(c, "**Sprint 42** is ready.") {
+		t.Errorf("the en-US user's answer: %q", c)
+	}
+	inv := e.interact(t, invite(t, dig(t, out, "data", "components", 0, "components", 1, "custom_id").(string)))
+	if c := dig(t, inv, "data", "content").(string); !strings.HasPrefix(c, "<@"+testUser+"> lädt dich ein, **Sprint 42** mit Planning Poker zu schätzen.") {
+		t.Errorf("the channel's invitation: %q", c)
+	}
+	in = germanCommand(t, map[string]string{"title": "Sprint 43"}, "fr")
+	out = e.interact(t, in)
+	if c := dig(t, out, "data", "content").(string); !strings.HasPrefix(c, "**Sprint 43** ist bereit.") {
+		t.Errorf("the German user's answer: %q", c)
+	}
 }
 
 func withLocale(m map[string]any, locale string) map[string]any {
