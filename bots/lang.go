@@ -17,20 +17,21 @@ import (
 // sends each user's locale and the server's; Slack and Mattermost send none with a command, so
 // their bots answer in the server's POKOR_LANGUAGE.
 
-// catalogs are the embedded catalogs, loaded once. TestCatalogsComplete in webui/i18n fails on a
-// catalog that does not load, so the error here is only a safeguard.
-var catalogs = sync.OnceValues(i18n.Load)
-
-// Languages returns the catalogs the bots can speak.
-func Languages() (*i18n.Set, error) { return catalogs() }
+// catalogs are the embedded catalogs, loaded once. They are part of the binary, and
+// TestCatalogsComplete in webui/i18n fails on one that does not load, so a failure here is a
+// broken build: it panics rather than letting every reply fail.
+var catalogs = sync.OnceValue(func() *i18n.Set {
+	set, err := i18n.Load()
+	if err != nil {
+		panic("bots: the embedded message catalogs do not load: " + err.Error())
+	}
+	return set
+})
 
 // Language returns the catalog for a BCP 47 tag ("de", Discord's "es-ES" or "pt-BR"), fallback when
 // no catalog matches it or the tag is empty, and the reference (English) when fallback is nil.
 func Language(tag string, fallback *i18n.Catalog) *i18n.Catalog {
-	set, err := catalogs()
-	if err != nil {
-		return fallback
-	}
+	set := catalogs()
 	if c := set.Find(tag); c != nil {
 		return c
 	}
@@ -43,10 +44,7 @@ func Language(tag string, fallback *i18n.Catalog) *i18n.Catalog {
 // ParseLanguage checks a configured language (POKOR_LANGUAGE) and returns its catalog; its error
 // names the catalogs there are.
 func ParseLanguage(tag string) (*i18n.Catalog, error) {
-	set, err := catalogs()
-	if err != nil {
-		return nil, err
-	}
+	set := catalogs()
 	if c := set.Find(tag); c != nil {
 		return c, nil
 	}
