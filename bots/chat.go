@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/webui/i18n"
 )
 
 // Platform describes a chat platform Pokor speaks. Each platform's package exports one (slack.Platform,
@@ -70,6 +71,9 @@ type Deps struct {
 	// HTTPClient, when set, carries the platform's API calls (cmd/pokor traces them this way when
 	// tracing is on); nil leaves the platform its own client.
 	HTTPClient *http.Client
+	// Language is the catalog the bot answers in when the platform says nothing of the user's or
+	// the team's language (POKOR_LANGUAGE); nil is English.
+	Language *i18n.Catalog
 }
 
 // Bot is a platform's running bot.
@@ -110,6 +114,8 @@ type Markup struct {
 	Warn string
 	// Limit is the longest message the platform takes, in characters.
 	Limit int
+	// Lang is the catalog the shared texts are written from (In sets it); nil writes English.
+	Lang *i18n.Catalog
 }
 
 // Markdown is the markup of the platforms that write Markdown (Discord, Mattermost), with their
@@ -139,10 +145,10 @@ var markdownURL = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "
 
 var sourceBold = regexp.MustCompile(`\*([^*\n]+)\*`)
 
-// HelpIn is the /pokor grammar in a platform's markup, after what was wrong when there is
-// something.
+// HelpIn is the /pokor grammar in a platform's markup and language, after what was wrong when
+// there is something.
 func (g Grammar) HelpIn(m Markup, problem string) string {
-	text := sourceBold.ReplaceAllStringFunc(g.Help(), func(s string) string { return m.Bold(s[1 : len(s)-1]) })
+	text := sourceBold.ReplaceAllStringFunc(g.help(m), func(s string) string { return m.Bold(s[1 : len(s)-1]) })
 	if problem != "" {
 		text = m.Warn + " " + problem + "\n\n" + text
 	}

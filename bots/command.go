@@ -4,6 +4,7 @@ package bots
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -41,39 +42,74 @@ func NewGrammar(trackers []session.Tracker) Grammar {
 	return g
 }
 
-// Help is the text shown for "/pokor help" and for text that does not parse.
-func (g Grammar) Help() string {
+// Help is the text shown for "/pokor help" and for text that does not parse, in English.
+func (g Grammar) Help() string { return g.help(Markup{}) }
+
+// help is the grammar explained in m's language, with *bold* as the markup's (HelpIn). The
+// commands themselves stay as typed: "from", "help" and the tracker names are keywords. A
+// tracker's query summary comes from its descriptor, in English.
+func (g Grammar) help(m Markup) string {
 	var b strings.Builder
-	b.WriteString("*Start a planning-poker session*\n" +
-		"`/pokor` new session with a default title\n" +
-		"`/pokor Sprint 42` new session \"Sprint 42\"\n")
+	b.WriteString("*" + m.T("bot.help.title") + "*\n" +
+		"`/pokor` " + m.T("bot.help.new") + "\n" +
+		"`/pokor Sprint 42` " + m.T("bot.help.titled", "title", "Sprint 42") + "\n")
 	for _, t := range g.trackers {
 		fmt.Fprintf(&b, "`/pokor Sprint 42 from %s %s` %s\n", t.Name, t.Query.Example, t.Query.Summary)
 	}
-	b.WriteString("`/pokor help` this help\n" +
-		"You get a private *Join as organizer* link, and a button to invite the channel.")
+	b.WriteString("`/pokor help` " + m.T("bot.help.help") + "\n" + m.T("bot.help.outro"))
 	return b.String()
 }
 
 // Names lists the tracker names for a sentence: "github, jira or notion".
-func (g Grammar) Names() string {
+func (g Grammar) Names() string { return g.names(Markup{}) }
+
+// NamesIn lists the tracker names in m's language: "github, jira oder notion".
+func (g Grammar) NamesIn(m Markup) string { return g.names(m) }
+
+func (g Grammar) names(m Markup) string {
 	names := make([]string, len(g.trackers))
 	for i, t := range g.trackers {
 		names[i] = t.Name
 	}
 	switch len(names) {
 	case 0:
-		return "no tracker (none is set up)"
+		return m.T("bot.trackers.none")
 	case 1:
 		return names[0]
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	return m.T("bot.list.or", "list", strings.Join(names[:len(names)-1], ", "), "last", names[len(names)-1])
 }
 
-// ParseError is a /pokor text that cannot be understood; its message says what to change.
-type ParseError struct{ Msg string }
+// ParseError is a /pokor text that cannot be understood; its message says what to change. Msg is
+// in English; Text writes it in a reply's language.
+type ParseError struct {
+	Msg string
+	// key and pairs are the message in the catalogs; names asks for the tracker names as {names}.
+	key   string
+	pairs []string
+	g     *Grammar
+}
 
 func (e *ParseError) Error() string { return e.Msg }
+
+// Text is the message in m's language.
+func (e *ParseError) Text(m Markup) string {
+	if e.key == "" {
+		return e.Msg
+	}
+	pairs := e.pairs
+	if e.g != nil {
+		pairs = append([]string{"names", e.g.names(m)}, pairs...)
+	}
+	return m.T(e.key, pairs...)
+}
+
+// parseError builds a ParseError from a catalog key; with g, {names} is g's tracker names.
+func parseError(g *Grammar, key string, pairs ...string) *ParseError {
+	e := &ParseError{key: key, pairs: pairs, g: g}
+	e.Msg = e.Text(Markup{})
+	return e
+}
 
 // Parse reads the text typed after /pokor.
 func (g Grammar) Parse(text string) (Command, error) {
@@ -104,21 +140,21 @@ func (g Grammar) FromOptions(title, source, query string) (Command, error) {
 	}
 	source = strings.ToLower(strings.TrimSpace(source))
 	if source != "" && g.tracker(source) == nil {
-		return Command{}, &ParseError{Msg: fmt.Sprintf("unknown source %q: use %s", source, g.Names())}
+		return Command{}, parseError(&g, "bot.parse.unknown_source", "source", strconv.Quote(source))
 	}
 	if source == "" && strings.TrimSpace(query) != "" {
-		return Command{}, &ParseError{Msg: "a query needs a source: pick " + g.Names()}
+		return Command{}, parseError(&g, "bot.parse.no_source")
 	}
 	return g.build(title, source, strings.TrimSpace(query))
 }
 
 func (g Grammar) build(title, source, query string) (Command, error) {
 	if utf8.RuneCountInString(title) > MaxTitle {
-		return Command{}, &ParseError{Msg: fmt.Sprintf("the title is %d characters long; the limit is %d", utf8.RuneCountInString(title), MaxTitle)}
+		return Command{}, parseError(nil, "bot.parse.title_long", "length", strconv.Itoa(utf8.RuneCountInString(title)), "limit", strconv.Itoa(MaxTitle))
 	}
 	if source != "" && query == "" {
 		t := g.tracker(source)
-		return Command{}, &ParseError{Msg: fmt.Sprintf("say what to import from %s, for example: `/pokor Sprint 42 from %s %s`", source, t.Name, t.Query.Example)}
+		return Command{}, parseError(nil, "bot.parse.no_query", "source", source, "example", "`/pokor Sprint 42 from "+t.Name+" "+t.Query.Example+"`")
 	}
 	return Command{Title: title, Source: source, Query: query}, nil
 }

@@ -5,12 +5,22 @@ import (
 	"strings"
 
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/webui/i18n"
 )
 
 // Chat is a platform with its running bot.
 type Chat struct {
 	Platform Platform
 	Bot      Bot
+	// Language is the catalog for sessions that keep none (Origin.Language; those started before
+	// Pokor kept it): POKOR_LANGUAGE. nil is English.
+	Language *i18n.Catalog
+}
+
+// markup is the platform's markup in the language of a session's chat: the one its command was
+// answered in.
+func (c Chat) markup(o session.Origin) Markup {
+	return c.Platform.Markup.In(Language(o.Language, c.Language))
 }
 
 // Chats sends what the domain tells a chat to the platform a session came from. It implements
@@ -29,8 +39,8 @@ func (cs Chats) Notify(ctx context.Context, n session.Notice) error {
 	if !ok {
 		return errNotConfigured(n.Session.Origin.Platform)
 	}
-	s := Summarize(n)
-	return c.Bot.PostChannel(ctx, n.Session.Origin, Message{Text: s.Render(c.Platform.Markup), Link: &Link{Label: "Open the room", URL: s.URL}})
+	s, m := Summarize(n), c.markup(n.Session.Origin)
+	return c.Bot.PostChannel(ctx, n.Session.Origin, Message{Text: s.Render(m), Link: &Link{Label: m.T("bot.open_room"), URL: s.URL}})
 }
 
 type errNotConfigured string
@@ -46,13 +56,14 @@ func (cs Chats) Remind(ctx context.Context, sess *session.Session, story *sessio
 	if !ok {
 		return errNotConfigured(platform)
 	}
-	m := c.Platform.Markup
-	text := "⏳ " + m.Escape(from) + " is waiting for your vote"
+	// The person's own locale is not known here: the reminder speaks the language of the chat.
+	m := c.markup(sess.Origin)
+	pairs := []string{"from", m.Escape(from), "session", m.Bold(m.Escape(sess.Title))}
+	text := "⏳ " + m.T("bot.remind", pairs...)
 	if story != nil {
-		text += " on " + storyName(m, SummaryStory{Key: story.ExternalKey, Title: story.Title, URL: story.URL})
+		text = "⏳ " + m.T("bot.remind.story", append(pairs, "story", storyName(m, SummaryStory{Key: story.ExternalKey, Title: story.Title, URL: story.URL}))...)
 	}
-	text += " in " + m.Bold(m.Escape(sess.Title)) + "."
-	return c.Bot.PostPerson(ctx, sess.Origin, chatID, Message{Text: Truncate(text, m.Limit), Link: &Link{Label: "Vote now", URL: url}})
+	return c.Bot.PostPerson(ctx, sess.Origin, chatID, Message{Text: Truncate(text, m.Limit), Link: &Link{Label: m.T("bot.vote_now"), URL: url}})
 }
 
 // Nudge implements session.ChatNudger: a reminder to vote, through the bot of the platform the

@@ -6,18 +6,19 @@ import (
 	"github.com/pokor/pokor/session"
 )
 
-// Failure is the reply to a domain error, the same on every platform: what could not be done, the
-// error's safe message and, by its code, what to do next. Each platform maps it once to its form
-// of reply (an ephemeral message) and logs the internal errors.
-func Failure(m Markup, what string, err error) string {
-	text := m.Warn + " Could not " + what + ": " + m.Escape(strings.TrimSuffix(session.ErrorMessage(err), "."))
+// Failure is the reply to a domain error, the same on every platform, in m's language: what
+// could not be done (key, a catalog text with {reason} and the given pairs), the error's safe
+// message and, by its code, what to do next. Each platform maps it once to its form of reply (an
+// ephemeral message) and logs the internal errors. The error's message comes from the domain, in
+// English.
+func Failure(m Markup, key string, err error, pairs ...string) string {
+	reason := m.Escape(strings.TrimSuffix(session.ErrorMessage(err), "."))
+	text := m.Warn + " " + m.T(key, append(pairs, "reason", reason)...)
 	switch session.ErrorCode(err) {
 	case session.CodeUnavailable:
-		text += ". Try again in a minute."
+		text += " " + m.T("bot.failure.unavailable")
 	case session.CodeConflict:
-		text += ". Open the room to see where it stands."
-	default:
-		text += "."
+		text += " " + m.T("bot.failure.conflict")
 	}
 	return text
 }
@@ -25,23 +26,23 @@ func Failure(m Markup, what string, err error) string {
 // Gone is the reply to a button of a session that no longer exists, or has ended.
 func Gone(m Markup, ended bool) string {
 	if ended {
-		return m.Warn + " This session has ended. Run " + m.Code("/pokor") + " to start a new one."
+		return m.Warn + " " + m.T("bot.gone.ended", "command", m.Code("/pokor"))
 	}
-	return m.Warn + " This session no longer exists. Run " + m.Code("/pokor") + " to start a new one."
+	return m.Warn + " " + m.T("bot.gone.missing", "command", m.Code("/pokor"))
 }
 
-// ImportOutcome says what an import named by /pokor did, for the session titled title.
-// interrupted is true when Pokor was stopping while it ran.
+// ImportOutcome says what an import named by /pokor did, for the session titled title, in m's
+// language. interrupted is true when Pokor was stopping while it ran.
 func ImportOutcome(m Markup, title string, cmd Command, res session.ImportResult, err error, interrupted bool) string {
-	into := cmd.Source + " into " + m.Bold(m.Escape(title))
+	into := []string{"source", cmd.Source, "title", m.Bold(m.Escape(title))}
 	switch n := res.Added + res.Updated; {
 	case err != nil && interrupted:
-		return m.Warn + " The import from " + into + " was interrupted because Pokor is restarting. Import again from the room."
+		return m.Warn + " " + m.T("bot.import.interrupted", into...)
 	case err != nil:
-		return Failure(m, "import stories from "+into, err) + " You can import from the room too."
+		return Failure(m, "bot.import.failed", err, into...) + " " + m.T("bot.import.room_too")
 	case n == 0:
-		return "No stories from " + cmd.Source + " match " + m.Code(cmd.Query) + "; " + m.Bold(m.Escape(title)) + " is ready for stories added in the room."
+		return m.T("bot.import.none", append(into, "query", m.Code(cmd.Query))...)
 	default:
-		return "✅ Imported " + Plural(n, "story", "stories") + " from " + into + "."
+		return "✅ " + m.N("bot.import.done", float64(n), into...)
 	}
 }

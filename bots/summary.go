@@ -1,8 +1,6 @@
 package bots
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -32,9 +30,10 @@ type Summary struct {
 	// Points adds up the numeric estimates; HasPoints is false when none is a number (T-shirt sizes).
 	Points    float64
 	HasPoints bool
-	// Votes are the votes of the round an "estimated" story's estimate came from, in words
-	// (VotesLine): names only when that round was not anonymous.
-	Votes string
+	// Votes are the votes of the round an "estimated" story's estimate came from ("Ann 3", or
+	// "3" alone when Anonymous: that round was revealed anonymously), written out by VotesLine.
+	Votes     []string
+	Anonymous bool
 	// People are the names of those who voted in the session ("closed").
 	People []string
 	// URL is the room's clean URL, never a pre-signed link.
@@ -48,7 +47,8 @@ type SummaryStory struct {
 
 // Summarize composes the summary of a notice.
 func Summarize(n session.Notice) Summary {
-	s := Summary{Kind: n.Kind, Title: n.Session.Title, Votes: VotesLine(n), People: n.People, URL: n.URL}
+	s := Summary{Kind: n.Kind, Title: n.Session.Title, People: n.People, URL: n.URL}
+	s.Votes, s.Anonymous = votes(n)
 	add := func(st *session.Story) {
 		s.Stories = append(s.Stories, SummaryStory{Key: st.ExternalKey, Title: st.Title, URL: st.URL, Estimate: st.Estimate})
 		if v, ok := session.CardValue(st.Estimate); ok {
@@ -73,7 +73,7 @@ func Summarize(n session.Notice) Summary {
 	return s
 }
 
-// Render writes the summary in m's markup, within m.Limit.
+// Render writes the summary in m's markup and language, within m.Limit.
 func (s Summary) Render(m Markup) string {
 	title := m.Bold(m.Escape(s.Title))
 	var head string
@@ -81,32 +81,33 @@ func (s Summary) Render(m Markup) string {
 	switch {
 	case s.Kind == "estimated" && len(s.Stories) == 1:
 		st := s.Stories[0]
-		head = fmt.Sprintf("%s: %s estimated at %s.", title, storyName(m, st), m.Bold(m.Escape(st.Estimate)))
+		head = m.T("bot.summary.estimated", "title", title, "story", storyName(m, st), "estimate", m.Bold(m.Escape(st.Estimate)))
 	case s.Kind == "closed":
-		head = fmt.Sprintf("%s has ended: %d of %s estimated", title, s.Estimated, Plural(s.Count, "story", "stories"))
+		pairs := []string{"title", title, "estimated", m.Number(float64(s.Estimated)), "stories", m.N("bot.stories", float64(s.Count))}
 		if s.HasPoints {
-			head += ", " + strconv.FormatFloat(s.Points, 'f', -1, 64) + " points in all"
+			head = m.T("bot.summary.closed_points", append(pairs, "points", m.N("bot.points", s.Points))...)
+		} else {
+			head = m.T("bot.summary.closed", pairs...)
 		}
-		head += "."
 		for _, st := range s.Stories {
 			lines = append(lines, "• "+storyName(m, st)+": "+m.Bold(m.Escape(st.Estimate)))
 		}
 	default:
-		head = title + " changed."
+		head = m.T("bot.summary.changed", "title", title)
 	}
 	var people string
 	switch {
-	case s.Kind == "estimated" && s.Votes != "":
-		people = m.Escape(s.Votes)
+	case s.Kind == "estimated" && len(s.Votes) > 0:
+		people = m.Escape(votesLine(m, s.Votes, s.Anonymous))
 	case s.Kind == "closed" && len(s.People) > 0:
-		people = "Took part: " + m.Escape(names(s.People)) + "."
+		people = m.T("bot.summary.took_part", "names", m.Escape(names(m, s.People)))
 	}
 	// Lines that do not fit the limit, or past MaxListed, are counted instead.
 	out := head
 	budget := m.Limit - utf8.RuneCountInString(people) - 40
 	for i, l := range lines {
 		if i == MaxListed || (m.Limit > 0 && utf8.RuneCountInString(out)+1+utf8.RuneCountInString(l) > budget) {
-			out += fmt.Sprintf("\n…and %d more in the session.", len(lines)-i)
+			out += "\n" + m.N("bot.summary.more", float64(len(lines)-i))
 			break
 		}
 		out += "\n" + l
@@ -120,7 +121,8 @@ func (s Summary) Render(m Markup) string {
 	return out
 }
 
-// storyName is a story's key and title, linked to its tracker item when it has one.
+// storyName is a story's key and title, linked to its tracker item when it has one, quoted the
+// language's way when it has none.
 func storyName(m Markup, st SummaryStory) string {
 	name := Truncate(st.Title, maxStoryTitle)
 	if st.Key != "" && !strings.Contains(st.Title, st.Key) {
@@ -129,26 +131,18 @@ func storyName(m Markup, st SummaryStory) string {
 	if st.URL != "" {
 		return m.Link(st.URL, m.Escape(name))
 	}
-	return "“" + m.Escape(name) + "”"
+	return m.T("bot.quoted", "text", m.Escape(name))
 }
 
 // names lists names in words: "Ann, Bob and Carol", and how many more past maxPeople.
-func names(ns []string) string {
+func names(m Markup, ns []string) string {
 	if len(ns) > maxPeople {
-		return strings.Join(ns[:maxPeople], ", ") + fmt.Sprintf(" and %d more", len(ns)-maxPeople)
+		return m.N("bot.list.more", float64(len(ns)-maxPeople), "list", strings.Join(ns[:maxPeople], ", "))
 	}
 	if len(ns) == 1 {
 		return ns[0]
 	}
-	return strings.Join(ns[:len(ns)-1], ", ") + " and " + ns[len(ns)-1]
-}
-
-// Plural is "1 story" or "3 stories".
-func Plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
+	return m.T("bot.list.and", "list", strings.Join(ns[:len(ns)-1], ", "), "last", ns[len(ns)-1])
 }
 
 // Truncate shortens s to at most n characters, marking the cut.

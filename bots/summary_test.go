@@ -109,13 +109,13 @@ func TestFailure(t *testing.T) {
 		err  error
 		want string
 	}{
-		{session.Errorf(session.CodeNotFound, "session not found"), "⚠️ Could not open it: session not found."},
-		{session.Errorf(session.CodeUnavailable, "jira is down"), "⚠️ Could not open it: jira is down. Try again in a minute."},
-		{session.Errorf(session.CodeInvalid, "the title is *too* long."), `⚠️ Could not open it: the title is \*too\* long.`},
-		{errors.New("disk on fire at /var/secret"), "⚠️ Could not open it: something went wrong on our side; please try again."},
+		{session.Errorf(session.CodeNotFound, "session not found"), "⚠️ Could not load the session: session not found."},
+		{session.Errorf(session.CodeUnavailable, "jira is down"), "⚠️ Could not load the session: jira is down. Try again in a minute."},
+		{session.Errorf(session.CodeInvalid, "the title is *too* long."), `⚠️ Could not load the session: the title is \*too\* long.`},
+		{errors.New("disk on fire at /var/secret"), "⚠️ Could not load the session: something went wrong on our side; please try again."},
 	}
 	for _, tt := range tests {
-		if got := bots.Failure(m, "open it", tt.err); got != tt.want {
+		if got := bots.Failure(m, "bot.failure.load", tt.err); got != tt.want {
 			t.Errorf("Failure(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}

@@ -28,7 +28,7 @@ func TestVotesLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := VotesLine(tt.n); got != tt.want {
+			if got := VotesLine(Markup{}, tt.n); got != tt.want {
 				t.Errorf("VotesLine = %q, want %q", got, tt.want)
 			}
 		})

@@ -99,6 +99,9 @@ type Origin struct {
 	// webhook); it is a credential and never leaves the server.
 	ReplyURL     string    `json:"reply_url,omitempty"`
 	ReplyExpires time.Time `json:"reply_expires,omitempty"`
+	// Language is the BCP 47 tag of the catalog the chat's command was answered in ("de"), so
+	// that summaries and reminders posted later speak it too; empty means the server's default.
+	Language string `json:"language,omitempty"`
 }
 
 // Closed reports whether the session has ended.

@@ -119,7 +119,7 @@ func newRangeChart(l *i18n.Catalog, est []session.EstimateSummary) (rangeChart, 
 		rc.Rows = append(rc.Rows, rangeRow{Label: e.Value, Y: y, X1: scale(*e.Low), W: max(scale(*e.High)-scale(*e.Low), 2),
 			MX: scale(*e.Median), Count: e.Outcomes,
 			Text: l.T("chart.cycle.row", "estimate", e.Value, "median", hours(l, *e.Median), "low", hours(l, *e.Low),
-				"high", hours(l, *e.High), "stories", l.Plural("chart.stories", e.Outcomes))})
+				"high", hours(l, *e.High), "stories", l.Count("chart.stories", e.Outcomes))})
 	}
 	for i, f := range []float64{0, 0.5, 1} {
 		rc.Ticks = append(rc.Ticks, tick{X: scale(top * f), Label: hours(l, top*f), Align: []string{"start", "middle", "end"}[i]})
@@ -195,7 +195,7 @@ type farOffRow struct {
 func newTeamPage(l *i18n.Catalog, in *session.Insight, teamURL string) teamPage {
 	p := teamPage{In: in, TeamURL: teamURL, Consensus: "–", RoundsPerStory: "–", MedianTime: "–",
 		NSessions: l.Int(in.Totals.Sessions), Estimated: l.Int(in.Totals.Estimated), Points: l.Number(in.Totals.Points, 2),
-		WithOutcome: l.Plural("team.outcomes.count", in.Totals.WithOutcome, "estimated", l.Int(in.Totals.Estimated))}
+		WithOutcome: l.Count("team.outcomes.count", in.Totals.WithOutcome, "estimated", l.Int(in.Totals.Estimated))}
 	if r := in.Totals.ConsensusRate; r != nil {
 		p.Consensus = l.T("chart.percent", "n", l.Number(*r*100, 0))
 	}

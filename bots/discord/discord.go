@@ -25,6 +25,7 @@ import (
 
 	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/webui/i18n"
 )
 
 // DefaultAPIURL is Discord's documented API base URL; the version segment is added per request.
@@ -54,6 +55,9 @@ type Config struct {
 	HTTPClient *http.Client
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Language is the catalog for interactions whose locale has none, and for those that carry
+	// no locale (POKOR_LANGUAGE); nil is English.
+	Language *i18n.Catalog
 }
 
 // Bot answers Discord interactions and reports to Discord channels.

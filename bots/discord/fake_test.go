@@ -25,6 +25,7 @@ import (
 	"github.com/pokor/pokor/bots/botstest"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/session/sqlstore"
+	"github.com/pokor/pokor/webui/i18n"
 	"github.com/pokor/pokor/webui/webuitest"
 )
 
@@ -281,6 +282,8 @@ type envOptions struct {
 	botToken string
 	// appID is DISCORD_APPLICATION_ID; interactions carry application_id anyway.
 	appID string
+	// language is POKOR_LANGUAGE; nil is English.
+	language *i18n.Catalog
 }
 
 func newEnv(t *testing.T, opt envOptions) *env {
@@ -299,7 +302,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 			var err error
 			e.bot, err = New(Config{
 				PublicKey: publicHex(e.priv), ApplicationID: opt.appID, BotToken: opt.botToken,
-				APIURL: e.api.URL + "/api", BaseURL: s.URL, Service: s.Service, Logger: log,
+				APIURL: e.api.URL + "/api", BaseURL: s.URL, Service: s.Service, Logger: log, Language: opt.language,
 			})
 			if err != nil {
 				t.Fatal(err)

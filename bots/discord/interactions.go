@@ -62,26 +62,27 @@ func (b *Bot) interactions(c *gin.Context) {
 // answer is edited in when it is done, since trackers may take longer than Discord's 3 seconds.
 func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 	data := in.ApplicationCommandData()
+	m := b.userMarkup(in)
 	if data.Name != commandName {
-		c.JSON(http.StatusOK, ephemeral(b.help("")))
+		c.JSON(http.StatusOK, ephemeral(b.help(m, "")))
 		return
 	}
 	cmd, err := bots.NewGrammar(b.svc.Trackers()).FromOptions(option(data, "title"), option(data, "source"), option(data, "query"))
 	var perr *bots.ParseError
 	switch {
 	case errors.As(err, &perr):
-		c.JSON(http.StatusOK, ephemeral(b.help(perr.Msg)))
+		c.JSON(http.StatusOK, ephemeral(b.help(m, perr.Text(m))))
 		return
 	case err != nil:
-		c.JSON(http.StatusOK, b.failure("read the command", err))
+		c.JSON(http.StatusOK, b.failure(m, "bot.failure.read", err))
 		return
 	case cmd.Help:
-		c.JSON(http.StatusOK, ephemeral(b.help("")))
+		c.JSON(http.StatusOK, ephemeral(b.help(m, "")))
 		return
 	}
 	user := invoker(in)
 	if user == nil || user.ID == "" {
-		c.JSON(http.StatusOK, ephemeral("Discord did not say who ran the command; please try again."))
+		c.JSON(http.StatusOK, ephemeral(m.T("bot.discord.no_user")))
 		return
 	}
 	appID := in.AppID
@@ -89,7 +90,8 @@ func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 		appID = b.cfg.ApplicationID
 	}
 	now := b.now()
-	origin := session.Origin{Platform: "discord", Team: in.GuildID, Channel: in.ChannelID}
+	// What is posted in the channel later (summaries, reminders) speaks the server's language.
+	origin := session.Origin{Platform: "discord", Team: in.GuildID, Channel: in.ChannelID, Language: b.channelMarkup(in).Tag()}
 	if appID != "" && in.Token != "" {
 		// The webhook URL is a credential for 15 minutes; the store keeps Origin sealed.
 		origin.ReplyURL = discordgo.EndpointWebhookToken(appID, in.Token)
@@ -100,23 +102,23 @@ func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 		Title: cmd.Title, Organizer: user.DisplayName(), ChatID: chatID, Origin: origin,
 	})
 	if err != nil {
-		c.JSON(http.StatusOK, b.failure("start the session", err, "guild", in.GuildID))
+		c.JSON(http.StatusOK, b.failure(m, "bot.failure.start", err, "guild", in.GuildID))
 		return
 	}
 	link := b.organizerLink(sess.ID, chatID, user.DisplayName(), now)
 	if cmd.Source == "" {
-		c.JSON(http.StatusOK, sessionMessage(sess, link, ""))
+		c.JSON(http.StatusOK, sessionMessage(m, sess, link, ""))
 		return
 	}
 	actor := session.Actor{SessionID: sess.ID, ParticipantID: org.ID}
 	if origin.ReplyURL == "" {
 		// Without an application id there is no webhook to edit later: let the room follow the
 		// import instead.
-		outcome := fmt.Sprintf("Importing from %s in the background; the room shows the progress.", cmd.Source)
+		outcome := m.T("bot.discord.importing", "source", cmd.Source)
 		if err := b.svc.StartImport(c.Request.Context(), actor, cmd.Source, cmd.Query); err != nil {
-			outcome = bots.ImportOutcome(Markup, sess.Title, cmd, session.ImportResult{}, err, false)
+			outcome = bots.ImportOutcome(m, sess.Title, cmd, session.ImportResult{}, err, false)
 		}
-		c.JSON(http.StatusOK, sessionMessage(sess, link, outcome))
+		c.JSON(http.StatusOK, sessionMessage(m, sess, link, outcome))
 		return
 	}
 	c.JSON(http.StatusOK, &discordgo.InteractionResponse{
@@ -126,12 +128,13 @@ func (b *Bot) command(c *gin.Context, in *discordgo.Interaction) {
 	// Send the deferral now, so that Discord knows the response before the edit arrives.
 	c.Writer.Flush()
 	b.work.Go(func(ctx context.Context) {
-		b.finishImport(ctx, appID, in.Token, sess, actor, link, cmd)
+		b.finishImport(ctx, m, appID, in.Token, sess, actor, link, cmd)
 	})
 }
 
-// finishImport runs the import of a deferred /pokor and edits the answer with its outcome.
-func (b *Bot) finishImport(ctx context.Context, appID, token string, sess *session.Session, actor session.Actor, link string, cmd bots.Command) {
+// finishImport runs the import of a deferred /pokor and edits the answer with its outcome, in
+// the language of m (the caller's).
+func (b *Bot) finishImport(ctx context.Context, m bots.Markup, appID, token string, sess *session.Session, actor session.Actor, link string, cmd bots.Command) {
 	// Leave a minute of the token's life for the edit itself.
 	ictx, cancel := context.WithTimeout(ctx, replyWindow-time.Minute)
 	res, err := b.svc.Import(ictx, actor, cmd.Source, cmd.Query)
@@ -139,8 +142,8 @@ func (b *Bot) finishImport(ctx context.Context, appID, token string, sess *sessi
 	if err != nil && session.ErrorCode(err) == session.CodeInternal {
 		b.log.Error("discord: import failed", "session", sess.ID, "source", cmd.Source, "err", err)
 	}
-	content := ready(sess, bots.ImportOutcome(Markup, sess.Title, cmd, res, err, b.work.Stopping()))
-	components := buttons(sess.ID, link)
+	content := ready(m, sess, bots.ImportOutcome(m, sess.Title, cmd, res, err, b.work.Stopping()))
+	components := buttons(m, sess.ID, link)
 	// The edit must go out even when the bot is closing, or the answer stays "thinking".
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -174,38 +177,41 @@ func (b *Bot) editOriginal(ctx context.Context, appID, token string, edit *disco
 	}
 }
 
-// component answers the Invite channel button with a public message holding the room's link.
+// component answers the Invite channel button with a public message holding the room's link, in
+// the server's language; what only the presser sees is in theirs.
 func (b *Bot) component(c *gin.Context, in *discordgo.Interaction) {
+	m := b.userMarkup(in)
 	id, ok := strings.CutPrefix(in.MessageComponentData().CustomID, invitePrefix)
 	if !ok || id == "" {
-		c.JSON(http.StatusOK, ephemeral("This button is no longer supported; run /pokor again."))
+		c.JSON(http.StatusOK, ephemeral(m.T("bot.button_gone")))
 		return
 	}
 	sess, err := b.svc.Session(c.Request.Context(), id)
 	switch {
 	case session.ErrorCode(err) == session.CodeNotFound:
-		c.JSON(http.StatusOK, ephemeral(bots.Gone(Markup, false)))
+		c.JSON(http.StatusOK, ephemeral(bots.Gone(m, false)))
 		return
 	case err != nil:
-		c.JSON(http.StatusOK, b.failure("load the session", err, "session", id))
+		c.JSON(http.StatusOK, b.failure(m, "bot.failure.load", err, "session", id))
 		return
 	case sess.Closed():
-		c.JSON(http.StatusOK, ephemeral(bots.Gone(Markup, true)))
+		c.JSON(http.StatusOK, ephemeral(bots.Gone(m, true)))
 		return
 	}
+	ch := b.channelMarkup(in)
 	room := b.svc.RoomURL(sess.ID)
-	inviter := "You are invited"
+	pairs := []string{"title", ch.Bold(ch.Escape(sess.Title)), "link", "<" + room + ">"}
+	content := ch.T("bot.discord.invited", pairs...)
 	if u := invoker(in); u != nil && u.ID != "" {
 		// A mention shows the name; allowed_mentions keeps it from pinging anyone.
-		inviter = "<@" + u.ID + "> invites you"
+		content = ch.T("bot.discord.invite", append(pairs, "inviter", "<@"+u.ID+">")...)
 	}
-	content := fmt.Sprintf("%s to estimate **%s** with planning poker. Join here: <%s>", inviter, Markup.Escape(sess.Title), room)
 	c.JSON(http.StatusOK, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{
 			Content: content,
 			Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-				discordgo.Button{Label: "Join the session", Style: discordgo.LinkButton, URL: room},
+				discordgo.Button{Label: ch.T("bot.join_session"), Style: discordgo.LinkButton, URL: room},
 			}}},
 			AllowedMentions: noMentions(),
 		},
@@ -225,35 +231,55 @@ func (b *Bot) organizerLink(sessionID, chatID, name string, now time.Time) strin
 	return link
 }
 
-// sessionMessage is the answer to /pokor that only its caller sees.
-func sessionMessage(sess *session.Session, link, outcome string) *discordgo.InteractionResponse {
+// sessionMessage is the answer to /pokor that only its caller sees, in their language.
+func sessionMessage(m bots.Markup, sess *session.Session, link, outcome string) *discordgo.InteractionResponse {
 	return &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{
-			Content: ready(sess, outcome), Components: buttons(sess.ID, link),
+			Content: ready(m, sess, outcome), Components: buttons(m, sess.ID, link),
 			Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions(),
 		},
 	}
 }
 
 // buttons are the Join as organizer link and the Invite channel button.
-func buttons(sessionID, link string) []discordgo.MessageComponent {
+func buttons(m bots.Markup, sessionID, link string) []discordgo.MessageComponent {
 	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Join as organizer", Style: discordgo.LinkButton, URL: link},
-		discordgo.Button{Label: "Invite channel", Style: discordgo.PrimaryButton, CustomID: invitePrefix + sessionID},
+		discordgo.Button{Label: m.T("bot.join_organizer"), Style: discordgo.LinkButton, URL: link},
+		discordgo.Button{Label: m.T("bot.invite_channel"), Style: discordgo.PrimaryButton, CustomID: invitePrefix + sessionID},
 	}}}
 }
 
 // ready is the text of the answer to /pokor, with the outcome of an import when there was one.
-func ready(sess *session.Session, outcome string) string {
+func ready(m bots.Markup, sess *session.Session, outcome string) string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "**%s** is ready.\n", Markup.Escape(sess.Title))
+	s.WriteString(m.T("bot.discord.ready", "title", m.Bold(m.Escape(sess.Title))) + "\n")
 	if outcome != "" {
 		s.WriteString(outcome + "\n")
 	}
-	s.WriteString("The **Join as organizer** button is for you alone and works for 24 hours. " +
-		"**Invite channel** posts a join link for everyone here.")
+	s.WriteString(m.T("bot.discord.buttons", "join", m.Bold(m.T("bot.join_organizer")), "invite", m.Bold(m.T("bot.invite_channel"))))
 	return s.String()
+}
+
+// userMarkup writes to the person who interacted, in their Discord language (the interaction's
+// locale), else POKOR_LANGUAGE.
+func (b *Bot) userMarkup(in *discordgo.Interaction) bots.Markup {
+	return Markup.In(bots.Language(string(in.Locale), b.cfg.Language))
+}
+
+// channelMarkup writes what everyone in the channel reads, in the server's language
+// (guild_locale: a Community server's primary language, set by its admins); outside a server, a
+// direct message, in the person's own. Every other server sends Discord's default, en-US, which
+// says nothing of its members: that is answered in POKOR_LANGUAGE, so that a German team's
+// Pokor posts German summaries in its (non-Community) server.
+func (b *Bot) channelMarkup(in *discordgo.Interaction) bots.Markup {
+	if in.GuildID == "" {
+		return b.userMarkup(in)
+	}
+	if in.GuildLocale != nil && *in.GuildLocale != "" && *in.GuildLocale != discordgo.EnglishUS {
+		return Markup.In(bots.Language(string(*in.GuildLocale), b.cfg.Language))
+	}
+	return Markup.In(bots.Language("", b.cfg.Language))
 }
 
 // ephemeral is a message only the user who interacted sees.
@@ -289,23 +315,23 @@ func option(d discordgo.ApplicationCommandInteractionData, name string) string {
 	return ""
 }
 
-// help is the shared grammar, introduced for Discord's options, after what was wrong when there
-// is something.
-func (b *Bot) help(problem string) string {
+// help is the shared grammar, introduced for Discord's options, in m's language, after what was
+// wrong when there is something. The option names are the command's, in English.
+func (b *Bot) help(m bots.Markup, problem string) string {
 	g := bots.NewGrammar(b.svc.Trackers())
-	text := "In Discord, fill in the options of `/pokor`: `title`, `source` (" + g.Names() + ") and `query`. " +
-		"They mean the same as the words of the text form:\n\n" + g.HelpIn(Markup, "")
+	text := m.T("bot.discord.options", "names", g.NamesIn(m)) + "\n\n" + g.HelpIn(m, "")
 	if problem != "" {
-		text = Markup.Warn + " " + problem + "\n\n" + text
+		text = m.Warn + " " + problem + "\n\n" + text
 	}
 	return text
 }
 
 // failure is the reply to a domain error from Discord, mapped once for every call site: the
-// internal ones are logged with attrs, and the user sees what to do.
-func (b *Bot) failure(what string, err error, attrs ...any) *discordgo.InteractionResponse {
+// internal ones are logged with attrs, and the user sees what to do in m's language. key is the
+// catalog text saying what could not be done.
+func (b *Bot) failure(m bots.Markup, key string, err error, attrs ...any) *discordgo.InteractionResponse {
 	if session.ErrorCode(err) == session.CodeInternal {
-		b.log.Error("discord: could not "+what, append(attrs, "err", err)...)
+		b.log.Error("discord: a command failed", append(attrs, "failure", key, "err", err)...)
 	}
-	return ephemeral(bots.Failure(Markup, what, err))
+	return ephemeral(bots.Failure(m, key, err))
 }

@@ -29,6 +29,7 @@ var Platform = bots.Platform{
 			Service:       d.Service,
 			Logger:        d.Logger,
 			HTTPClient:    d.HTTPClient,
+			Language:      d.Language,
 		})
 		if err != nil {
 			return nil, err

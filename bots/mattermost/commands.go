@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,36 +48,37 @@ func (b *Bot) command(c *gin.Context) {
 
 // answer runs a verified command and returns the message to show its author.
 func (b *Bot) answer(ctx context.Context, f url.Values) commandResponse {
+	m := b.markup
 	grammar := bots.NewGrammar(b.svc.Trackers())
 	cmd, err := grammar.Parse(f.Get("text"))
 	var pe *bots.ParseError
 	switch {
 	case errors.As(err, &pe):
-		return ephemeral(grammar.HelpIn(Markup, pe.Msg))
+		return ephemeral(grammar.HelpIn(m, pe.Text(m)))
 	case err != nil, cmd.Help:
-		return ephemeral(grammar.HelpIn(Markup, ""))
+		return ephemeral(grammar.HelpIn(m, ""))
 	}
 	team, channelID, userID := f.Get("team_id"), f.Get("channel_id"), f.Get("user_id")
 	if team == "" || channelID == "" || userID == "" {
-		return ephemeral(Markup.Warn + " Mattermost did not say which team, channel and user ran the command; please try again.")
+		return ephemeral(m.Warn + " " + m.T("bot.mattermost.no_user"))
 	}
 	now := b.now()
 	name := bots.DisplayName(f.Get("user_name"), "Mattermost user")
 	chatID := "mattermost:" + team + ":" + userID
-	origin := session.Origin{Platform: Platform.Name, Team: team, Channel: channelID}
+	origin := session.Origin{Platform: Platform.Name, Team: team, Channel: channelID, Language: m.Tag()}
 	if ru := f.Get("response_url"); ru != "" {
 		origin.ReplyURL, origin.ReplyExpires = ru, now.Add(replyLifetime).UTC()
 	}
 	sess, org, _, err := b.svc.CreateSession(ctx, session.CreateInput{Title: cmd.Title, Organizer: name, ChatID: chatID, Origin: origin,
 		ChannelName: f.Get("channel_name")})
 	if err != nil {
-		return b.failure("start the session", err, "team", team)
+		return b.failure("bot.failure.start", err, "team", team)
 	}
 	link := b.svc.LinkURL(session.Link{SessionID: sess.ID, Role: session.RoleOrganizer, ChatID: chatID, Name: name,
 		Expires: now.Add(linkLifetime).Unix()})
 	if cmd.Source != "" {
 		responseURL := f.Get("response_url")
-		b.work.Import(b.svc, b.log, Markup, sess, org.ID, cmd, func(ctx context.Context, text string) error {
+		b.work.Import(b.svc, b.log, m, sess, org.ID, cmd, func(ctx context.Context, text string) error {
 			return b.reply(ctx, responseURL, ephemeral(text))
 		})
 	}
@@ -88,23 +88,22 @@ func (b *Bot) answer(ctx context.Context, f url.Values) commandResponse {
 // organizerMessage is the private answer to /pokor: the organizer's pre-signed link, which
 // appears only here, and the Invite channel button.
 func (b *Bot) organizerMessage(sess *session.Session, link string, cmd bots.Command) commandResponse {
-	var s strings.Builder
-	fmt.Fprintf(&s, "%s is ready. %s opens it with you in charge: the link is yours alone and works for 24 hours. "+
-		"%s posts a link everyone here can join with.",
-		Markup.Bold(Markup.Escape(sess.Title)), Markup.Link(link, "Join as organizer"), Markup.Bold("Invite channel"))
+	m := b.markup
+	invite := m.T("bot.invite_channel")
+	text := m.T("bot.ready.mattermost", "title", m.Bold(m.Escape(sess.Title)), "join", m.Link(link, m.T("bot.join_organizer")), "invite", m.Bold(invite))
 	if cmd.Source != "" {
-		fmt.Fprintf(&s, "\n⏳ Importing stories from %s (%s); the result will appear here.", cmd.Source, Markup.Code(bots.Truncate(cmd.Query, 200)))
+		text += "\n⏳ " + m.T("bot.importing", "source", cmd.Source, "query", m.Code(bots.Truncate(cmd.Query, 200)))
 	}
-	m := ephemeral(s.String())
-	m.Attachments = []attachment{{
+	r := ephemeral(text)
+	r.Attachments = []attachment{{
 		// The fallback shows where buttons do not (notifications); the link stays in the text alone.
-		Fallback: "Invite channel",
+		Fallback: invite,
 		Actions: []action{{
-			ID: actionInvite, Type: "button", Name: "Invite channel", Style: "primary",
+			ID: actionInvite, Type: "button", Name: invite, Style: "primary",
 			Integration: integration{URL: b.baseURL + ActionsPath, Context: b.signContext(sess.Origin, sess.ID)},
 		}},
 	}}
-	return m
+	return r
 }
 
 // signContext is the context of the Invite channel button: the session, the team and channel it
@@ -134,11 +133,11 @@ func (b *Bot) action(c *gin.Context) {
 	if sig == "" || !b.keys.Verify(signPurpose, contextMessage(act, id, team, channelID), sig) ||
 		(req.ChannelID != "" && req.ChannelID != channelID) || (req.TeamID != "" && req.TeamID != team) {
 		b.log.Warn("refused a button press whose context Pokor did not sign", "remote", c.ClientIP(), "team", req.TeamID)
-		c.JSON(http.StatusUnauthorized, actionResponse{Error: &actionError{Message: "This button was not made by this Pokor server. Run /pokor again."}})
+		c.JSON(http.StatusUnauthorized, actionResponse{Error: &actionError{Message: b.markup.T("bot.mattermost.foreign_button")}})
 		return
 	}
 	if act != actionInvite {
-		c.JSON(http.StatusOK, actionResponse{EphemeralText: "This button is no longer supported; run /pokor again."})
+		c.JSON(http.StatusOK, actionResponse{EphemeralText: b.markup.T("bot.button_gone")})
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), postTimeout)
@@ -149,39 +148,42 @@ func (b *Bot) action(c *gin.Context) {
 // invite posts the room link for the whole channel and says to the presser how it went. The
 // organizer link stays in the organizer's private message.
 func (b *Bot) invite(ctx context.Context, req actionRequest, sessionID string) string {
+	m := b.markup
 	sess, err := b.svc.Session(ctx, sessionID)
 	switch {
 	case session.ErrorCode(err) == session.CodeNotFound:
-		return bots.Gone(Markup, false)
+		return bots.Gone(m, false)
 	case err != nil:
 		if session.ErrorCode(err) == session.CodeInternal {
 			b.log.Error("loading a session to invite a channel", "session", sessionID, "err", err)
 		}
-		return bots.Failure(Markup, "load the session", err)
+		return bots.Failure(m, "bot.failure.load", err)
 	case sess.Closed():
-		return bots.Gone(Markup, true)
+		return bots.Gone(m, true)
 	}
+	// The invitation is for the channel: it speaks the language the session's chat was answered in.
+	ch := Markup.In(bots.Language(sess.Origin.Language, m.Lang))
 	room := b.svc.RoomURL(sess.ID)
-	inviter := "Everyone is invited"
+	pairs := []string{"title", ch.Bold(ch.Escape(sess.Title)), "link", ch.Link(room, ch.T("bot.invite.link"))}
+	text := ch.T("bot.invite.everyone", pairs...)
 	if req.UserName != "" {
-		inviter = "@" + req.UserName + " invites everyone"
+		text = ch.T("bot.invite", append(pairs, "inviter", "@"+req.UserName)...)
 	}
-	text := fmt.Sprintf("%s to estimate %s in planning poker: %s and pick your cards.",
-		inviter, Markup.Bold(Markup.Escape(sess.Title)), Markup.Link(room, "join the session"))
 	if err := b.PostChannel(ctx, sess.Origin, bots.Message{Text: text}); err != nil {
 		b.log.Warn("inviting the channel", "session", sess.ID, "err", err)
-		return Markup.Warn + " Could not post the invitation: " + err.Error()
+		return m.Warn + " " + m.T("bot.mattermost.invite_failed", "reason", err.Error())
 	}
-	return "Invited the channel to " + Markup.Bold(Markup.Escape(sess.Title)) + "."
+	return m.T("bot.mattermost.invited", "title", m.Bold(m.Escape(sess.Title)))
 }
 
 // failure is the reply to a domain error from Mattermost, mapped once for every call site: the
-// internal ones are logged with attrs, and the author sees what to do.
-func (b *Bot) failure(what string, err error, attrs ...any) commandResponse {
+// internal ones are logged with attrs, and the author sees what to do. key is the catalog text
+// saying what could not be done.
+func (b *Bot) failure(key string, err error, attrs ...any) commandResponse {
 	if session.ErrorCode(err) == session.CodeInternal {
-		b.log.Error("could not "+what, append(attrs, "err", err)...)
+		b.log.Error("a command failed", append(attrs, "failure", key, "err", err)...)
 	}
-	return ephemeral(bots.Failure(Markup, what, err))
+	return ephemeral(bots.Failure(b.markup, key, err))
 }
 
 // ephemeral is a message only the author of the command sees.

@@ -226,8 +226,9 @@ type env struct {
 	hooks    atomic.Int64
 }
 
-// newEnv starts the server; withBot gives the integration a bot account.
-func newEnv(t *testing.T, withBot bool) *env {
+// newEnv starts the server; withBot gives the integration a bot account, configure changes
+// the rest.
+func newEnv(t *testing.T, withBot bool, configure ...func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, mm: newFakeMattermost(t), trackers: &botstest.Trackers{}}
 	chats := bots.Chats{}
@@ -242,6 +243,9 @@ func newEnv(t *testing.T, withBot bool) *env {
 				Logger: slog.New(slog.DiscardHandler)}
 			if withBot {
 				cfg.ServerURL, cfg.BotToken = e.mm.srv.URL+"/", botToken
+			}
+			for _, f := range configure {
+				f(&cfg)
 			}
 			var err error
 			if e.bot, err = New(cfg); err != nil {
@@ -336,7 +340,7 @@ func inviteContext(t *testing.T, m commandResponse) map[string]any {
 		t.Fatalf("answer %+v, want one attachment with the Invite channel button", m)
 	}
 	a := m.Attachments[0].Actions[0]
-	if a.ID != actionInvite || a.Type != "button" || a.Name != "Invite channel" || !strings.HasSuffix(a.Integration.URL, ActionsPath) {
+	if a.ID != actionInvite || a.Type != "button" || (a.Name != "Invite channel" && a.Name != "Kanal einladen") || !strings.HasSuffix(a.Integration.URL, ActionsPath) {
 		t.Fatalf("button %+v", a)
 	}
 	// Mattermost gives the context back as JSON, so strings stay strings.

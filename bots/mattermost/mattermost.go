@@ -33,6 +33,7 @@ import (
 
 	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/webui/i18n"
 )
 
 // The paths Mount serves.
@@ -67,6 +68,7 @@ var Platform = bots.Platform{
 			Service:       d.Service,
 			Logger:        d.Logger,
 			HTTPClient:    d.HTTPClient,
+			Language:      d.Language,
 		})
 		if err != nil {
 			return nil, err
@@ -108,6 +110,9 @@ type Config struct {
 	HTTPClient *http.Client
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Language is the catalog Pokor answers in (POKOR_LANGUAGE): a slash command carries no
+	// locale. nil is English.
+	Language *i18n.Catalog
 }
 
 // Bot serves the Mattermost endpoints and posts to Mattermost.
@@ -121,6 +126,8 @@ type Bot struct {
 	server  string   // MATTERMOST_URL without a trailing slash, "" when unset
 	tokens  [][]byte // SHA-256 of each command token
 	baseURL string
+	// markup is Mattermost's Markdown in the language of the answers.
+	markup bots.Markup
 
 	// botID is the bot account's user id, learnt from /api/v4/users/me on first use.
 	botMu sync.Mutex
@@ -161,6 +168,7 @@ func New(cfg Config) (*Bot, error) {
 		b.http = &http.Client{Timeout: postTimeout}
 	}
 	b.work = bots.NewWork()
+	b.markup = Markup.In(bots.Language("", cfg.Language))
 	return b, nil
 }
 

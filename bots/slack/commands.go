@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -93,7 +92,7 @@ func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.Webh
 	var pe *bots.ParseError
 	switch {
 	case errors.As(err, &pe):
-		return b.help(pe.Msg)
+		return b.help(pe.Text(b.markup))
 	case err != nil:
 		return b.help("")
 	case cmd.Help:
@@ -105,19 +104,19 @@ func (b *Bot) answer(ctx context.Context, sc slackgo.SlashCommand) *slackgo.Webh
 	sess, org, _, err := b.svc.CreateSession(ctx, session.CreateInput{
 		Title: cmd.Title, Organizer: name, ChatID: chatID, ChannelName: sc.ChannelName,
 		Origin: session.Origin{Platform: "slack", Team: sc.TeamID, Channel: sc.ChannelID,
-			ReplyURL: sc.ResponseURL, ReplyExpires: now.Add(replyLifetime)},
+			ReplyURL: sc.ResponseURL, ReplyExpires: now.Add(replyLifetime), Language: b.markup.Tag()},
 	})
 	if err != nil {
-		return b.failure("start the session", err, "team", sc.TeamID)
+		return b.failure("bot.failure.start", err, "team", sc.TeamID)
 	}
 	link := b.svc.LinkURL(session.Link{SessionID: sess.ID, Role: session.RoleOrganizer, ChatID: chatID, Name: name,
 		Expires: now.Add(linkLifetime).Unix()})
 	if cmd.Source != "" {
-		b.work.Import(b.svc, b.log, Markup, sess, org.ID, cmd, func(_ context.Context, text string) error {
+		b.work.Import(b.svc, b.log, b.markup, sess, org.ID, cmd, func(_ context.Context, text string) error {
 			return b.postReply(sc.ResponseURL, ephemeral(text))
 		})
 	}
-	return organizerMessage(sess, link, cmd)
+	return organizerMessage(b.markup, sess, link, cmd)
 }
 
 // postReply posts a message to a response_url. It runs with its own deadline, so an outcome is
@@ -145,35 +144,37 @@ func ephemeral(text string, blocks ...slackgo.Block) *slackgo.WebhookMessage {
 
 // help shows the /pokor grammar, after what was wrong when there is something.
 func (b *Bot) help(problem string) *slackgo.WebhookMessage {
-	text := bots.NewGrammar(b.svc.Trackers()).HelpIn(Markup, problem)
+	text := bots.NewGrammar(b.svc.Trackers()).HelpIn(b.markup, problem)
 	return ephemeral(text, slackgo.NewSectionBlock(mrkdwn(text), nil, nil))
 }
 
 // failure is the reply to a domain error from Slack, mapped once for every call site: the
-// internal ones are logged with attrs, and the author sees what to do.
-func (b *Bot) failure(what string, err error, attrs ...any) *slackgo.WebhookMessage {
+// internal ones are logged with attrs, and the author sees what to do. key is the catalog text
+// saying what could not be done.
+func (b *Bot) failure(key string, err error, attrs ...any) *slackgo.WebhookMessage {
 	if session.ErrorCode(err) == session.CodeInternal {
-		b.log.Error("could not "+what, append(attrs, "err", err)...)
+		b.log.Error("a command failed", append(attrs, "failure", key, "err", err)...)
 	}
-	return ephemeral(bots.Failure(Markup, what, err))
+	return ephemeral(bots.Failure(b.markup, key, err))
 }
 
-// organizerMessage is the private answer to /pokor: the session's title, the organizer's
-// pre-signed link, and the button that invites the channel. The link appears only here.
-func organizerMessage(sess *session.Session, link string, cmd bots.Command) *slackgo.WebhookMessage {
+// organizerMessage is the private answer to /pokor in m's language: the session's title, the
+// organizer's pre-signed link, and the button that invites the channel. The link appears only
+// here.
+func organizerMessage(m bots.Markup, sess *session.Session, link string, cmd bots.Command) *slackgo.WebhookMessage {
+	joinLabel, inviteLabel := m.T("bot.join_organizer"), m.T("bot.invite_channel")
 	blocks := []slackgo.Block{
 		slackgo.NewHeaderBlock(plain(bots.Truncate(sess.Title, 150))),
-		slackgo.NewSectionBlock(mrkdwn("Your planning-poker session is ready. *Join as organizer* opens it with you in charge: "+
-			"the link is yours alone and works for 24 hours. *Invite channel* posts a link everyone here can join with."), nil, nil),
+		slackgo.NewSectionBlock(mrkdwn(m.T("bot.ready.slack", "join", m.Bold(joinLabel), "invite", m.Bold(inviteLabel))), nil, nil),
 	}
 	if cmd.Source != "" {
-		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(fmt.Sprintf(":hourglass_flowing_sand: Importing stories from %s (`%s`); the result will appear here.",
-			cmd.Source, escape(bots.Truncate(cmd.Query, 200))))))
+		blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn(":hourglass_flowing_sand: "+
+			m.T("bot.importing", "source", cmd.Source, "query", m.Code(bots.Truncate(cmd.Query, 200))))))
 	}
-	join := slackgo.NewButtonBlockElement(actionJoinOrganizer, "", plain("Join as organizer")).WithURL(link).WithStyle(slackgo.StylePrimary)
-	invite := slackgo.NewButtonBlockElement(actionInvite, sess.ID, plain("Invite channel"))
+	join := slackgo.NewButtonBlockElement(actionJoinOrganizer, "", plain(joinLabel)).WithURL(link).WithStyle(slackgo.StylePrimary)
+	invite := slackgo.NewButtonBlockElement(actionInvite, sess.ID, plain(inviteLabel))
 	blocks = append(blocks, slackgo.NewActionBlock("pokor_session", join, invite))
-	return ephemeral("Your planning-poker session “"+escape(sess.Title)+"” is ready: join as organizer, then invite the channel.", blocks...)
+	return ephemeral(m.T("bot.ready.fallback", "title", m.T("bot.quoted", "text", escape(sess.Title))), blocks...)
 }
 
 func plain(s string) *slackgo.TextBlockObject {

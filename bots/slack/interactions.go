@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -53,17 +52,18 @@ func (b *Bot) inviteMessage(ctx context.Context, ic slackgo.InteractionCallback,
 	// A session of another workspace is answered as unknown: its id says nothing to this one.
 	if err != nil || sess.Origin.Platform != "slack" || sess.Origin.Team != ic.Team.ID {
 		if err != nil && session.ErrorCode(err) != session.CodeNotFound {
-			return b.failure("load the session", err, "session", sessionID)
+			return b.failure("bot.failure.load", err, "session", sessionID)
 		}
-		return ephemeral(bots.Gone(Markup, false))
+		return ephemeral(bots.Gone(b.markup, false))
 	}
 	if sess.Closed() {
-		return ephemeral(bots.Gone(Markup, true))
+		return ephemeral(bots.Gone(b.markup, true))
 	}
+	// The invitation is for the channel: it speaks the language the session's chat was answered in.
+	m := Markup.In(bots.Language(sess.Origin.Language, b.markup.Lang))
 	room := b.svc.RoomURL(sess.ID)
-	text := fmt.Sprintf("<@%s> invites everyone to estimate *%s* in planning poker: <%s|join the session> and pick your cards.",
-		ic.User.ID, escape(sess.Title), room)
-	join := slackgo.NewButtonBlockElement(actionJoinRoom, "", plain("Join to vote")).WithURL(room).WithStyle(slackgo.StylePrimary)
+	text := m.T("bot.invite", "inviter", "<@"+ic.User.ID+">", "title", m.Bold(escape(sess.Title)), "link", m.Link(room, m.T("bot.invite.link")))
+	join := slackgo.NewButtonBlockElement(actionJoinRoom, "", plain(m.T("bot.join_vote"))).WithURL(room).WithStyle(slackgo.StylePrimary)
 	return &slackgo.WebhookMessage{
 		ResponseType: slackgo.ResponseTypeInChannel,
 		Text:         text,

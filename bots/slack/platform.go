@@ -40,6 +40,7 @@ var Platform = bots.Platform{
 			Installations: installs,
 			Logger:        d.Logger,
 			HTTPClient:    d.HTTPClient,
+			Language:      d.Language,
 		})
 		if err != nil {
 			return nil, err

@@ -25,6 +25,7 @@ import (
 
 	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/webui/i18n"
 )
 
 // DefaultAPIURL is Slack's Web API.
@@ -49,6 +50,9 @@ type Config struct {
 	HTTPClient *http.Client
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Language is the catalog Pokor answers in (POKOR_LANGUAGE): a slash command carries no
+	// locale. nil is English.
+	Language *i18n.Catalog
 }
 
 // InstallationStore keeps the Slack workspaces Pokor is installed in. *sqlstore.Store
@@ -73,6 +77,8 @@ type Bot struct {
 	apiURL  string
 	baseURL string
 	verify  verifier
+	// markup is Slack's mrkdwn in the language of the answers.
+	markup bots.Markup
 	// commands remembers recent slash commands so that Slack's retries get the first answer.
 	commands *replies
 
@@ -109,6 +115,7 @@ func New(cfg Config) (*Bot, error) {
 		b.http = &http.Client{Timeout: 10 * time.Second}
 	}
 	b.verify = verifier{secret: []byte(cfg.SigningSecret), now: b.now}
+	b.markup = Markup.In(bots.Language("", cfg.Language))
 	b.commands = newReplies(retryWindow, maxReplies)
 	b.work = bots.NewWork()
 	return b, nil

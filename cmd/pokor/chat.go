@@ -13,17 +13,23 @@ import (
 // openChats builds the bot of every chat platform the configuration turns on, mounts its
 // endpoints and makes it report back to the sessions started from it.
 func (m *Main) openChats() error {
+	// Checked by the configuration already; the bots answer in it where the chat says nothing of
+	// the user's language.
+	lang, err := bots.ParseLanguage(m.Config.Get("POKOR_LANGUAGE"))
+	if err != nil {
+		return fmt.Errorf("configuration: POKOR_LANGUAGE: %w", err)
+	}
 	for _, p := range chatPlatforms() {
 		if !p.Enabled(m.Config.Get) {
 			continue
 		}
 		bot, err := p.New(bots.Deps{Get: m.Config.Get, BaseURL: m.Config.Get("POKOR_BASE_URL"), Service: m.Service, Store: m.Store, Logger: m.Log,
-			HTTPClient: m.chatHTTP()})
+			HTTPClient: m.chatHTTP(), Language: lang})
 		if err != nil {
 			return err
 		}
 		bot.Mount(m.Web.Router())
-		m.Chats[p.Name] = bots.Chat{Platform: p, Bot: bot}
+		m.Chats[p.Name] = bots.Chat{Platform: p, Bot: bot, Language: lang}
 		m.OnClose(bot.Close)
 		paths := make([]string, 0, len(p.Endpoints))
 		for _, e := range p.Endpoints {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/session"
 	"github.com/pokor/pokor/webui"
 )
@@ -49,6 +50,7 @@ var coreSettings = []setting{
 	{Env: "POKOR_REDIS_PREFIX", Default: "pokor:", Help: "prefix of every Redis key and channel (several deployments can share one Redis)"},
 	{Env: "POKOR_SECRET_KEY", Help: "signs links and encrypts secrets (32+ characters); generated and kept in the data directory when unset with SQLite; required with PostgreSQL", Secret: true},
 	{Env: "POKOR_SESSION_TTL", Default: "0", Help: "delete sessions idle this long, e.g. 720h (0 keeps them)"},
+	{Env: "POKOR_LANGUAGE", Default: "en", Help: "language of the chat bots' replies where the chat does not say the user's (Slack, Mattermost; Discord without a catalog for the user's locale): the BCP 47 tag of a catalog, e.g. de"},
 	{Env: "POKOR_SHUTDOWN_DELAY", Default: "0s", Help: "on SIGTERM, report unready this long before moving clients away, so a load balancer stops routing here first (e.g. 5s)"},
 	{Env: "POKOR_RATE_SESSIONS", Default: "1000/h", Help: "sessions one client address may create: N/s, N/m or N/h (bursts of N), or off"},
 	{Env: "POKOR_RATE_JOINS", Default: "10000/h", Help: "joins (by room link or pre-signed link) per client address, or off"},
@@ -136,6 +138,9 @@ func (c Config) validate() error {
 	}
 	if _, err := c.SessionTTL(); err != nil {
 		errs = append(errs, "POKOR_SESSION_TTL: "+err.Error())
+	}
+	if _, err := bots.ParseLanguage(c.Get("POKOR_LANGUAGE")); err != nil {
+		errs = append(errs, "POKOR_LANGUAGE: "+err.Error())
 	}
 	if _, err := c.Duration("POKOR_SHUTDOWN_DELAY"); err != nil {
 		errs = append(errs, "POKOR_SHUTDOWN_DELAY: "+err.Error())

@@ -101,3 +101,20 @@ func TestLimitSettings(t *testing.T) {
 		t.Errorf("limits from flags = %+v, %v", l, err)
 	}
 }
+
+// TestLanguageSetting: POKOR_LANGUAGE names a catalog; another value stops Pokor with the
+// catalogs there are.
+func TestLanguageSetting(t *testing.T) {
+	for value, want := range map[string]string{"": "", "en": "", "de": "", "de-AT": "",
+		"fr": `POKOR_LANGUAGE: there is no catalog for "fr"; the catalogs are en, de`, "deutsch": "POKOR_LANGUAGE"} {
+		_, err := loadConfig(nil, func(k string) string {
+			if k == "POKOR_LANGUAGE" {
+				return value
+			}
+			return ""
+		})
+		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Errorf("POKOR_LANGUAGE=%q: %v, want %q", value, err, want)
+		}
+	}
+}

@@ -7,6 +7,11 @@
 // categories ({"one": "{n} vote", "other": "{n} votes"}, the categories of Intl.PluralRules).
 // The key "_language" is the language's own name, shown in the language picker. Adding a
 // language is adding its file: docs/translations.md.
+//
+// The catalogs are not the web pages' alone: the chat bots (package bots and its platforms) speak
+// from the same files, under keys that start with "bot.", so that a language is still one file.
+// The package is a leaf for that reason: it imports nothing of Pokor, and the bots import it
+// without pulling in the rest of webui.
 package i18n
 
 import (
@@ -39,9 +44,12 @@ type Catalog struct {
 	// Tag is the language's BCP 47 tag ("de"), for <html lang> and Intl in the browser.
 	Tag string
 	// Name is the language's own name ("Deutsch").
-	Name string
-	msgs map[string]json.RawMessage
-	text map[string]string // the string texts, and "other" of the plural ones
+	Name  string
+	msgs  map[string]json.RawMessage
+	text  map[string]string            // the string texts, and "other" of the plural ones
+	forms map[string]map[string]string // the plural texts by category
+	lang  language.Tag
+	print *message.Printer // formats numbers the language's way
 }
 
 // T returns the text of key with its {placeholders} replaced by the given name-value pairs;
@@ -55,6 +63,59 @@ func (c *Catalog) T(key string, pairs ...string) string {
 		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
 	}
 	return s
+}
+
+// Plural returns the text of key for the number n: the form of n's plural category in the
+// catalog's language (CLDR's rules, the ones Intl.PluralRules applies in the pages), "other" when
+// the catalog has no text for that category, and the plain text when key is not plural. {n} is
+// n written the language's way (Number, at most two decimals); pairs fill the other placeholders.
+func (c *Catalog) Plural(key string, n float64, pairs ...string) string {
+	s, ok := c.text[key]
+	if !ok {
+		return key
+	}
+	if forms, ok := c.forms[key]; ok {
+		if f, ok := forms[category(c.lang, n)]; ok && f != "" {
+			s = f
+		}
+	}
+	s = strings.ReplaceAll(s, "{n}", c.Number(n, 2))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
+	}
+	return s
+}
+
+// category is the CLDR plural category of x in lang, as Intl.PluralRules names it. x is taken as
+// Number shows it (at most two decimals, without trailing zeros), so "1" is "one" in English and
+// "1.5" is "other". A language CLDR does not know is answered "other" by the rules.
+func category(lang language.Tag, x float64) string {
+	if x < 0 {
+		x = -x
+	}
+	scaled := int64(x*100 + 0.5)
+	i, frac := int(scaled/100), int(scaled%100)
+	v, f := 0, 0 // visible fraction digits, and them as a number
+	switch {
+	case frac%10 != 0:
+		v, f = 2, frac
+	case frac != 0:
+		v, f = 1, frac/10
+	}
+	// MatchPlural wants the trailing-zero-free fraction as t too; Number drops trailing zeros.
+	switch plural.Cardinal.MatchPlural(lang, i, v, v, f, f) {
+	case plural.Zero:
+		return "zero"
+	case plural.One:
+		return "one"
+	case plural.Two:
+		return "two"
+	case plural.Few:
+		return "few"
+	case plural.Many:
+		return "many"
+	}
+	return "other"
 }
 
 // JSON is the whole catalog as a JSON object, for the pages' scripts.
@@ -119,7 +180,9 @@ func load(fsys fs.FS) (*Set, error) {
 	}
 	sort.Strings(tags[1:])
 	for _, tag := range tags {
-		c := &Catalog{Tag: tag, msgs: map[string]json.RawMessage{}, text: map[string]string{}}
+		lt := language.Make(tag)
+		c := &Catalog{Tag: tag, msgs: map[string]json.RawMessage{}, text: map[string]string{}, forms: map[string]map[string]string{},
+			lang: lt, print: message.NewPrinter(lt)}
 		for k, v := range ref {
 			c.msgs[k] = v
 		}
@@ -137,11 +200,12 @@ func load(fsys fs.FS) (*Set, error) {
 				return nil, fmt.Errorf("i18n: %s.json: %s must be a text or an object of plural forms with \"other\"", tag, k)
 			}
 			c.text[k] = forms["other"]
+			c.forms[k] = forms
 		}
 		c.Name = c.text["_language"]
 		s.byTag[tag] = c
 		s.list = append(s.list, c)
-		s.tags = append(s.tags, language.Make(tag))
+		s.tags = append(s.tags, lt)
 	}
 	s.matcher = language.NewMatcher(s.tags)
 	return s, nil
@@ -173,6 +237,11 @@ func (s *Set) Match(picked, acceptLanguage string) *Catalog {
 	return s.list[i]
 }
 
+// Find returns the catalog of a BCP 47 tag: the catalog of that name, else the one the tag
+// clearly means ("de-AT" and "de-CH" → de, "en-US" → en); nil when there is none ("fr" without
+// fr.json). The chat bots use it for the locales the platforms send and for POKOR_LANGUAGE.
+func (s *Set) Find(tag string) *Catalog { return s.pick(tag) }
+
 func (s *Set) pick(tag string) *Catalog {
 	if tag == "" {
 		return nil
@@ -202,31 +271,10 @@ func (s *Set) ForRequest(r *http.Request) *Catalog {
 	return s.Match(picked, r.Header.Get("Accept-Language"))
 }
 
-// Plural returns the form of key for the count n in the catalog's language (the categories of
-// CLDR, as Intl.PluralRules in the browser), with {n} written as Number does and the other
-// {placeholders} replaced by the given name-value pairs; the "other" form when the language's
-// category is missing, and the key itself when no catalog has it.
-func (c *Catalog) Plural(key string, n int, pairs ...string) string {
-	raw, ok := c.msgs[key]
-	if !ok {
-		return key
-	}
-	s := c.text[key]
-	var forms map[string]string
-	if json.Unmarshal(raw, &forms) == nil {
-		if f, ok := forms[pluralNames[plural.Cardinal.MatchPlural(language.Make(c.Tag), n, 0, 0, 0, 0)]]; ok {
-			s = f
-		}
-	}
-	s = strings.ReplaceAll(s, "{n}", c.Int(n))
-	for i := 0; i+1 < len(pairs); i += 2 {
-		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
-	}
-	return s
+// Count is Plural for a count, as templates and the charts have them: {{.L.Count "team.fig.sessions" .Sessions}}.
+func (c *Catalog) Count(key string, n int, pairs ...string) string {
+	return c.Plural(key, float64(n), pairs...)
 }
-
-var pluralNames = map[plural.Form]string{plural.Other: "other", plural.Zero: "zero", plural.One: "one",
-	plural.Two: "two", plural.Few: "few", plural.Many: "many"}
 
 // Number writes v rounded to at most decimals fraction digits, with the language's decimal and
 // grouping separators (CLDR's, through golang.org/x/text): "1,234.5" in English, "1.234,5" in
@@ -235,7 +283,7 @@ var pluralNames = map[plural.Form]string{plural.Other: "other", plural.Zero: "ze
 func (c *Catalog) Number(v float64, decimals int) string {
 	scale := math.Pow(10, float64(decimals))
 	v = math.Round(v*scale) / scale
-	return message.NewPrinter(language.Make(c.Tag)).Sprint(number.Decimal(v, number.MaxFractionDigits(decimals)))
+	return c.print.Sprint(number.Decimal(v, number.MaxFractionDigits(decimals)))
 }
 
 // Int writes a count with the language's grouping separator, for templates: {{.L.Int .Votes}}.

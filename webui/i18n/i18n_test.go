@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -42,8 +43,11 @@ func TestCatalogsComplete(t *testing.T) {
 				t.Errorf("%s.json lacks %q", c.Tag, k)
 				continue
 			}
+			// The same placeholders, in any order: a language puts words where its grammar does.
 			want := placeholders.FindAllString(ref.T(k), -1)
 			got := placeholders.FindAllString(c.T(k), -1)
+			sort.Strings(want)
+			sort.Strings(got)
 			if strings.Join(want, ",") != strings.Join(got, ",") {
 				t.Errorf("%s.json %q has placeholders %v, the reference %v", c.Tag, k, got, want)
 			}
@@ -79,8 +83,8 @@ func TestKeysUsed(t *testing.T) {
 		// The team page, the charts, the import dialog and insight: {{.L.Plural "key" n}},
 		// l.T("key", "name", v) and l.Plural in Go, and in the scripts any key of theirs in quotes
 		// (check.ok ? "a" : "b").
-		regexp.MustCompile(`\.Plural "([\w.]+)"`),
-		regexp.MustCompile(`\bl\.(?:T|Plural)\("([\w.]+)"[,)]`),
+		regexp.MustCompile(`\.(?:Plural|Count) "([\w.]+)"`),
+		regexp.MustCompile(`\bl\.(?:T|Plural|Count)\("([\w.]+)"[,)]`),
 	}
 	scriptKeys := regexp.MustCompile(`"((?:trackers|insight|team|chart)\.[a-z_]+(?:\.[a-z_]+)*)"`)
 	n := 0
@@ -107,6 +111,102 @@ func TestKeysUsed(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("found only %d uses of the catalog", n)
+	}
+}
+
+// TestBotKeysUsed: every "bot." key the chat bots' Go code asks for is in the reference catalog
+// (and so, by TestCatalogsComplete, in every catalog with the same placeholders), and every
+// "bot." key of the reference is used. The bots name their keys as whole string literals for this.
+func TestBotKeysUsed(t *testing.T) {
+	set, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := regexp.MustCompile(`"(bot\.[\w.]+)"`)
+	used := map[string]bool{}
+	err = filepath.WalkDir("../../bots", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range use.FindAllSubmatch(b, -1) {
+			used[string(m[1])] = true
+			if _, ok := set.Reference().text[string(m[1])]; !ok {
+				t.Errorf("%s uses %q, which en.json lacks", p, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(used) < 40 {
+		t.Errorf("found only %d bot keys in bots/", len(used))
+	}
+	for _, k := range set.Reference().Keys() {
+		if strings.HasPrefix(k, "bot.") && !used[k] {
+			t.Errorf("en.json has %q, which no bot uses", k)
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	set, err := load(fstest.MapFS{
+		"en.json": {Data: []byte(`{"_language":"English","n":{"one":"{n} vote by {who}","other":"{n} votes by {who}"},"s":"{n} cards"}`)},
+		"de.json": {Data: []byte(`{"_language":"Deutsch","n":{"one":"{n} Stimme von {who}","other":"{n} Stimmen von {who}"}}`)},
+		"pl.json": {Data: []byte(`{"_language":"Polski","n":{"one":"{n} głos","few":"{n} głosy","many":"{n} głosów","other":"{n} głosu"}}`)},
+		"fr.json": {Data: []byte(`{"_language":"Français","n":{"other":"{n} votes"}}`)},
+		"ja.json": {Data: []byte(`{"_language":"日本語","n":{"one":"never","other":"{n} 票"}}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		tag  string
+		n    float64
+		want string
+	}{
+		{"en", 1, "1 vote by Ann"}, {"en", 0, "0 votes by Ann"}, {"en", 2, "2 votes by Ann"},
+		{"en", 1.5, "1.5 votes by Ann"}, {"en", 1234, "1,234 votes by Ann"},
+		{"de", 1, "1 Stimme von Ann"}, {"de", 5.5, "5,5 Stimmen von Ann"}, {"de", 1234, "1.234 Stimmen von Ann"},
+		{"pl", 1, "1 głos"}, {"pl", 3, "3 głosy"}, {"pl", 5, "5 głosów"}, {"pl", 22, "22 głosy"}, {"pl", 1.5, "1,5 głosu"},
+		// A catalog without the category CLDR asks for ("one" in French) falls back to "other";
+		// a category the language does not have is never picked (Japanese has only "other").
+		{"fr", 1, "1 votes"}, {"ja", 1, "1 票"},
+	}
+	for _, tt := range tests {
+		if got := set.Get(tt.tag).Plural("n", tt.n, "who", "Ann"); got != tt.want {
+			t.Errorf("%s Plural(%v) = %q, want %q", tt.tag, tt.n, got, tt.want)
+		}
+	}
+	if got := set.Get("de").Plural("s", 3); got != "3 cards" {
+		t.Errorf("a key that is not plural: %q", got)
+	}
+	if got := set.Get("de").Plural("nope", 3); got != "nope" {
+		t.Errorf("an unknown key: %q", got)
+	}
+	if got := set.Get("de").Number(0.125, 2); got != "0,13" && got != "0,12" {
+		t.Errorf("Number rounds to two decimals: %q", got)
+	}
+}
+
+func TestFind(t *testing.T) {
+	set, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tag, want := range map[string]string{"de": "de", "de-AT": "de", "en-US": "en", "en-GB": "en"} {
+		if c := set.Find(tag); c == nil || c.Tag != want {
+			t.Errorf("Find(%q) = %v, want %s", tag, c, want)
+		}
+	}
+	for _, tag := range []string{"", "fr", "es-ES", "zh-CN", "!!"} {
+		if c := set.Find(tag); c != nil {
+			t.Errorf("Find(%q) = %s, want none", tag, c.Tag)
+		}
 	}
 }
 
