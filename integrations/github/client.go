@@ -264,8 +264,12 @@ func primaryRateLimited(reset time.Time, err error) error {
 		return &session.Error{Code: session.CodeUnavailable, RetryAfter: wait,
 			Message: provider + ": " + "the GitHub API rate limit is used up; Pokor will try again shortly", Err: err}
 	}
-	// Whole seconds: the header has second precision and a fraction only adds noise.
-	wait = wait.Round(time.Second)
+	// Whole seconds, rounded up: the header has second precision, and a retry that comes before
+	// the reset is refused by go-github itself, without a request (it remembers the limit), and
+	// would spend an attempt; rounded to the nearest second it came up to half a second early,
+	// and a reset less than half a second away gave a wait of 0, retried at once, over and over,
+	// until the attempts ran out.
+	wait = (wait + time.Second - 1).Truncate(time.Second)
 	return &session.Error{Code: session.CodeUnavailable, RetryAfter: wait,
 		Message: provider + ": " + fmt.Sprintf("the GitHub API rate limit is used up until %s; Pokor will try again then",
 			reset.UTC().Format("15:04 UTC")), Err: err}

@@ -1155,3 +1155,22 @@ func TestCheckFailures(t *testing.T) {
 		assertError(t, err, session.CodeInvalid, `github: "acme" is not a repository; expected OWNER/REPO, for example acme/api`)
 	})
 }
+
+// TestRateLimitWaitReachesTheReset: the wait before a retry never ends before the reset GitHub
+// named, even when the reset is less than half a second away; go-github refuses a call made
+// before it without sending it, and each such retry would spend an attempt.
+func TestRateLimitWaitReachesTheReset(t *testing.T) {
+	for _, until := range []time.Duration{300 * time.Millisecond, 1400 * time.Millisecond, 2600 * time.Millisecond} {
+		reset := time.Now().Add(until)
+		var ie *session.Error
+		if !errors.As(primaryRateLimited(reset, errors.New("403")), &ie) {
+			t.Fatal("not a session.Error")
+		}
+		if ie.RetryAfter <= 0 || time.Now().Add(ie.RetryAfter).Before(reset) {
+			t.Errorf("reset in %v: RetryAfter = %v, which ends before it", until, ie.RetryAfter)
+		}
+		if ie.RetryAfter%time.Second != 0 {
+			t.Errorf("reset in %v: RetryAfter = %v, want whole seconds", until, ie.RetryAfter)
+		}
+	}
+}

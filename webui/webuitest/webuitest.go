@@ -84,9 +84,17 @@ func Start(t testing.TB, opts Options) *Server {
 	s.HTTP.Config.Handler = openapitest.Wrap(t, webui.OpenAPI(), s.Web.Handler())
 	s.HTTP.Start()
 	timers, stopTimers := context.WithCancel(context.Background())
-	go s.Service.RunTimers(timers)
+	timersDone := make(chan struct{})
+	go func() {
+		defer close(timersDone)
+		s.Service.RunTimers(timers)
+	}()
 	t.Cleanup(func() {
+		// The timers stop before the store closes: a query of theirs still running would close
+		// SQLite's last connection after Close returned, removing its WAL files while t.TempDir
+		// empties the directory ("directory not empty").
 		stopTimers()
+		<-timersDone
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		s.Web.Shutdown(ctx)
