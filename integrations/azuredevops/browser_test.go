@@ -44,14 +44,7 @@ func TestBrowserImportFromAzure(t *testing.T) {
 	browsertest.Until(t, ann, "the check", `document.querySelector("#connection-facts").textContent.includes("User Story: Pokor writes Story Points (Microsoft.VSTS.Scheduling.StoryPoints)")`)
 	browsertest.Screenshot(t, ann, "azure-connection.png")
 
-	browsertest.Do(t, ann,
-		chromedp.Click(sel(`#import-close`)),
-		chromedp.Click(sel(`#cards .card[data-card="8"]`)),
-		chromedp.WaitVisible(sel(`#cards .card.selected`)),
-		chromedp.Click(sel(`#reveal`)),
-		chromedp.WaitVisible(sel(`#accept button[type=submit]`)),
-		chromedp.Click(sel(`#accept button[type=submit]`)),
-	)
+	browsertest.CloseImportAndAccept(t, ann, "8")
 	browsertest.Until(t, ann, "the story to be synced", `[...document.querySelectorAll("#stories .sync.synced")].length === 1`)
 	if got := f.field(1, FieldStoryPoints); got != 8.0 {
 		t.Errorf("work item 1 Story Points = %v, want 8", got)

@@ -104,14 +104,7 @@ func TestBrowserImportFromGitLabInGerman(t *testing.T) {
 	browsertest.Screenshot(t, anna, "gitlab-connection-de.png")
 
 	// An estimate written back: the status under the story.
-	browsertest.Do(t, anna,
-		chromedp.Click(sel(`#import-close`)),
-		chromedp.Click(sel(`#cards .card[data-card="5"]`)),
-		chromedp.WaitVisible(sel(`#cards .card.selected`)),
-		chromedp.Click(sel(`#reveal`)),
-		chromedp.WaitVisible(sel(`#accept button[type=submit]`)),
-		chromedp.Click(sel(`#accept button[type=submit]`)),
-	)
+	browsertest.CloseImportAndAccept(t, anna, "5")
 	browsertest.Until(t, anna, "the write-back", `[...document.querySelectorAll("#stories .sync.synced")].length === 1`)
 	browsertest.Get(t, anna, chromedp.Evaluate[bool](`(() => { document.querySelector("#stories .sync.synced").closest(".story").querySelector(".st-title").click(); return true; })()`))
 	browsertest.Until(t, anna, "the synced status", `(document.querySelector("#sync-status.synced") || {}).textContent === "✓ GitLab acme/api#1 hat die Schätzung 5."`)

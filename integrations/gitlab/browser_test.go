@@ -55,14 +55,7 @@ func TestBrowserImportFromGitLab(t *testing.T) {
 	browsertest.Until(t, ann, "the check", `document.querySelector("#connection-facts").textContent.includes("mode auto writes the label estimate::N")`)
 	browsertest.Screenshot(t, ann, "gitlab-connection.png")
 
-	browsertest.Do(t, ann,
-		chromedp.Click(sel(`#import-close`)),
-		chromedp.Click(sel(`#cards .card[data-card="5"]`)),
-		chromedp.WaitVisible(sel(`#cards .card.selected`)),
-		chromedp.Click(sel(`#reveal`)),
-		chromedp.WaitVisible(sel(`#accept button[type=submit]`)),
-		chromedp.Click(sel(`#accept button[type=submit]`)),
-	)
+	browsertest.CloseImportAndAccept(t, ann, "5")
 	browsertest.Until(t, ann, "the story to be synced", `[...document.querySelectorAll("#stories .sync.synced")].length === 1`)
 	is := f.issueOf("acme/api", 1)
 	f.mu.Lock()

@@ -89,14 +89,7 @@ func TestBrowserImportAndSync(t *testing.T) {
 	browsertest.Screenshot(t, ann, "import-connection.png")
 
 	// Estimate the first story: the room shows the write-back as synced.
-	browsertest.Do(t, ann,
-		chromedp.Click(sel(`#import-close`)),
-		chromedp.Click(sel(`#cards .card[data-card="5"]`)),
-		chromedp.WaitVisible(sel(`#cards .card.selected`)),
-		chromedp.Click(sel(`#reveal`)),
-		chromedp.WaitVisible(sel(`#accept button[type=submit]`)),
-		chromedp.Click(sel(`#accept button[type=submit]`)),
-	)
+	browsertest.CloseImportAndAccept(t, ann, "5")
 	browsertest.Until(t, ann, "the first story to be synced", `[...document.querySelectorAll("#stories .sync.synced")].length === 1`)
 	gh.do(func() {
 		if len(gh.issues[1].Labels) != 2 || len(gh.issues[1].Comments) != 1 {

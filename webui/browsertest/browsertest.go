@@ -132,6 +132,21 @@ func Do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	}
 }
 
+// CloseImportAndAccept closes the import dialog, votes card alone on the current story, reveals
+// and accepts the estimate the room suggests: what the trackers' browser tests do after an import
+// to set off a write-back.
+func CloseImportAndAccept(t *testing.T, ctx context.Context, card string) {
+	t.Helper()
+	Do(t, ctx,
+		chromedp.Click(CSS(`#import-close`)),
+		chromedp.Click(CSS(`#cards .card[data-card="`+card+`"]`)),
+		chromedp.WaitVisible(CSS(`#cards .card.selected`)),
+		chromedp.Click(CSS(`#reveal`)),
+		chromedp.WaitVisible(CSS(`#accept button[type=submit]`)),
+		chromedp.Click(CSS(`#accept button[type=submit]`)),
+	)
+}
+
 // Get runs one action that returns a value.
 func Get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
