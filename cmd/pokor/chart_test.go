@@ -79,31 +79,7 @@ type helmObject struct {
 			Host string `yaml:"host"`
 		} `yaml:"rules"`
 		Template struct {
-			Spec struct {
-				TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
-				SecurityContext               struct {
-					RunAsNonRoot bool `yaml:"runAsNonRoot"`
-				} `yaml:"securityContext"`
-				Containers []struct {
-					Image string `yaml:"image"`
-					Ports []struct {
-						ContainerPort int `yaml:"containerPort"`
-					} `yaml:"ports"`
-					LivenessProbe  probe `yaml:"livenessProbe"`
-					ReadinessProbe probe `yaml:"readinessProbe"`
-					Lifecycle      struct {
-						PreStop struct {
-							Sleep struct {
-								Seconds int `yaml:"seconds"`
-							} `yaml:"sleep"`
-						} `yaml:"preStop"`
-					} `yaml:"lifecycle"`
-					EnvFrom []struct {
-						ConfigMapRef *struct{ Name string } `yaml:"configMapRef"`
-						SecretRef    *struct{ Name string } `yaml:"secretRef"`
-					} `yaml:"envFrom"`
-				} `yaml:"containers"`
-			} `yaml:"spec"`
+			Spec podSpec `yaml:"spec"`
 		} `yaml:"template"`
 	} `yaml:"spec"`
 }
@@ -159,29 +135,7 @@ func TestHelmChart(t *testing.T) {
 		if d.Replicas != 2 {
 			t.Errorf("%d replicas, want 2", d.Replicas)
 		}
-		pod := d.Template.Spec
-		if pod.TerminationGracePeriodSeconds < 30 || !pod.SecurityContext.RunAsNonRoot || len(pod.Containers) != 1 {
-			t.Fatalf("pod spec: %+v", pod)
-		}
-		c := pod.Containers[0]
-		if c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
-			t.Errorf("probes: liveness %q, readiness %q", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
-		}
-		if c.Lifecycle.PreStop.Sleep.Seconds <= 0 {
-			t.Error("no preStop sleep")
-		}
-		if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 8080 {
-			t.Errorf("container ports %+v, want 8080", c.Ports)
-		}
-		var secretRef, configRef string
-		for _, e := range c.EnvFrom {
-			if e.SecretRef != nil {
-				secretRef = e.SecretRef.Name
-			}
-			if e.ConfigMapRef != nil {
-				configRef = e.ConfigMapRef.Name
-			}
-		}
+		secretRef, configRef := checkPod(t, d.Template.Spec)
 		if secretRef != "pokor-secrets" || configRef != objs["ConfigMap"].Metadata.Name {
 			t.Errorf("envFrom: secret %q, config map %q", secretRef, configRef)
 		}

@@ -159,28 +159,70 @@ type k8sObject struct {
 	Spec       struct {
 		Replicas int `yaml:"replicas"`
 		Template struct {
-			Spec struct {
-				TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
-				SecurityContext               struct {
-					RunAsNonRoot bool `yaml:"runAsNonRoot"`
-				} `yaml:"securityContext"`
-				Containers []struct {
-					Image          string `yaml:"image"`
-					LivenessProbe  probe  `yaml:"livenessProbe"`
-					ReadinessProbe probe  `yaml:"readinessProbe"`
-					Lifecycle      struct {
-						PreStop map[string]any `yaml:"preStop"`
-					} `yaml:"lifecycle"`
-					EnvFrom []map[string]struct {
-						Name string `yaml:"name"`
-					} `yaml:"envFrom"`
-				} `yaml:"containers"`
-			} `yaml:"spec"`
+			Spec podSpec `yaml:"spec"`
 		} `yaml:"template"`
 		Rules []struct {
 			Host string `yaml:"host"`
 		} `yaml:"rules"`
 	} `yaml:"spec"`
+}
+
+// podSpec is the part of a Deployment's pod that the Kubernetes manifests and the Helm chart
+// must both get right (checkPod).
+type podSpec struct {
+	TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
+	SecurityContext               struct {
+		RunAsNonRoot bool `yaml:"runAsNonRoot"`
+	} `yaml:"securityContext"`
+	Containers []struct {
+		Image string `yaml:"image"`
+		Ports []struct {
+			ContainerPort int `yaml:"containerPort"`
+		} `yaml:"ports"`
+		LivenessProbe  probe `yaml:"livenessProbe"`
+		ReadinessProbe probe `yaml:"readinessProbe"`
+		Lifecycle      struct {
+			PreStop struct {
+				Sleep struct {
+					Seconds int `yaml:"seconds"`
+				} `yaml:"sleep"`
+			} `yaml:"preStop"`
+		} `yaml:"lifecycle"`
+		EnvFrom []struct {
+			ConfigMapRef *struct{ Name string } `yaml:"configMapRef"`
+			SecretRef    *struct{ Name string } `yaml:"secretRef"`
+		} `yaml:"envFrom"`
+	} `yaml:"containers"`
+}
+
+// checkPod checks what a rolling restart relies on: time to drain, a non-root pod with one
+// container, the probes on /healthz and /readyz, a preStop sleep while the endpoints update, and
+// port 8080. It returns the names of the Secret and the ConfigMap the container takes its
+// environment from.
+func checkPod(t *testing.T, pod podSpec) (secretRef, configRef string) {
+	t.Helper()
+	if pod.TerminationGracePeriodSeconds < 30 || !pod.SecurityContext.RunAsNonRoot || len(pod.Containers) != 1 {
+		t.Fatalf("pod spec: %+v", pod)
+	}
+	c := pod.Containers[0]
+	if c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
+		t.Errorf("probes: liveness %q, readiness %q", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
+	}
+	if c.Lifecycle.PreStop.Sleep.Seconds <= 0 {
+		t.Error("no preStop sleep")
+	}
+	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 8080 {
+		t.Errorf("container ports %+v, want 8080", c.Ports)
+	}
+	for _, e := range c.EnvFrom {
+		if e.SecretRef != nil {
+			secretRef = e.SecretRef.Name
+		}
+		if e.ConfigMapRef != nil {
+			configRef = e.ConfigMapRef.Name
+		}
+	}
+	return secretRef, configRef
 }
 
 type probe struct {
@@ -227,16 +269,8 @@ func TestKubernetesManifests(t *testing.T) {
 	if d.Replicas < 2 {
 		t.Errorf("%d replicas, want 2 or more", d.Replicas)
 	}
-	pod := d.Template.Spec
-	if pod.TerminationGracePeriodSeconds < 30 || !pod.SecurityContext.RunAsNonRoot || len(pod.Containers) != 1 {
-		t.Fatalf("pod spec: %+v", pod)
-	}
-	c := pod.Containers[0]
-	if c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
-		t.Errorf("probes: liveness %q, readiness %q", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
-	}
-	if c.Lifecycle.PreStop == nil {
-		t.Error("no preStop hook")
+	if secret, config := checkPod(t, d.Template.Spec); secret == "" || config == "" {
+		t.Errorf("envFrom: secret %q, config map %q", secret, config)
 	}
 	ann := objs["Ingress"].Metadata.Annotations
 	if ann["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "" || ann["nginx.ingress.kubernetes.io/proxy-send-timeout"] == "" {
