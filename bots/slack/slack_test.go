@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -23,6 +22,7 @@ import (
 	"github.com/pokor/pokor/bots"
 	"github.com/pokor/pokor/bots/botstest"
 	"github.com/pokor/pokor/session"
+	"github.com/pokor/pokor/session/sessiontest"
 	"github.com/pokor/pokor/session/sqlstore"
 	"github.com/pokor/pokor/webui/webuitest"
 )
@@ -64,24 +64,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
-}
-
-// syncBuffer collects the logs of a test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // fakeSlack is Slack's Web API and its response_url webhooks, answering with the documented
@@ -338,7 +320,7 @@ type env struct {
 	pokor    *httptest.Server
 	slack    *fakeSlack
 	trackers *botstest.Trackers
-	logs     *syncBuffer
+	logs     *sessiontest.Logs
 	triggers atomic.Int64
 	// secrets must never appear in the logs: link tokens, response_urls, bot tokens.
 	secretsMu sync.Mutex
@@ -347,7 +329,7 @@ type env struct {
 
 func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: time.Now().Truncate(time.Second)}, logs: &syncBuffer{}, trackers: &botstest.Trackers{}}
+	e := &env{t: t, clock: &clock{t: time.Now().Truncate(time.Second)}, logs: &sessiontest.Logs{}, trackers: &botstest.Trackers{}}
 	t.Cleanup(e.checkLogs) // runs last
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.slack = newFakeSlack(t)

@@ -19,6 +19,8 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/pokor/pokor/session/sessiontest"
 )
 
 // otlpReceiver is an OpenTelemetry collector's OTLP/HTTP trace endpoint, in the test's process.
@@ -135,7 +137,7 @@ func TestTracing(t *testing.T) {
 	for k, v := range otelEnv {
 		env[k] = v
 	}
-	var logs syncBuffer
+	var logs sessiontest.Logs
 	m, stop := serveForTest(t, env, &logs)
 	if m.Tracing == nil {
 		t.Fatal("tracing is off with OTEL_EXPORTER_OTLP_ENDPOINT set")
@@ -239,7 +241,7 @@ func TestTracing(t *testing.T) {
 
 // TestTracingOff: without OTEL_EXPORTER_OTLP_ENDPOINT nothing is set up and logs carry no ids.
 func TestTracingOff(t *testing.T) {
-	var logs syncBuffer
+	var logs sessiontest.Logs
 	m, stop := serveForTest(t, map[string]string{
 		"POKOR_ADDR": "127.0.0.1:0", "POKOR_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "pokor.db"),
 		"POKOR_LOG_FORMAT": "json",
@@ -268,22 +270,4 @@ func TestTracingOff(t *testing.T) {
 	}, nil); err == nil || !strings.Contains(err.Error(), "http/protobuf") {
 		t.Errorf("OTLP over gRPC: %v", err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer the server's goroutines may log into.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
