@@ -391,19 +391,7 @@ func TestOutboxDeliveredOnce(t *testing.T) {
 	if st := org.api(green, "POST", api+"/stories/"+sid+"/accept", map[string]string{"value": "5"}, nil); st != http.StatusOK {
 		t.Fatalf("accepting: %d", st)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		gh.mu.Lock()
-		n := len(gh.writes)
-		gh.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the estimate never reached GitHub")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	gh.waitWrites(t, 15*time.Second)
 	time.Sleep(5 * time.Second) // both workers poll every 2 s: a second delivery would be here by now
 	gh.mu.Lock()
 	writes := slices.Clone(gh.writes)

@@ -144,19 +144,7 @@ func TestTracing(t *testing.T) {
 	}
 
 	acceptGitHubEstimate(t, jsonCaller(t, "http://"+m.Addr()))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		gh.mu.Lock()
-		n := len(gh.writes)
-		gh.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the estimate never reached GitHub")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	gh.waitWrites(t, 10*time.Second)
 	stop() // flushes the batch of spans
 
 	spans := collector.received()

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,24 @@ type fakeGitHubAPI struct {
 	mu     sync.Mutex
 	labels []string
 	writes []string
+}
+
+// waitWrites waits up to timeout for the first write-back and returns the writes so far.
+func (f *fakeGitHubAPI) waitWrites(t *testing.T, timeout time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		f.mu.Lock()
+		writes := slices.Clone(f.writes)
+		f.mu.Unlock()
+		if len(writes) > 0 {
+			return writes
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the estimate never reached GitHub")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func newFakeGitHubAPI(t *testing.T) *fakeGitHubAPI {
@@ -224,21 +243,8 @@ func TestServeWritesBack(t *testing.T) {
 	base, _ := serveWired(t, map[string]string{"GITHUB_TOKEN": githubToken, "GITHUB_API_URL": gh.URL})
 	acceptGitHubEstimate(t, jsonCaller(t, base))
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		gh.mu.Lock()
-		writes := append([]string(nil), gh.writes...)
-		gh.mu.Unlock()
-		if len(writes) > 0 {
-			if len(writes) != 1 || writes[0] != "labels estimate: 5" {
-				t.Errorf("GitHub saw %v", writes)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the estimate never reached GitHub")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if writes := gh.waitWrites(t, 10*time.Second); len(writes) != 1 || writes[0] != "labels estimate: 5" {
+		t.Errorf("GitHub saw %v", writes)
 	}
 }
 
